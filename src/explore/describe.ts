@@ -1,0 +1,21 @@
+import { faultNamed } from '../faults/registry.js';
+import type { Schedule } from './schedule.js';
+
+const ORDINAL_WORDS = ['first', 'second', 'third', 'fourth', 'fifth'];
+
+/** A schedule in words: "request 1 to payments: timeout after commit; caller retries twice with the same key". */
+export function describeSchedule(schedule: Schedule): string {
+  const faults = schedule.faults.length === 0
+    ? ['no fault']
+    : schedule.faults.map((binding) => {
+        const which = binding.route ? `${binding.route} request ${binding.ordinal}` : `request ${binding.ordinal}`;
+        return `${which} to ${binding.upstream}: ${faultNamed(binding.fault).words}`;
+      });
+  const { retries, key, replay } = schedule.caller;
+  const retryWords = retries === 0 ? 'caller does not retry' : `caller retries up to ${retries}× with ${key === 'same' ? 'the same key' : 'a fresh key each time'}`;
+  return [...faults, retryWords, ...(replay ? ['replays once after success'] : [])].join('; ');
+}
+
+export function ordinalWord(n: number): string {
+  return ORDINAL_WORDS[n - 1] ?? `#${n}`;
+}

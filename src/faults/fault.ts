@@ -1,0 +1,46 @@
+/**
+ * A fault decides what the client of an upstream sees for one request.
+ *
+ * Every fault has one shape: whether the upstream gets to do the work
+ * (`commits`), and an `outcome` that turns the upstream's real response (present
+ * exactly when `commits` is true) into what reaches the client. Where and when a
+ * fault applies (upstream, route, ordinal) lives in a `FaultBinding`, not here:
+ * a fault knows only its own parameters.
+ */
+export type Outcome =
+  /** Answer normally (after `delayMs`, if any). */
+  | { kind: 'respond'; response: Response; delayMs?: number }
+  /** Keep the connection open without answering until the client gives up or the hold limit passes. */
+  | { kind: 'hold' }
+  /** Destroy the connection before any byte of the answer. */
+  | { kind: 'reset' }
+  /** Send the status line, headers and `bytes` bytes of the body, then destroy the connection. */
+  | { kind: 'truncate'; response: Response; bytes: number }
+  /** Kill the target's process group, then drop the connection. */
+  | { kind: 'crash' };
+
+export interface FaultParams {
+  /** Seconds for a Retry-After header, where the fault sends one. */
+  retryAfterSeconds?: number;
+  /** Extra latency for `slow`, in milliseconds. */
+  delayMs?: number;
+}
+
+export interface Fault {
+  readonly name: string;
+  /** Does the upstream perform the side effect? */
+  readonly commits: boolean;
+  /** Words for reports: "timeout after commit". */
+  readonly words: string;
+  /** What the client sees, in a few words. */
+  readonly clientSees: string;
+  outcome(response: Response | null, params: FaultParams): Outcome;
+}
+
+/** A JSON error body, like most APIs send with a 5xx. */
+export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ error: message }), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}

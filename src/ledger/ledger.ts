@@ -1,0 +1,229 @@
+import Database from 'better-sqlite3';
+import type { CaseRows, EffectRow, InvocationRow, RequestRow } from './rows.js';
+
+/** One case as the ledger keeps it, besides its rows. */
+export interface CaseRecord {
+  id: string;
+  operation: string;
+  kind: 'baseline' | 'systematic' | 'explore' | 'replay';
+  scheduleJson: string;
+}
+
+export interface CheckRow {
+  caseId: string;
+  check: string;
+  status: 'pass' | 'fail' | 'warn' | 'skip';
+  message: string;
+  evidenceJson: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cases (
+  id TEXT PRIMARY KEY, operation TEXT NOT NULL, kind TEXT NOT NULL, schedule TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS invocations (
+  case_id TEXT NOT NULL REFERENCES cases(id), id INTEGER NOT NULL, seq INTEGER NOT NULL, role TEXT NOT NULL,
+  key TEXT NOT NULL, argv TEXT NOT NULL, exit_code INTEGER, signal TEXT, killed INTEGER NOT NULL,
+  kill_reason TEXT, effect TEXT, stdout_json TEXT, stdout TEXT NOT NULL, stderr TEXT NOT NULL,
+  output_truncated INTEGER NOT NULL, started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL,
+  PRIMARY KEY (case_id, id)
+);
+CREATE TABLE IF NOT EXISTS requests (
+  case_id TEXT NOT NULL REFERENCES cases(id), id INTEGER NOT NULL, invocation_id INTEGER, upstream TEXT NOT NULL,
+  ordinal INTEGER NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, route TEXT NOT NULL, idempotency_key TEXT,
+  body TEXT NOT NULL, body_fingerprint TEXT NOT NULL, fault TEXT NOT NULL, committed INTEGER NOT NULL,
+  outcome TEXT NOT NULL, delivery TEXT NOT NULL, upstream_status INTEGER, client_status INTEGER,
+  started_ms INTEGER NOT NULL, ended_ms INTEGER,
+  PRIMARY KEY (case_id, id)
+);
+CREATE TABLE IF NOT EXISTS effects (
+  case_id TEXT NOT NULL REFERENCES cases(id), id INTEGER NOT NULL, operation TEXT NOT NULL, upstream TEXT NOT NULL,
+  route TEXT NOT NULL, key TEXT, resource_id TEXT, request_id INTEGER NOT NULL, body TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  PRIMARY KEY (case_id, id)
+);
+CREATE TABLE IF NOT EXISTS check_results (
+  case_id TEXT NOT NULL REFERENCES cases(id), "check" TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  PRIMARY KEY (case_id, "check")
+);
+`;
+
+/**
+ * The run's ledger: the only module that speaks SQL. One SQLite file per run;
+ * each case is written in one transaction, with its check results.
+ */
+export class Ledger {
+  private readonly db: Database.Database;
+  private readonly insertCase;
+  private readonly insertInvocation;
+  private readonly insertRequest;
+  private readonly insertEffect;
+  private readonly insertCheck;
+  private readonly selectInvocations;
+  private readonly selectRequests;
+  private readonly selectEffects;
+  private readonly selectChecks;
+
+  constructor(file: string, options: { readonly?: boolean } = {}) {
+    this.db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    if (!options.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec(SCHEMA);
+    }
+    this.insertCase = this.db.prepare('INSERT INTO cases (id, operation, kind, schedule) VALUES (@id, @operation, @kind, @scheduleJson)');
+    this.insertInvocation = this.db.prepare(`INSERT INTO invocations VALUES (@caseId, @id, @seq, @role, @key, @argv, @exitCode,
+      @signal, @killed, @killReason, @effect, @stdoutJson, @stdout, @stderr, @outputTruncated, @startedMs, @durationMs)`);
+    this.insertRequest = this.db.prepare(`INSERT INTO requests VALUES (@caseId, @id, @invocationId, @upstream, @ordinal, @method,
+      @path, @route, @idempotencyKey, @body, @bodyFingerprint, @fault, @committed, @outcome, @delivery, @upstreamStatus,
+      @clientStatus, @startedMs, @endedMs)`);
+    this.insertEffect = this.db.prepare(`INSERT INTO effects VALUES (@caseId, @id, @operation, @upstream, @route, @key,
+      @resourceId, @requestId, @body, @fingerprint)`);
+    this.insertCheck = this.db.prepare('INSERT INTO check_results VALUES (@caseId, @check, @status, @message, @evidenceJson)');
+    this.selectInvocations = this.db.prepare('SELECT * FROM invocations WHERE case_id = ? ORDER BY id');
+    this.selectRequests = this.db.prepare('SELECT * FROM requests WHERE case_id = ? ORDER BY id');
+    this.selectEffects = this.db.prepare('SELECT * FROM effects WHERE case_id = ? ORDER BY id');
+    this.selectChecks = this.db.prepare('SELECT * FROM check_results WHERE case_id = ? ORDER BY rowid');
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+  }
+
+  /**
+   * Writes a case's rows, reads them back, lets `evaluate` judge what the
+   * ledger holds, and stores its verdicts: all in one transaction.
+   */
+  recordCase<T extends Omit<CheckRow, 'caseId' | 'evidenceJson'> & { evidence?: unknown }>(
+    record: CaseRecord,
+    rows: CaseRows,
+    evaluate: (stored: CaseRows) => T[],
+  ): T[] {
+    return this.db.transaction(() => {
+      this.insertCase.run(record);
+      for (const row of rows.invocations) this.insertInvocation.run(invocationParams(row));
+      for (const row of rows.requests) this.insertRequest.run(requestParams(row));
+      for (const row of rows.effects) this.insertEffect.run(row);
+      const results = evaluate(this.readCase(record.id));
+      for (const result of results) {
+        this.insertCheck.run({
+          caseId: record.id,
+          check: result.check,
+          status: result.status,
+          message: result.message,
+          evidenceJson: JSON.stringify(result.evidence ?? {}),
+        });
+      }
+      return results;
+    })();
+  }
+
+  readCase(caseId: string): CaseRows {
+    return {
+      invocations: (this.selectInvocations.all(caseId) as SqlRow[]).map(invocationFromSql),
+      requests: (this.selectRequests.all(caseId) as SqlRow[]).map(requestFromSql),
+      effects: (this.selectEffects.all(caseId) as SqlRow[]).map(effectFromSql),
+    };
+  }
+
+  readChecks(caseId: string): CheckRow[] {
+    return (this.selectChecks.all(caseId) as SqlRow[]).map((row) => ({
+      caseId: String(row.case_id),
+      check: String(row.check),
+      status: row.status as CheckRow['status'],
+      message: String(row.message),
+      evidenceJson: String(row.evidence),
+    }));
+  }
+
+  /** Folds the WAL into the main file and closes, so the file alone is the whole ledger. */
+  close(): void {
+    if (this.db.open) {
+      if (!this.db.readonly) this.db.pragma('wal_checkpoint(TRUNCATE)');
+      if (!this.db.readonly) this.db.pragma('journal_mode = DELETE');
+      this.db.close();
+    }
+  }
+}
+
+type SqlRow = Record<string, unknown>;
+const bool = (value: boolean): number => (value ? 1 : 0);
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+function invocationParams(row: InvocationRow): Record<string, unknown> {
+  return {
+    ...row,
+    argv: JSON.stringify(row.argv),
+    killed: bool(row.killed),
+    outputTruncated: bool(row.outputTruncated),
+    stdoutJson: row.stdoutJson === null || row.stdoutJson === undefined ? null : JSON.stringify(row.stdoutJson),
+  };
+}
+
+function requestParams(row: RequestRow): Record<string, unknown> {
+  return { ...row, committed: bool(row.committed) };
+}
+
+function invocationFromSql(row: SqlRow): InvocationRow {
+  return {
+    caseId: String(row.case_id),
+    id: Number(row.id),
+    seq: Number(row.seq),
+    role: row.role as InvocationRow['role'],
+    key: String(row.key),
+    argv: JSON.parse(String(row.argv)) as string[],
+    exitCode: numOrNull(row.exit_code),
+    signal: strOrNull(row.signal),
+    killed: row.killed === 1,
+    killReason: strOrNull(row.kill_reason) as InvocationRow['killReason'],
+    effect: strOrNull(row.effect),
+    stdoutJson: row.stdout_json === null ? null : (JSON.parse(String(row.stdout_json)) as unknown),
+    stdout: String(row.stdout),
+    stderr: String(row.stderr),
+    outputTruncated: row.output_truncated === 1,
+    startedMs: Number(row.started_ms),
+    durationMs: Number(row.duration_ms),
+  };
+}
+
+function requestFromSql(row: SqlRow): RequestRow {
+  return {
+    caseId: String(row.case_id),
+    id: Number(row.id),
+    invocationId: numOrNull(row.invocation_id),
+    upstream: String(row.upstream),
+    ordinal: Number(row.ordinal),
+    method: String(row.method),
+    path: String(row.path),
+    route: String(row.route),
+    idempotencyKey: strOrNull(row.idempotency_key),
+    body: String(row.body),
+    bodyFingerprint: String(row.body_fingerprint),
+    fault: String(row.fault),
+    committed: row.committed === 1,
+    outcome: row.outcome as RequestRow['outcome'],
+    delivery: row.delivery as RequestRow['delivery'],
+    upstreamStatus: numOrNull(row.upstream_status),
+    clientStatus: numOrNull(row.client_status),
+    startedMs: Number(row.started_ms),
+    endedMs: numOrNull(row.ended_ms),
+  };
+}
+
+function effectFromSql(row: SqlRow): EffectRow {
+  return {
+    caseId: String(row.case_id),
+    id: Number(row.id),
+    operation: String(row.operation),
+    upstream: String(row.upstream),
+    route: String(row.route),
+    key: strOrNull(row.key),
+    resourceId: strOrNull(row.resource_id),
+    requestId: Number(row.request_id),
+    body: String(row.body),
+    fingerprint: String(row.fingerprint),
+  };
+}

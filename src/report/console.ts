@@ -1,0 +1,62 @@
+import { CHECK_NAMES } from '../checks/names.js';
+import type { CaseResult, ScenarioResult } from '../runner/result.js';
+
+export interface ConsoleStyle {
+  color: boolean;
+}
+
+/** Enough to see the pattern; the report has every case. */
+const MAX_FAILED_LINES = 40;
+
+const paint = (style: ConsoleStyle, code: number, text: string): string => (style.color ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+/** One line for a case that failed: its id, schedule in words, what happened, and the checks it broke. */
+export function failedCaseLine(result: CaseResult, style: ConsoleStyle): string {
+  const failed = result.checks.filter((check) => check.status === 'fail').map((check) => check.check);
+  return `  ${paint(style, 31, '✗')} ${result.id}: ${result.scheduleText} → ${result.outcomeText} [${failed.join(', ')}]`;
+}
+
+/** The end-of-scenario summary: failed cases, the first violation of each check, the checks table, the verdict. */
+export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyle): string {
+  const lines: string[] = [];
+  const failedCases = result.cases.filter((item) => item.verdict === 'fail');
+  lines.push(`${paint(style, 1, result.scenario.name)} (${result.scenario.file}): ${result.cases.length} cases, ${failedCases.length} failed, ${(result.durationMs / 1000).toFixed(1)} s`);
+  const shown = failedCases.slice(0, MAX_FAILED_LINES);
+  for (const item of shown) lines.push(failedCaseLine(item, style));
+  if (failedCases.length > shown.length) {
+    lines.push(`  … and ${failedCases.length - shown.length} more failed cases: see report.json`);
+  }
+
+  const firstViolations = CHECK_NAMES.flatMap((name) => {
+    const example = result.cases.flatMap((item) => item.checks.filter((check) => check.check === name && check.status === 'fail').map((check) => ({ item, check })))[0];
+    return example ? [`  ${paint(style, 31, name)} first failed in ${example.item.id}:\n      ${example.check.message}`] : [];
+  });
+  if (firstViolations.length > 0) lines.push('', ...firstViolations);
+
+  const notes = [...new Set(result.cases.flatMap((item) => item.notes))];
+  if (notes.length > 0) lines.push('', ...notes.map((note) => `  note: ${note}`));
+
+  lines.push('', `  ${'check'.padEnd(24)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'skip'.padStart(5)}`);
+  for (const name of CHECK_NAMES) {
+    const tally = result.checks[name];
+    if (!tally) continue;
+    const row = `  ${name.padEnd(24)} ${String(tally.pass).padStart(5)} ${String(tally.fail).padStart(5)} ${String(tally.skip).padStart(5)}`;
+    lines.push(tally.fail > 0 ? paint(style, 31, row) : row);
+  }
+  lines.push('', `  ${verdictLine(result, style)}`, `  report: ${result.runDir}`);
+  return lines.join('\n');
+}
+
+export function verdictLine(result: ScenarioResult, style: ConsoleStyle): string {
+  const failed = result.failedChecks.join(', ');
+  if (result.verdict === 'pass') {
+    return result.asExpected
+      ? paint(style, 32, 'verdict: PASS — every check held')
+      : paint(style, 31, `verdict: PASS, but the scenario expected these checks to fail: ${result.expectedFail.join(', ')}`);
+  }
+  if (result.asExpected) return paint(style, 33, `verdict: FAIL as expected (${failed})`);
+  const unexpected = result.failedChecks.filter((name) => !result.expectedFail.includes(name));
+  const missing = result.expectedFail.filter((name) => !result.failedChecks.includes(name));
+  const detail = [unexpected.length ? `unexpected: ${unexpected.join(', ')}` : '', missing.length ? `expected but held: ${missing.join(', ')}` : ''].filter(Boolean).join('; ');
+  return paint(style, 31, `verdict: FAIL (${failed})${result.expectedFail.length ? ` — ${detail}` : ''}`);
+}

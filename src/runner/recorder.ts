@@ -1,0 +1,72 @@
+import type { CaseRows, EffectRow, InvocationRow, RequestRow } from '../ledger/rows.js';
+import { fingerprint, normaliseBody } from '../upstream/fingerprint.js';
+import type { UpstreamTraits } from '../upstream/model.js';
+
+type PendingEffect = Omit<EffectRow, 'fingerprint'>;
+
+/**
+ * Collects one case's rows in memory while it runs; the ledger writes them in
+ * one transaction when the case is over. Fingerprints are computed at the end,
+ * once every key the caller used is known.
+ */
+export class CaseRecorder {
+  readonly invocations: InvocationRow[] = [];
+  readonly requests: RequestRow[] = [];
+  private readonly effects: PendingEffect[] = [];
+  /** Invocations running now: a request is attributed to one when exactly one is live. */
+  readonly live = new Set<number>();
+  readonly keys = new Set<string>();
+  private readonly started = performance.now();
+  private invocationCount = 0;
+
+  constructor(
+    readonly caseId: string,
+    readonly operation: string,
+  ) {}
+
+  now(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  /** Reserves the next invocation id (ids follow start order, also for concurrent invocations). */
+  nextInvocationId(): number {
+    this.invocationCount += 1;
+    return this.invocationCount;
+  }
+
+  addInvocation(row: InvocationRow): void {
+    this.invocations.push(row);
+  }
+
+  startRequest(row: Omit<RequestRow, 'caseId' | 'id' | 'invocationId' | 'startedMs' | 'endedMs'>): RequestRow {
+    const live = [...this.live];
+    const full: RequestRow = {
+      ...row,
+      caseId: this.caseId,
+      id: this.requests.length + 1,
+      invocationId: live.length === 1 ? live[0]! : null,
+      startedMs: this.now(),
+      endedMs: null,
+    };
+    this.requests.push(full);
+    return full;
+  }
+
+  addEffect(effect: Omit<PendingEffect, 'caseId' | 'id' | 'operation'>): void {
+    this.effects.push({ ...effect, caseId: this.caseId, id: this.effects.length + 1, operation: this.operation });
+  }
+
+  finish(traits: ReadonlyMap<string, UpstreamTraits>): CaseRows {
+    const keys = [...this.keys];
+    const fingerprintOf = (upstream: string, route: string, body: string): string =>
+      fingerprint(upstream, route, normaliseBody(body, { keys, ignoreFields: traits.get(upstream)?.ignoreFields ?? [] }));
+    for (const request of this.requests) {
+      request.bodyFingerprint = fingerprintOf(request.upstream, request.route, request.body);
+    }
+    return {
+      invocations: [...this.invocations].sort((a, b) => a.id - b.id),
+      requests: this.requests,
+      effects: this.effects.map((effect) => ({ ...effect, fingerprint: fingerprintOf(effect.upstream, effect.route, effect.body) })),
+    };
+  }
+}

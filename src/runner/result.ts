@@ -1,0 +1,58 @@
+import type { CheckResult } from '../checks/check.js';
+import type { CheckName } from '../checks/names.js';
+import type { FaultBinding, Schedule } from '../explore/schedule.js';
+
+export interface FaultApplication {
+  binding: FaultBinding;
+  /** The request the fault hit, or null when the case never made that request. */
+  requestId: number | null;
+}
+
+export interface CaseResult {
+  id: string;
+  kind: 'systematic' | 'explore' | 'replay';
+  operation: string;
+  schedule: Schedule;
+  /** The schedule in words. */
+  scheduleText: string;
+  /** What happened, in words: effects against the clean run, how the operation ended. */
+  outcomeText: string;
+  faults: FaultApplication[];
+  checks: CheckResult[];
+  verdict: 'pass' | 'fail';
+  /** Observations that are not violations, e.g. "unsafe by construction of the upstream". */
+  notes: string[];
+  invocations: number;
+  requests: number;
+  effects: number;
+  durationMs: number;
+}
+
+export interface BaselineResult {
+  operation: string;
+  /** Effects per `upstream route` in the clean run. */
+  effects: Record<string, number>;
+  /** Upstreams contacted, in order of first contact. */
+  upstreams: string[];
+  requests: number;
+  durationMs: number;
+}
+
+export type CheckTally = Record<'pass' | 'fail' | 'warn' | 'skip', number>;
+
+export interface ScenarioResult {
+  scenario: { name: string; file: string };
+  runId: string;
+  runDir: string;
+  startedAt: string;
+  durationMs: number;
+  complete: boolean;
+  baselines: BaselineResult[];
+  cases: CaseResult[];
+  checks: Partial<Record<CheckName, CheckTally>>;
+  failedChecks: CheckName[];
+  expectedFail: CheckName[];
+  verdict: 'pass' | 'fail';
+  /** True when exactly the expected checks failed. */
+  asExpected: boolean;
+}

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { playOperation } from '../caller/caller.js';
+import { callerKey } from '../caller/keys.js';
+import type { Baseline, CheckResult } from '../checks/check.js';
+import { invocationOutcome, operationOutcome } from '../checks/outcome.js';
+import { CHECKS } from '../checks/registry.js';
+import { describeSchedule } from '../explore/describe.js';
+import type { Schedule } from '../explore/schedule.js';
+import type { CaseRecord, Ledger } from '../ledger/ledger.js';
+import type { CaseRows } from '../ledger/rows.js';
+import type { Scenario } from '../scenario/load.js';
+import type { RunningInvocation } from '../targets/target.js';
+import { describeOutcome } from './describe-outcome.js';
+import { invokeCommand } from './invoke-command.js';
+import { constructionNotes } from './notes.js';
+import { CaseRecorder } from './recorder.js';
+import type { CaseResult, FaultApplication } from './result.js';
+import type { RunningUpstreams } from './upstreams.js';
+
+export interface CaseEnvironment {
+  scenario: Scenario;
+  upstreams: RunningUpstreams;
+  ledger: Ledger;
+}
+
+/**
+ * Runs one case: fresh upstream state and a fresh case folder, the caller's
+ * sequence against the faulted upstreams, then the rows into the ledger and the
+ * checks over what the ledger holds.
+ */
+export async function executeCase(
+  env: CaseEnvironment,
+  id: string,
+  kind: CaseRecord['kind'],
+  schedule: Schedule,
+): Promise<CaseRows> {
+  const { scenario, upstreams } = env;
+  const operation = scenario.operations.find((op) => op.name === schedule.operation);
+  if (!operation) throw new Error(`schedule names unknown operation "${schedule.operation}"`);
+  const recorder = new CaseRecorder(id, operation.name);
+  const live = new Map<number, RunningInvocation>();
+  const caseDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-case-'));
+  for (const pipeline of upstreams.pipelines) {
+    pipeline.beginCase({
+      faults: schedule.faults.filter((binding) => binding.upstream === pipeline.name),
+      recorder,
+      crashTarget: () => live.forEach((invocation) => invocation.crash()),
+    });
+  }
+  try {
+    const context = { scenario, operation, urls: upstreams.urls, caseDir, recorder, live };
+    await playOperation(schedule.caller, {
+      invoke: (role, key, seq) => invokeCommand(context, kind === 'baseline' ? 'baseline' : role, key, seq),
+      keyFor: (n) => callerKey(scenario.name, id, n),
+      outcomeOf: (invocation) => invocationOutcome(invocation, scenario.exitCodes),
+    });
+  } finally {
+    for (const pipeline of upstreams.pipelines) pipeline.endCase();
+    rmSync(caseDir, { recursive: true, force: true });
+  }
+  return recorder.finish(upstreams.traits);
+}
+
+/** Runs a faulted case and judges it. */
+export async function runCase(
+  env: CaseEnvironment,
+  id: string,
+  kind: CaseResult['kind'],
+  schedule: Schedule,
+  baseline: Baseline,
+): Promise<CaseResult> {
+  const started = performance.now();
+  const rows = await executeCase(env, id, kind, schedule);
+  const { scenario, upstreams, ledger } = env;
+  let stored: CaseRows = rows;
+  const checks = ledger.recordCase({ id, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, rows, (fromLedger) => {
+    stored = fromLedger;
+    return scenario.checks.map((name): CheckResult =>
+      CHECKS[name].evaluate({
+        operation: schedule.operation,
+        schedule,
+        rows: fromLedger,
+        baseline,
+        exitCodes: scenario.exitCodes,
+        traits: upstreams.traits,
+      }),
+    );
+  });
+  const outcome = operationOutcome(stored.invocations, scenario.exitCodes);
+  return {
+    id,
+    kind,
+    operation: schedule.operation,
+    schedule,
+    scheduleText: describeSchedule(schedule),
+    outcomeText: describeOutcome(stored, baseline, outcome, upstreams.traits),
+    faults: faultApplications(schedule, stored),
+    checks,
+    verdict: checks.some((check) => check.status === 'fail') ? 'fail' : 'pass',
+    notes: constructionNotes(stored, outcome, upstreams.traits),
+    invocations: stored.invocations.length,
+    requests: stored.requests.length,
+    effects: stored.effects.length,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+function faultApplications(schedule: Schedule, rows: CaseRows): FaultApplication[] {
+  return schedule.faults.map((binding) => {
+    const toUpstream = rows.requests.filter((request) => request.upstream === binding.upstream);
+    const candidates = binding.route === undefined
+      ? toUpstream
+      : toUpstream.filter((request) => `${request.method} ${request.path.split('?')[0]}` === binding.route);
+    const hit = candidates[binding.ordinal - 1];
+    return { binding, requestId: hit && hit.fault === binding.fault ? hit.id : null };
+  });
+}

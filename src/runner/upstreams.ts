@@ -1,0 +1,42 @@
+import type { Scenario } from '../scenario/load.js';
+import { startLoopbackServer, type LoopbackServer } from '../upstream/loopback-server.js';
+import type { UpstreamTraits } from '../upstream/model.js';
+import { createModel } from '../upstream/models/index.js';
+import { UpstreamPipeline } from '../upstream/pipeline.js';
+
+/** A scenario's upstreams, each served on its own 127.0.0.1 port for the whole run. */
+export interface RunningUpstreams {
+  pipelines: UpstreamPipeline[];
+  urls: ReadonlyMap<string, string>;
+  traits: ReadonlyMap<string, UpstreamTraits>;
+  close(): Promise<void>;
+}
+
+export async function startUpstreams(scenario: Scenario): Promise<RunningUpstreams> {
+  const pipelines: UpstreamPipeline[] = [];
+  const servers: LoopbackServer[] = [];
+  const urls = new Map<string, string>();
+  const traits = new Map<string, UpstreamTraits>();
+  try {
+    for (const [name, spec] of Object.entries(scenario.upstreams)) {
+      const model = createModel(spec);
+      const pipeline = new UpstreamPipeline(name, model);
+      const server = await startLoopbackServer(pipeline, { holdLimitMs: scenario.holdLimitMs });
+      pipelines.push(pipeline);
+      servers.push(server);
+      urls.set(name, server.url);
+      traits.set(name, model.traits);
+    }
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.close()));
+    throw error;
+  }
+  return {
+    pipelines,
+    urls,
+    traits,
+    close: async () => {
+      await Promise.all(servers.map((server) => server.close()));
+    },
+  };
+}

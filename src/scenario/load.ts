@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { RetryproofError } from '../errors.js';
+import { FAULT_NAMES } from '../faults/registry.js';
+import { CHECK_NAMES, type CheckName } from '../checks/names.js';
+import { scenarioSchema, type ScenarioFile } from './schema.js';
+import { templateReferences, unresolvedReason } from './template.js';
+
+/** A validated scenario with its defaults filled in and its paths resolved. */
+export interface Scenario extends Omit<ScenarioFile, 'faults' | 'checks' | 'name'> {
+  name: string;
+  /** The file as the user named it. */
+  file: string;
+  /** Absolute folder of the file: relative paths in the scenario start here. */
+  dir: string;
+  /** Absolute working directory of the target. */
+  cwd: string;
+  faults: string[];
+  checks: CheckName[];
+}
+
+/** Reads, parses and validates a scenario file (YAML or JSON). Throws RetryproofError on bad input. */
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new RetryproofError('SCENARIO_UNREADABLE', `cannot read the scenario file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { file }, 'check the path', { cause: error });
+  }
+  return parseScenario(text, file);
+}
+
+/** Parses and validates scenario text; `file` names it in messages and anchors relative paths. */
+export function parseScenario(text: string, file: string): Scenario {
+  const raw = parseDocument(text, file);
+  const result = scenarioSchema.safeParse(raw);
+  if (!result.success) throw schemaError(result.error, file, raw);
+  const scenario = result.data;
+  checkUniqueOperations(scenario, file);
+  checkTemplates(scenario, file);
+  const dir = path.dirname(path.resolve(file));
+  return {
+    ...scenario,
+    name: scenario.name ?? path.basename(file).replace(/\.(ya?ml|json)$/i, ''),
+    file,
+    dir,
+    cwd: path.resolve(dir, scenario.target.cwd ?? '.'),
+    faults: scenario.faults ?? [...FAULT_NAMES],
+    checks: scenario.checks ?? [...CHECK_NAMES],
+  };
+}
+
+function parseDocument(text: string, file: string): unknown {
+  if (/\.json$/i.test(file)) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new RetryproofError('SCENARIO_SYNTAX', `not valid JSON: ${(error as Error).message}`, { file }, 'fix the JSON syntax');
+    }
+  }
+  const document = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const first = document.errors[0];
+  if (first) {
+    const line = first.linePos?.[0];
+    const at = line ? `line ${line.line}, column ${line.col}` : undefined;
+    throw new RetryproofError('SCENARIO_SYNTAX', `not valid YAML: ${first.message.split('\n')[0]}`, { file, field: at }, 'fix the YAML syntax at that line');
+  }
+  const value: unknown = document.toJS();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RetryproofError('SCENARIO_INVALID', 'the file must hold a mapping with target, upstreams and operations', { file }, 'see `retryproof schema` or the README for the format');
+  }
+  return value;
+}
+
+/** Formats a field path the way users write it: operations[0].args[3]. */
+export function fieldPath(segments: readonly PropertyKey[]): string {
+  return segments
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
+    .join('') || '(top level)';
+}
+
+function schemaError(error: z.ZodError, file: string, raw: unknown): RetryproofError {
+  const issue = error.issues[0]!;
+  const field = fieldPath(issue.path);
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : '';
+  return new RetryproofError('SCENARIO_INVALID', `${describeIssue(issue, raw)}${more}`, { file, field }, fixFor(issue));
+}
+
+function valueAt(raw: unknown, segments: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const segment of segments) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[segment];
+  }
+  return value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const got = valueAt(raw, issue.path);
+  const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+  switch (issue.code) {
+    case 'invalid_type':
+      return got === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, got ${shown}`;
+    case 'invalid_value':
+      return `got ${shown}; expected one of: ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'invalid_union':
+      if ('discriminator' in issue && issue.discriminator) return `${issue.message}`;
+      return `got ${shown}, which matches none of the accepted forms`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'too_small':
+      return `got ${shown}; ${issue.message.replace(/^Too small: expected /, 'expected ')}`;
+    case 'too_big':
+      return `got ${shown}; ${issue.message.replace(/^Too big: expected /, 'expected ')}`;
+    default:
+      return `got ${shown}; ${issue.message}`;
+  }
+}
+
+function fixFor(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return 'remove it or check its spelling (`retryproof schema` lists every field)';
+  if (issue.code === 'invalid_value') return 'use one of the listed values';
+  return 'see `retryproof schema` for the expected format of this field';
+}
+
+function checkUniqueOperations(scenario: ScenarioFile, file: string): void {
+  const seen = new Map<string, number>();
+  scenario.operations.forEach((operation, index) => {
+    const earlier = seen.get(operation.name);
+    if (earlier !== undefined) {
+      throw new RetryproofError('SCENARIO_INVALID', `duplicate operation name "${operation.name}" (also operations[${earlier}])`, { file, field: `operations[${index}].name` }, 'give each operation its own name');
+    }
+    seen.set(operation.name, index);
+  });
+}
+
+function checkTemplates(scenario: ScenarioFile, file: string): void {
+  const upstreams = Object.keys(scenario.upstreams);
+  const strings = (prefix: string, value: readonly string[] | Record<string, string> | undefined): Array<[string, string]> =>
+    Array.isArray(value)
+      ? value.map((text, i) => [`${prefix}[${i}]`, text])
+      : Object.entries(value ?? {}).map(([key, text]) => [`${prefix}.${key}`, text]);
+  const targetStrings = [...strings('target.argv', scenario.target.argv), ...strings('target.env', scenario.target.env)];
+  scenario.operations.forEach((operation, index) => {
+    const known = { upstreams, inputs: Object.keys(operation.input) };
+    const own = [...strings(`operations[${index}].args`, operation.args), ...strings(`operations[${index}].env`, operation.env)];
+    for (const [field, text] of [...targetStrings, ...own]) {
+      for (const reference of templateReferences(text)) {
+        const reason = unresolvedReason(reference, known);
+        if (reason) {
+          const context = field.startsWith('target.') ? ` (as used by operation "${operation.name}")` : '';
+          throw new RetryproofError('TEMPLATE_UNKNOWN', `${reason}${context}`, { file, field }, 'fix the name inside {{ }} or declare it');
+        }
+      }
+    }
+  });
+}

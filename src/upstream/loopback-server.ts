@@ -1,0 +1,169 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Outcome } from '../faults/fault.js';
+import type { UpstreamPipeline } from './pipeline.js';
+
+export interface LoopbackServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface LoopbackOptions {
+  /** A held connection is dropped after this long even if the client never gives up. */
+  holdLimitMs: number;
+  /** Request bodies above this are refused with 413 (a mock upstream has no business with more). */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Serves an upstream pipeline to out-of-process targets on 127.0.0.1. Over a
+ * real socket msw's `HttpResponse.error()` means nothing, so this layer does the
+ * network faults itself: it destroys the socket for a reset, keeps it open for a
+ * hold, and writes part of a body before destroying it for a truncation.
+ */
+export async function startLoopbackServer(pipeline: UpstreamPipeline, options: LoopbackOptions): Promise<LoopbackServer> {
+  const sockets = new Set<Socket>();
+  const holds = new Set<() => void>();
+  const server = http.createServer((req, res) => {
+    serve(pipeline, options, holds, req, res).catch((error: unknown) => {
+      // A harness bug: answer 500 so the target sees something, and say why on stderr.
+      process.stderr.write(`retryproof: upstream ${pipeline.name} failed on ${req.method} ${req.url}: ${String(error)}\n`);
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    async close() {
+      for (const release of holds) release();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function serve(
+  pipeline: UpstreamPipeline,
+  options: LoopbackOptions,
+  holds: Set<() => void>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const body = await readBody(req, options.maxBodyBytes ?? 10 * 1024 * 1024);
+  if (body === 'too-large') {
+    res.writeHead(413).end();
+    return;
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  const method = req.method ?? 'GET';
+  const request = new Request(`http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`, {
+    method,
+    headers,
+    body: method === 'GET' || method === 'HEAD' || body.length === 0 ? undefined : body,
+  });
+  const result = await pipeline.handle(request);
+  await deliver(result.outcome, req, res, options, holds, result.crashTarget).then(
+    ({ delivery, status }) => result.delivered(delivery, status),
+  );
+}
+
+async function deliver(
+  outcome: Outcome,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: LoopbackOptions,
+  holds: Set<() => void>,
+  crashTarget: () => void,
+): Promise<{ delivery: 'response' | 'held' | 'reset' | 'truncated' | 'crashed'; status: number | null }> {
+  switch (outcome.kind) {
+    case 'respond': {
+      if (outcome.delayMs) await new Promise((resolve) => setTimeout(resolve, outcome.delayMs));
+      const bytes = Buffer.from(await outcome.response.arrayBuffer());
+      res.writeHead(outcome.response.status, responseHeaders(outcome.response, bytes.length));
+      res.end(bytes);
+      return { delivery: 'response', status: outcome.response.status };
+    }
+    case 'hold':
+      await hold(req, options.holdLimitMs, holds);
+      res.destroy();
+      return { delivery: 'held', status: null };
+    case 'reset':
+      resetSocket(req.socket);
+      return { delivery: 'reset', status: null };
+    case 'truncate': {
+      const bytes = Buffer.from(await outcome.response.arrayBuffer());
+      res.writeHead(outcome.response.status, responseHeaders(outcome.response, bytes.length));
+      res.write(bytes.subarray(0, Math.min(outcome.bytes, Math.max(0, bytes.length - 1))));
+      // Let the partial write reach the socket before the reset.
+      await new Promise((resolve) => setImmediate(resolve));
+      resetSocket(req.socket);
+      return { delivery: 'truncated', status: outcome.response.status };
+    }
+    case 'crash':
+      crashTarget();
+      resetSocket(req.socket);
+      return { delivery: 'crashed', status: null };
+  }
+}
+
+/** Waits until the client closes the connection or the hold limit passes. */
+function hold(req: IncomingMessage, limitMs: number, holds: Set<() => void>): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = req.socket;
+    let release = (): void => undefined;
+    const timer = setTimeout(() => release(), limitMs);
+    release = () => {
+      clearTimeout(timer);
+      socket.off('close', release);
+      holds.delete(release);
+      resolve();
+    };
+    holds.add(release);
+    if (socket.destroyed) release();
+    else socket.once('close', release);
+  });
+}
+
+function resetSocket(socket: Socket): void {
+  // An RST rather than a FIN: the client sees ECONNRESET, as with a dropped connection.
+  if (typeof socket.resetAndDestroy === 'function' && !socket.destroyed) socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+function responseHeaders(response: Response, length: number): Record<string, string> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'content-length' && name !== 'transfer-encoding') headers[name] = value;
+  });
+  headers['content-length'] = String(length);
+  return headers;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > limit ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

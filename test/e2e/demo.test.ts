@@ -1,0 +1,32 @@
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadScenario } from '../../src/scenario/load.js';
+import { runScenario } from '../../src/runner/run-scenario.js';
+
+const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-demo-'));
+afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+
+describe('the bundled orders examples', () => {
+  it('catches the naive tool charging twice after a timeout after commit', async () => {
+    const result = await runScenario(loadScenario('scenarios/orders-naive.yaml'), { reportsDir });
+    expect(result.failedChecks).toEqual(['no-duplicate-effects', 'replay-is-noop', 'effect-field']);
+    expect(result.asExpected).toBe(true);
+    const timeout = result.cases.find((item) => item.id === 'create-order/timeout-after-commit@payments#1')!;
+    const duplicate = timeout.checks.find((check) => check.check === 'no-duplicate-effects')!;
+    expect(duplicate.status).toBe('fail');
+    expect(duplicate.message).toMatch(/charges on payments POST \/charges \(clean run: 1\)/);
+    expect(timeout.faults[0]!.requestId).toBe(1);
+    expect(existsSync(path.join(result.runDir, 'report.json'))).toBe(true);
+    expect(existsSync(path.join(result.runDir, 'ledger.sqlite'))).toBe(true);
+  });
+
+  it('passes the safe tool on every check', async () => {
+    const result = await runScenario(loadScenario('scenarios/orders-safe.yaml'), { reportsDir });
+    expect(result.failedChecks).toEqual([]);
+    expect(result.verdict).toBe('pass');
+    // The mailer can lose an answer after sending: the verdict says so instead of blaming the tool.
+    expect(result.cases.some((item) => item.notes.some((note) => note.includes('unsafe by construction')))).toBe(true);
+  });
+});
