@@ -89,6 +89,10 @@ export async function runCase(
     );
   });
   const outcome = operationOutcome(stored.invocations, scenario.exitCodes);
+  const faults = faultApplications(schedule, stored);
+  const unreached = faults
+    .filter((application) => application.requestId === null)
+    .map(({ binding }) => `fault not reached: the case made no request ${binding.ordinal}${binding.route ? ` to ${binding.route}` : ''} to ${binding.upstream}, so ${binding.fault} never applied`);
   return {
     id,
     kind,
@@ -96,10 +100,10 @@ export async function runCase(
     schedule,
     scheduleText: describeSchedule(schedule),
     outcomeText: describeOutcome(stored, baseline, outcome, upstreams.traits),
-    faults: faultApplications(schedule, stored),
+    faults,
     checks,
     verdict: checks.some((check) => check.status === 'fail') ? 'fail' : 'pass',
-    notes: constructionNotes(stored, outcome, upstreams.traits),
+    notes: [...unreached, ...constructionNotes(stored, outcome, upstreams.traits)],
     invocations: stored.invocations.length,
     requests: stored.requests.length,
     effects: stored.effects.length,
