@@ -10,12 +10,17 @@
 - The tool never retries by itself; exit 75 tells the caller the outcome is
   unknown and a retry with the same key is safe.
 
+- An exclusive lock per key (flock, released by the kernel even if the process
+  is killed) makes check-then-act atomic: a concurrent invocation with the
+  same key backs off with exit 4 instead of acting too.
+
 Exit codes: 0 created/noop, 1 permanent failure (nothing done), 2 usage error,
-3 key reused with a different payload, 75 outcome unknown.
+3 key reused with a different payload, 4 the same key is in flight, 75 outcome unknown.
 Stdout: exactly one JSON object with an "effect" field.
 """
 
 import argparse
+import fcntl
 import hashlib
 import http.client
 import json
@@ -28,7 +33,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CONFLICT, EXIT_UNKNOWN = 0, 1, 2, 3, 75
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_CONFLICT, EXIT_IN_FLIGHT, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 75
 KEY_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")  # the key becomes part of a file name
 
 
@@ -127,6 +132,19 @@ def write_state(path, state):
     fsync_dir(folder)
 
 
+_lock_fd = None  # kept open for the life of the process
+
+
+def hold_key_lock(path, key):
+    """Takes the key's lock or exits 4: two invocations must not both check and act."""
+    global _lock_fd
+    _lock_fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fail("none", "another invocation with this key is in flight; retry later", key, EXIT_IN_FLIGHT)
+
+
 def delete_state(path):
     try:
         os.unlink(path)
@@ -211,6 +229,7 @@ def run(kind, inputs, body_without_ref, url, given_key, dry_run, lookup):
 
     payload_hash = sha256_hex(canonical(inputs))
     path = os.path.join(state_dir(), f"{kind}-{key}.json")
+    hold_key_lock(path + ".lock", key)
     try:
         state = read_state(path)
     except (OSError, ValueError) as err:

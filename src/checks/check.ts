@@ -87,3 +87,20 @@ export function describeInvocation(invocation: InvocationRow): string {
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+/**
+ * The effects that belong to the operation itself: not those committed by a
+ * probe's extra invocation (a mismatch, a dry run, a request without key),
+ * which the probe's own check judges.
+ */
+export function operationEffects(rows: CaseRows): EffectRow[] {
+  const probeInvocations = new Set(
+    rows.invocations.filter((invocation) => PROBE_ROLES.includes(invocation.role)).map((invocation) => invocation.id),
+  );
+  const probeRequests = new Set(
+    rows.requests.filter((request) => request.invocationId !== null && probeInvocations.has(request.invocationId)).map((request) => request.id),
+  );
+  return rows.effects.filter((effect) => !probeRequests.has(effect.requestId));
+}
+
+const PROBE_ROLES: readonly InvocationRow['role'][] = ['mismatch', 'dry-run', 'missing-key'];

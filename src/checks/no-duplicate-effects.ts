@@ -1,24 +1,25 @@
-import { countByRoute, describeEffect, fail, pass, plural, type Check } from './check.js';
+import { countByRoute, describeEffect, fail, operationEffects, pass, plural, type Check } from './check.js';
 
 /** No operation leaves more effects than its clean run did, on any upstream route. */
 export const noDuplicateEffects: Check = {
   name: 'no-duplicate-effects',
   holdsWhen: 'no operation leaves more effects than its clean run (for most: at most one)',
   evaluate({ operation, rows, baseline, traits }) {
-    const counts = countByRoute(rows.effects);
+    const own = operationEffects(rows);
+    const counts = countByRoute(own);
     const excess: string[] = [];
-    const effects: number[] = [];
+    const involvedIds: number[] = [];
     for (const [route, count] of counts) {
       const expected = baseline.routeCounts.get(route) ?? 0;
       if (count <= expected) continue;
       const upstream = route.split(' ')[0]!;
       const noun = traits.get(upstream)?.noun ?? 'effect';
-      const involved = rows.effects.filter((effect) => `${effect.upstream} ${effect.route}` === route);
-      effects.push(...involved.map((effect) => effect.id));
+      const involved = own.filter((effect) => `${effect.upstream} ${effect.route}` === route);
+      involvedIds.push(...involved.map((effect) => effect.id));
       excess.push(`${plural(count, noun)} on ${route} (clean run: ${expected}): ${involved.map(describeEffect).join('; ')}`);
     }
     if (excess.length === 0) return pass(this.name, `${operation}: no more effects than the clean run`);
-    const requests = [...new Set(rows.effects.filter((effect) => effects.includes(effect.id)).map((effect) => effect.requestId))];
-    return fail(this.name, `${operation}: duplicate effects: ${excess.join(' | ')}`, { effects, requests });
+    const requests = [...new Set(own.filter((effect) => involvedIds.includes(effect.id)).map((effect) => effect.requestId))];
+    return fail(this.name, `${operation}: duplicate effects: ${excess.join(' | ')}`, { effects: involvedIds, requests });
   },
 };

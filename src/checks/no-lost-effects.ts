@@ -1,5 +1,5 @@
-import { countByRoute, fail, pass, plural, type Check } from './check.js';
-import { operationOutcome } from './outcome.js';
+import { countByRoute, operationEffects, fail, pass, plural, skip, type Check } from './check.js';
+import { operationAttempts, operationOutcome } from './outcome.js';
 
 /**
  * An operation that ended in success leaves exactly its clean run's effects;
@@ -10,8 +10,12 @@ export const noLostEffects: Check = {
   name: 'no-lost-effects',
   holdsWhen: "an operation the target reported as done leaves exactly its clean run's effects; a failed one none or all",
   evaluate({ operation, rows, baseline, exitCodes, traits }) {
+    if (operationAttempts(rows.invocations).length === 0) {
+      return skip(this.name, `${operation}: no invocation tried to do the operation (a probe case)`);
+    }
     const outcome = operationOutcome(rows.invocations, exitCodes);
-    const counts = countByRoute(rows.effects);
+    const effects = operationEffects(rows);
+    const counts = countByRoute(effects);
     const short: string[] = [];
     let complete = 0;
     for (const [route, expected] of baseline.routeCounts) {
@@ -22,7 +26,7 @@ export const noLostEffects: Check = {
         short.push(`${plural(count, noun)} on ${route} (clean run: ${expected})`);
       }
     }
-    const last = rows.invocations.filter((invocation) => invocation.role !== 'replay').at(-1);
+    const last = operationAttempts(rows.invocations).at(-1);
     const invocations = last ? [last.id] : [];
     if (outcome === 'success') {
       if (short.length === 0) return pass(this.name, `${operation}: succeeded with all of its clean run's effects`);

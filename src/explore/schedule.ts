@@ -9,6 +9,8 @@ export interface FaultBinding {
   upstream: string;
   /** 1-based: the n-th request of the case to this upstream (or to `route`, when given). */
   ordinal: number;
+  /** Also every later request (a persistent outage), not just the one at `ordinal`. */
+  andAfter?: boolean;
   /** Count only requests to this route, e.g. `POST /charges`. */
   route?: string;
   fault: string;
@@ -23,6 +25,16 @@ export interface CallerActions {
   /** After a success, run once more with the same key. */
   replay: boolean;
   delayMs: number;
+  /** Probe: send the first invocation this many times at once, with one key (no retries). */
+  concurrent?: number;
+  /** Probe: after a success, invoke again with the same key and a different payload. */
+  mismatch?: boolean;
+  /** Probe: one dry-run invocation instead of the operation. */
+  dryRun?: boolean;
+  /** Probe (http): one request without its idempotency key. */
+  omitKey?: boolean;
+  /** The caller gives up on its first attempt after this long, even if the target is still working. */
+  abandonFirstAfterMs?: number;
 }
 
 export interface Schedule {
@@ -39,6 +51,11 @@ export function bindingFor(
   return faults.find(
     (binding) =>
       binding.upstream === request.upstream &&
-      (binding.route === undefined ? binding.ordinal === request.ordinal : binding.ordinal === request.routeOrdinal(binding.route)),
+      matchesOrdinal(binding, binding.route === undefined ? request.ordinal : request.routeOrdinal(binding.route)),
   );
+}
+
+function matchesOrdinal(binding: FaultBinding, ordinal: number): boolean {
+  if (ordinal < 1) return false;
+  return binding.andAfter ? ordinal >= binding.ordinal : ordinal === binding.ordinal;
 }

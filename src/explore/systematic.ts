@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario/load.js';
-import type { CallerActions, Schedule } from './schedule.js';
+import { mismatchInput } from '../runner/inputs.js';
+import type { CallerActions, FaultBinding, Schedule } from './schedule.js';
 
 export interface PlannedCase {
   id: string;
@@ -9,29 +10,63 @@ export interface PlannedCase {
 /** Which upstreams an operation's clean run talked to, in order of first contact. */
 export type BaselineContacts = ReadonlyMap<string, readonly string[]>;
 
+/** Faults a client is expected to retry through: held on every request, retries must stay bounded. */
+const PERSISTENT_FAULTS = ['503-before-commit', '429-retry-after', 'timeout-before-commit'];
+
+/** How long the concurrency probe holds the first upstream request before it commits: the race window. */
+export const RACE_WINDOW_MS = 150;
+
 /**
  * The systematic pass: for each mutating operation, every listed fault at
  * every request position (1..depth) of every upstream its clean run talked
- * to, one fault per case; `none` once per operation. Deterministic order.
+ * to, one fault per case; `none` once per operation; retryable faults on every
+ * request from the first on; then the fixed probes. Deterministic order.
+ * Faults the target cannot experience are left out (the report says which).
  */
-export function systematicCases(scenario: Scenario, contacts: BaselineContacts): PlannedCase[] {
+export function systematicCases(
+  scenario: Scenario,
+  contacts: BaselineContacts,
+  unsupportedFaults: ReadonlySet<string> = new Set(),
+): PlannedCase[] {
   const caller: CallerActions = { ...scenario.caller };
   const cases: PlannedCase[] = [];
+  const bind = (upstream: string, ordinal: number, fault: string, andAfter = false): FaultBinding => ({
+    upstream,
+    ordinal,
+    fault,
+    ...(andAfter ? { andAfter } : {}),
+    ...(scenario.faultParams[fault] ? { params: scenario.faultParams[fault] } : {}),
+  });
+  const faults = scenario.faults.filter((fault) => !unsupportedFaults.has(fault));
   for (const operation of scenario.operations.filter((op) => op.mutating)) {
-    const upstreams = contacts.get(operation.name) ?? [];
-    for (const fault of scenario.faults) {
+    const name = operation.name;
+    const upstreams = contacts.get(name) ?? [];
+    const add = (id: string, bindings: FaultBinding[], actions: CallerActions = caller): void => {
+      cases.push({ id: `${name}/${id}`, schedule: { operation: name, faults: bindings, caller: actions } });
+    };
+    for (const fault of faults) {
       if (fault === 'none') {
-        cases.push({ id: `${operation.name}/none`, schedule: { operation: operation.name, faults: [], caller } });
+        add('none', []);
         continue;
       }
       for (const upstream of upstreams) {
-        for (let ordinal = 1; ordinal <= scenario.depth; ordinal += 1) {
-          cases.push({
-            id: `${operation.name}/${fault}@${upstream}#${ordinal}`,
-            schedule: { operation: operation.name, faults: [{ upstream, ordinal, fault }], caller },
-          });
-        }
+        for (let ordinal = 1; ordinal <= scenario.depth; ordinal += 1) add(`${fault}@${upstream}#${ordinal}`, [bind(upstream, ordinal, fault)]);
       }
+    }
+    if (scenario.probes.persistent) {
+      for (const fault of faults.filter((f) => PERSISTENT_FAULTS.includes(f))) {
+        for (const upstream of upstreams) add(`${fault}@${upstream}#1+`, [bind(upstream, 1, fault, true)]);
+      }
+    }
+    const probe = { retries: 0, key: 'same' as const, replay: false, delayMs: 0 };
+    if (scenario.probes.concurrent) {
+      const window = upstreams[0] ? [{ ...bind(upstreams[0], 1, 'slow'), params: { delayBeforeCommitMs: RACE_WINDOW_MS, delayMs: 0 } }] : [];
+      add('probe:concurrent', window, { ...probe, concurrent: 2 });
+    }
+    if (scenario.probes.mismatch && mismatchInput(operation)) add('probe:key-mismatch', [], { ...caller, replay: false, mismatch: true });
+    if (scenario.probes.dryRun && operation.dryRun) add('probe:dry-run', [], { ...probe, dryRun: true });
+    if (scenario.probes.missingKey && scenario.target.kind === 'http' && scenario.target.requireKey) {
+      add('probe:missing-key', [], { ...probe, omitKey: true });
     }
   }
   return cases;

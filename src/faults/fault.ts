@@ -24,6 +24,12 @@ export interface FaultParams {
   retryAfterSeconds?: number;
   /** Extra latency for `slow`, in milliseconds. */
   delayMs?: number;
+  /** Body bytes sent before the reset, for `truncate-after-commit`. */
+  truncateBytes?: number;
+  /** Wait this long before the upstream does the work (used to hold a race window open). */
+  delayBeforeCommitMs?: number;
+  /** The status of `permanent-error`. */
+  status?: number;
 }
 
 export interface Fault {

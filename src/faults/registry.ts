@@ -7,6 +7,12 @@ import { timeoutAfterCommit } from './timeout-after-commit.js';
 import { resetBeforeCommit } from './reset-before-commit.js';
 import { resetAfterCommit } from './reset-after-commit.js';
 import { crashAfterCommit } from './crash-after-commit.js';
+import { internalErrorAfterCommit } from './500-after-commit.js';
+import { truncateAfterCommit } from './truncate-after-commit.js';
+import { tooManyRequests } from './429-retry-after.js';
+import { slow } from './slow.js';
+import { crashBeforeCommit } from './crash-before-commit.js';
+import { permanentError } from './permanent-error.js';
 
 /** Every fault of the catalog, in the order reports list them. */
 export const FAULTS = [
@@ -17,8 +23,17 @@ export const FAULTS = [
   timeoutAfterCommit,
   resetBeforeCommit,
   resetAfterCommit,
+  internalErrorAfterCommit,
+  truncateAfterCommit,
+  tooManyRequests,
+  slow,
   crashAfterCommit,
+  crashBeforeCommit,
+  permanentError,
 ] as const satisfies readonly Fault[];
+
+/** Faults that kill the target process: meaningless for in-process (module) targets. */
+export const CRASH_FAULTS: readonly string[] = [crashAfterCommit.name, crashBeforeCommit.name];
 
 export type FaultName = (typeof FAULTS)[number]['name'];
 

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS invocations (
   key TEXT NOT NULL, argv TEXT NOT NULL, exit_code INTEGER, signal TEXT, killed INTEGER NOT NULL,
   kill_reason TEXT, effect TEXT, stdout_json TEXT, stdout TEXT NOT NULL, stderr TEXT NOT NULL,
   output_truncated INTEGER NOT NULL, started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL,
+  target_kind TEXT NOT NULL, http_status INTEGER, response_headers TEXT, error TEXT, request TEXT,
   PRIMARY KEY (case_id, id)
 );
 CREATE TABLE IF NOT EXISTS requests (
@@ -75,7 +76,8 @@ export class Ledger {
     }
     this.insertCase = this.db.prepare('INSERT INTO cases (id, operation, kind, schedule) VALUES (@id, @operation, @kind, @scheduleJson)');
     this.insertInvocation = this.db.prepare(`INSERT INTO invocations VALUES (@caseId, @id, @seq, @role, @key, @argv, @exitCode,
-      @signal, @killed, @killReason, @effect, @stdoutJson, @stdout, @stderr, @outputTruncated, @startedMs, @durationMs)`);
+      @signal, @killed, @killReason, @effect, @stdoutJson, @stdout, @stderr, @outputTruncated, @startedMs, @durationMs,
+      @targetKind, @httpStatus, @responseHeaders, @error, @request)`);
     this.insertRequest = this.db.prepare(`INSERT INTO requests VALUES (@caseId, @id, @invocationId, @upstream, @ordinal, @method,
       @path, @route, @idempotencyKey, @body, @bodyFingerprint, @fault, @committed, @outcome, @delivery, @upstreamStatus,
       @clientStatus, @startedMs, @endedMs)`);
@@ -160,6 +162,11 @@ function invocationParams(row: InvocationRow): Record<string, unknown> {
     killed: bool(row.killed),
     outputTruncated: bool(row.outputTruncated),
     stdoutJson: row.stdoutJson === null || row.stdoutJson === undefined ? null : JSON.stringify(row.stdoutJson),
+    targetKind: row.targetKind ?? 'command',
+    httpStatus: row.httpStatus ?? null,
+    responseHeaders: row.responseHeaders ? JSON.stringify(row.responseHeaders) : null,
+    error: row.error ?? null,
+    request: row.request === undefined ? null : JSON.stringify(row.request),
   };
 }
 
@@ -186,6 +193,11 @@ function invocationFromSql(row: SqlRow): InvocationRow {
     outputTruncated: row.output_truncated === 1,
     startedMs: Number(row.started_ms),
     durationMs: Number(row.duration_ms),
+    targetKind: row.target_kind as InvocationRow['targetKind'],
+    httpStatus: numOrNull(row.http_status),
+    responseHeaders: row.response_headers === null ? null : (JSON.parse(String(row.response_headers)) as Record<string, string>),
+    error: strOrNull(row.error),
+    request: row.request === null ? undefined : (JSON.parse(String(row.request)) as unknown),
   };
 }
 

@@ -2,7 +2,13 @@
  * The rows of a case as plain data: what the ledger stores and what the checks
  * read. Ids are per case (1, 2, 3...), so the same schedule gives the same ids.
  */
-export type InvocationRole = 'baseline' | 'attempt' | 'replay';
+/**
+ * Why the caller made an invocation: its attempts and replay, or one of the
+ * fixed probes (same key with another payload, a concurrent duplicate, a dry
+ * run, a request without its key).
+ */
+export type InvocationRole = 'baseline' | 'attempt' | 'replay' | 'mismatch' | 'concurrent' | 'dry-run' | 'missing-key';
+export type TargetKind = 'command' | 'http' | 'module';
 
 export interface InvocationRow {
   caseId: string;
@@ -25,6 +31,15 @@ export interface InvocationRow {
   outputTruncated: boolean;
   startedMs: number;
   durationMs: number;
+  /** Absent in rows written before http and module targets existed: then 'command'. */
+  targetKind?: TargetKind;
+  /** http targets: the response status, or null when no response came (timeout, reset). */
+  httpStatus?: number | null;
+  responseHeaders?: Record<string, string> | null;
+  /** A transport error (http) or the thrown error (module), in words. */
+  error?: string | null;
+  /** What the caller sent: the http request, or the module's input. */
+  request?: unknown;
 }
 
 /** What the upstream's own logic did with a request. */

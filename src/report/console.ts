@@ -5,6 +5,8 @@ export interface ConsoleStyle {
   color: boolean;
 }
 
+const UNREACHED = 'fault not reached';
+
 /** Enough to see the pattern; the report has every case. */
 const MAX_FAILED_LINES = 40;
 
@@ -33,7 +35,11 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
   });
   if (firstViolations.length > 0) lines.push('', ...firstViolations);
 
-  const notes = [...new Set(result.cases.flatMap((item) => item.notes))];
+  const allNotes = result.cases.flatMap((item) => item.notes);
+  const unreached = result.cases.filter((item) => item.notes.some((note) => note.startsWith(UNREACHED))).length;
+  const notes = [...new Set(allNotes.filter((note) => !note.startsWith(UNREACHED)))];
+  if (unreached > 0) notes.push(`${unreached} case${unreached === 1 ? '' : 's'} never reached the request their fault was bound to (see report.json)`);
+  for (const skipped of result.skippedFaults) notes.push(`${skipped.fault} not run: ${skipped.reason}`);
   if (notes.length > 0) lines.push('', ...notes.map((note) => `  note: ${note}`));
 
   lines.push('', `  ${'check'.padEnd(24)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'skip'.padStart(5)}`);

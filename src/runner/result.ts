@@ -49,6 +49,8 @@ export interface ScenarioResult {
   complete: boolean;
   baselines: BaselineResult[];
   cases: CaseResult[];
+  /** Faults of the scenario's list this target cannot experience, and why. */
+  skippedFaults: Array<{ fault: string; reason: string }>;
   checks: Partial<Record<CheckName, CheckTally>>;
   failedChecks: CheckName[];
   expectedFail: CheckName[];

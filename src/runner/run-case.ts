@@ -13,15 +13,16 @@ import type { CaseRows } from '../ledger/rows.js';
 import type { Scenario } from '../scenario/load.js';
 import type { RunningInvocation } from '../targets/target.js';
 import { describeOutcome } from './describe-outcome.js';
-import { invokeCommand } from './invoke-command.js';
 import { constructionNotes } from './notes.js';
 import { CaseRecorder } from './recorder.js';
 import type { CaseResult, FaultApplication } from './result.js';
+import type { TargetSession } from './target-session.js';
 import type { RunningUpstreams } from './upstreams.js';
 
 export interface CaseEnvironment {
   scenario: Scenario;
   upstreams: RunningUpstreams;
+  target: TargetSession;
   ledger: Ledger;
 }
 
@@ -41,6 +42,7 @@ export async function executeCase(
   if (!operation) throw new Error(`schedule names unknown operation "${schedule.operation}"`);
   const recorder = new CaseRecorder(id, operation.name);
   const live = new Map<number, RunningInvocation>();
+  await env.target.beginCase?.();
   const caseDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-case-'));
   for (const pipeline of upstreams.pipelines) {
     pipeline.beginCase({
@@ -52,7 +54,7 @@ export async function executeCase(
   try {
     const context = { scenario, operation, urls: upstreams.urls, caseDir, recorder, live };
     await playOperation(schedule.caller, {
-      invoke: (role, key, seq) => invokeCommand(context, kind === 'baseline' ? 'baseline' : role, key, seq),
+      invoke: (role, key, seq, variant) => env.target.invoke(context, kind === 'baseline' ? 'baseline' : role, key, seq, variant ?? {}),
       keyFor: (n) => callerKey(scenario.name, id, n),
       outcomeOf: (invocation) => invocationOutcome(invocation, scenario.exitCodes),
     });

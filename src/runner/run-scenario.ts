@@ -12,6 +12,7 @@ import { writeJsonReport } from '../report/json.js';
 import { VERSION } from '../version.js';
 import { executeCase, runCase, type CaseEnvironment } from './run-case.js';
 import type { BaselineResult, CaseResult, CheckTally, ScenarioResult } from './result.js';
+import { startTargetSession, type TargetSession } from './target-session.js';
 import { startUpstreams } from './upstreams.js';
 
 export interface RunOptions {
@@ -41,11 +42,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const depthScenario = options.depth ? { ...scenario, depth: options.depth } : scenario;
 
   let upstreams;
+  let target: TargetSession | undefined;
   const cases: CaseResult[] = [];
   const baselineResults: BaselineResult[] = [];
   try {
     upstreams = await startUpstreams(scenario);
-    const env: CaseEnvironment = { scenario, upstreams, ledger };
+    target = await startTargetSession(scenario, upstreams);
+    const env: CaseEnvironment = { scenario, upstreams, target, ledger };
     const baselines = new Map<string, Baseline>();
     const contacts = new Map<string, string[]>();
     for (const operation of scenario.operations) {
@@ -66,23 +69,26 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         durationMs: Math.round(performance.now() - started),
       });
     }
-    for (const planned of systematicCases(depthScenario, contacts)) {
+    for (const planned of systematicCases(depthScenario, contacts, new Set(target.unsupportedFaults.keys()))) {
       const result = await runCase(env, planned.id, 'systematic', planned.schedule, baselines.get(planned.schedule.operation)!);
       cases.push(result);
       options.onCase?.(result);
     }
   } catch (error) {
+    await target?.close();
     await upstreams?.close();
     ledger.close();
     // Nothing half-written stays behind.
     rmSync(runDir, { recursive: true, force: true });
     throw error;
   }
+  await target!.close();
   await upstreams.close();
   ledger.close();
   renameSync(partialLedger, path.join(runDir, 'ledger.sqlite'));
 
   const result = summarise(scenario, runId, runDir, startedAt, baselineResults, cases);
+  result.skippedFaults = [...target!.unsupportedFaults].filter(([fault]) => scenario.faults.includes(fault)).map(([fault, reason]) => ({ fault, reason }));
   writeJsonReport(result, VERSION);
   return result;
 }
@@ -131,6 +137,7 @@ function summarise(
     complete: true,
     baselines,
     cases,
+    skippedFaults: [],
     checks,
     failedChecks,
     expectedFail,

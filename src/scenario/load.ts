@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
@@ -39,14 +39,16 @@ export function parseScenario(text: string, file: string): Scenario {
   if (!result.success) throw schemaError(result.error, file, raw);
   const scenario = result.data;
   checkUniqueOperations(scenario, file);
+  checkTargetKind(scenario, file);
   checkTemplates(scenario, file);
   const dir = path.dirname(path.resolve(file));
+  checkPaths(scenario, file, dir);
   return {
     ...scenario,
     name: scenario.name ?? path.basename(file).replace(/\.(ya?ml|json)$/i, ''),
     file,
     dir,
-    cwd: path.resolve(dir, scenario.target.cwd ?? '.'),
+    cwd: path.resolve(dir, targetCwd(scenario) ?? '.'),
     faults: scenario.faults ?? [...FAULT_NAMES],
     checks: scenario.checks ?? [...CHECK_NAMES],
   };
@@ -136,18 +138,74 @@ function checkUniqueOperations(scenario: ScenarioFile, file: string): void {
   });
 }
 
+function targetCwd(scenario: ScenarioFile): string | undefined {
+  const target = scenario.target;
+  if (target.kind === 'command') return target.cwd;
+  if (target.kind === 'http') return target.start?.cwd;
+  return undefined;
+}
+
+/** Fields that only make sense for one kind of target. */
+function checkTargetKind(scenario: ScenarioFile, file: string): void {
+  scenario.operations.forEach((operation, index) => {
+    if (scenario.target.kind === 'http' && !operation.request) {
+      throw new RetryproofError('SCENARIO_INVALID', 'missing; an http target needs the request each operation sends', { file, field: `operations[${index}].request` }, 'add request: {method: POST, path: /..., body: {...}}');
+    }
+    if (scenario.target.kind !== 'http' && operation.request) {
+      throw new RetryproofError('SCENARIO_INVALID', `request is only for http targets (this target is ${scenario.target.kind})`, { file, field: `operations[${index}].request` }, 'use args for a command target, input for a module target');
+    }
+  });
+}
+
+function checkPaths(scenario: ScenarioFile, file: string, dir: string): void {
+  if (scenario.target.kind === 'module') {
+    const modulePath = path.resolve(dir, scenario.target.path);
+    if (!existsSync(modulePath)) {
+      throw new RetryproofError('SCENARIO_INVALID', `no such module: ${modulePath}`, { file, field: 'target.path' }, "give the module's path relative to the scenario file's folder");
+    }
+  }
+}
+
+type Strings = readonly string[] | Record<string, string> | undefined;
+const stringsOf = (prefix: string, value: Strings): Array<[string, string]> =>
+  Array.isArray(value)
+    ? value.map((text, i) => [`${prefix}[${i}]`, text])
+    : Object.entries(value ?? {}).map(([key, text]) => [`${prefix}.${key}`, text]);
+
+/** Every string inside a JSON value, with its field path. */
+function jsonStrings(prefix: string, value: unknown): Array<[string, string]> {
+  if (typeof value === 'string') return [[prefix, value]];
+  if (Array.isArray(value)) return value.flatMap((item, i) => jsonStrings(`${prefix}[${i}]`, item));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => jsonStrings(`${prefix}.${key}`, item));
+  return [];
+}
+
+function targetStrings(scenario: ScenarioFile): Array<[string, string]> {
+  const target = scenario.target;
+  if (target.kind === 'command') return [...stringsOf('target.argv', target.argv), ...stringsOf('target.env', target.env)];
+  if (target.kind === 'http' && target.start) return [...stringsOf('target.start.argv', target.start.argv), ...stringsOf('target.start.env', target.start.env)];
+  return [];
+}
+
 function checkTemplates(scenario: ScenarioFile, file: string): void {
   const upstreams = Object.keys(scenario.upstreams);
-  const strings = (prefix: string, value: readonly string[] | Record<string, string> | undefined): Array<[string, string]> =>
-    Array.isArray(value)
-      ? value.map((text, i) => [`${prefix}[${i}]`, text])
-      : Object.entries(value ?? {}).map(([key, text]) => [`${prefix}.${key}`, text]);
-  const targetStrings = [...strings('target.argv', scenario.target.argv), ...strings('target.env', scenario.target.env)];
+  const strings = stringsOf;
+  const fromTarget = targetStrings(scenario);
   scenario.operations.forEach((operation, index) => {
     const known = { upstreams, inputs: Object.keys(operation.input) };
-    const own = [...strings(`operations[${index}].args`, operation.args), ...strings(`operations[${index}].env`, operation.env)];
-    for (const [field, text] of [...targetStrings, ...own]) {
+    const at = `operations[${index}]`;
+    const own = [
+      ...strings(`${at}.args`, operation.args),
+      ...strings(`${at}.env`, operation.env),
+      ...(operation.request
+        ? [[`${at}.request.path`, operation.request.path] as [string, string], ...strings(`${at}.request.headers`, operation.request.headers), ...jsonStrings(`${at}.request.body`, operation.request.body)]
+        : []),
+      ...strings(`${at}.dryRun.args`, operation.dryRun?.args),
+    ];
+    for (const [field, text] of [...fromTarget, ...own]) {
       for (const reference of templateReferences(text)) {
+        // {{port}} is the free port the harness gives an http target it starts.
+        if (reference === 'port' && field.startsWith('target.start.')) continue;
         const reason = unresolvedReason(reference, known);
         if (reason) {
           const context = field.startsWith('target.') ? ` (as used by operation "${operation.name}")` : '';

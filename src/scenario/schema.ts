@@ -74,7 +74,85 @@ const commandTarget = z
   })
   .strict();
 
-export const targetSchema = z.discriminatedUnion('kind', [commandTarget]);
+const readiness = z
+  .object({
+    path: z.string().startsWith('/').default('/').describe('Polled until it answers with any status below 500.'),
+    timeoutMs: z.number().int().positive().default(10_000).describe('Give up (exit 2) if not ready by then.'),
+  })
+  .strict();
+
+const httpTarget = z
+  .object({
+    kind: z.literal('http').describe('An HTTP API under test; the harness is its client (undici).'),
+    baseUrl: z
+      .url()
+      .optional()
+      .describe('An API already running here (give this or start). Templates are not allowed.'),
+    start: z
+      .object({
+        argv: z.array(z.string()).min(1).describe('Starts the API; {{port}} is a free port on 127.0.0.1 (also in env PORT).'),
+        cwd: z.string().optional().describe("Relative to the scenario file's folder."),
+        env: envMap.default({}),
+        ready: readiness.default({ path: '/', timeoutMs: 10_000 }),
+        restart: z
+          .enum(['never', 'per-case'])
+          .default('never')
+          .describe('per-case: a fresh process (and so fresh in-memory state) for every case.'),
+      })
+      .strict()
+      .optional(),
+    timeoutMs: z.number().int().positive().default(5_000).describe("The caller's timeout per request: then it abandons the request."),
+    requireKey: z
+      .boolean()
+      .default(false)
+      .describe('Probe that a mutating request without Idempotency-Key is refused with 400 (IETF draft).'),
+    replayedHeader: z
+      .boolean()
+      .default(false)
+      .describe('Require `Idempotent-Replayed: true` on replayed responses (Stripe; the draft defines none).'),
+  })
+  .strict()
+  .refine((target) => (target.baseUrl === undefined) !== (target.start === undefined), {
+    message: 'give exactly one of baseUrl (an API already running) or start (the harness starts it)',
+  });
+
+const moduleTarget = z
+  .object({
+    kind: z.literal('module').describe('An exported async function of a JS/TS module, called in-process.'),
+    path: z.string().describe("The module file, relative to the scenario file's folder."),
+    export: z.string().default('default').describe('The export to call (operations may override).'),
+    timeoutMs: z.number().int().positive().default(10_000).describe('Stop waiting for the function after this long.'),
+    interception: z
+      .enum(['msw', 'loopback'])
+      .default('msw')
+      .describe(
+        'msw: outgoing fetch/http requests to {{upstreams.NAME.url}} are answered in-process; loopback: real 127.0.0.1 servers (for clients msw cannot intercept, such as undici.request).',
+      ),
+  })
+  .strict();
+
+export const targetSchema = z.discriminatedUnion('kind', [commandTarget, httpTarget, moduleTarget]);
+
+const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+const httpRequest = z
+  .object({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+    path: z.string().startsWith('/').describe('Templated, e.g. /orders/{{input.id}}.'),
+    headers: z.record(z.string(), z.string()).default({}),
+    body: jsonValue.optional().describe('JSON body; a string that is exactly "{{input.X}}" takes the input\'s type.'),
+  })
+  .strict();
+
+const dryRun = z
+  .object({
+    args: z.array(z.string()).default([]).describe('command: arguments appended for a dry run, e.g. [--dry-run].'),
+    headers: z.record(z.string(), z.string()).default({}).describe('http: headers added for a dry run.'),
+    query: z.record(z.string(), z.string()).default({}).describe('http: query parameters added for a dry run.'),
+  })
+  .strict();
 
 const operation = z
   .object({
@@ -86,6 +164,17 @@ const operation = z
       .default({})
       .describe('Values for {{input.NAME}} templates.'),
     mutating: z.boolean().default(true).describe('Whether the operation changes anything (only these are faulted).'),
+    request: httpRequest.optional().describe('http targets: the request this operation sends.'),
+    keyHeader: z
+      .string()
+      .default('Idempotency-Key')
+      .describe('http targets: the header that carries {{key}}.'),
+    export: z.string().optional().describe('module targets: the export to call for this operation.'),
+    dryRun: dryRun.optional().describe('How to ask for a dry run; present = the operation supports one.'),
+    mismatchInput: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe('Input for the same-key-different-payload probe (default: the first input changed).'),
   })
   .strict();
 
@@ -98,6 +187,28 @@ const caller = z
       .describe('Whether a retry reuses the idempotency key ("same") or makes a new one ("fresh").'),
     replay: z.boolean().default(true).describe('After a success, run the operation once more with the same key.'),
     delayMs: z.number().int().min(0).max(60_000).default(0).describe('Pause before each retry.'),
+  })
+  .strict();
+
+const faultParams = z
+  .object({
+    retryAfterSeconds: z.number().min(0).max(3600).optional(),
+    delayMs: z.number().int().min(0).max(60_000).optional(),
+    truncateBytes: z.number().int().min(0).optional(),
+    status: z.number().int().min(400).max(499).optional(),
+  })
+  .strict();
+
+const probes = z
+  .object({
+    mismatch: z.boolean().default(true).describe('The same key with a different payload must be refused.'),
+    concurrent: z.boolean().default(true).describe('Two concurrent invocations with one key commit at most once.'),
+    dryRun: z.boolean().default(true).describe('Operations with dryRun: a dry run sends no mutating request.'),
+    missingKey: z.boolean().default(true).describe('http targets with requireKey: a request without key gets 400.'),
+    persistent: z
+      .boolean()
+      .default(true)
+      .describe('Retryable faults (503, 429, timeout) on every request: retries must stay bounded.'),
   })
   .strict();
 
@@ -126,6 +237,22 @@ export const scenarioSchema = z
       .min(1)
       .optional()
       .describe('Faults of the systematic pass (default: the whole catalog).'),
+    faultParams: z
+      .record(z.enum(FAULT_NAMES), faultParams)
+      .default({})
+      .describe('Parameters per fault, e.g. {"429-retry-after": {retryAfterSeconds: 1}, slow: {delayMs: 100}}.'),
+    probes: probes.default({ mismatch: true, concurrent: true, dryRun: true, missingKey: true, persistent: true }),
+    retryPolicy: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(100).default(5).describe("Most requests a target's own retries may send for one route in one invocation."),
+        retryAfterToleranceMs: z.number().int().min(0).default(100),
+      })
+      .strict()
+      .default({ maxAttempts: 5, retryAfterToleranceMs: 100 }),
+    strictOutcomeHonesty: z
+      .boolean()
+      .default(false)
+      .describe('Make outcome-honesty a violation instead of a warning.'),
     depth: z
       .number()
       .int()

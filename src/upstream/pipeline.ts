@@ -91,6 +91,8 @@ export class UpstreamPipeline {
     });
 
     let response: Response | null = null;
+    const delayBeforeCommit = binding?.params?.delayBeforeCommitMs;
+    if (delayBeforeCommit) await new Promise((resolve) => setTimeout(resolve, delayBeforeCommit));
     if (fault.commits) {
       let outcome: RequestOutcome = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'rejected';
       const effects: EffectInput[] = [];

@@ -1,0 +1,44 @@
+import type { InvocationVariant } from '../caller/caller.js';
+import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
+import type { Scenario } from '../scenario/load.js';
+import type { OperationSpec } from '../scenario/schema.js';
+import type { RunningInvocation } from '../targets/target.js';
+import type { CaseRecorder } from './recorder.js';
+import type { RunningUpstreams } from './upstreams.js';
+
+/** What a target needs to run one invocation inside a case. */
+export interface CaseInvokeContext {
+  scenario: Scenario;
+  operation: OperationSpec;
+  urls: ReadonlyMap<string, string>;
+  /** A fresh folder per case, for {{case.dir}}. */
+  caseDir: string;
+  recorder: CaseRecorder;
+  /** Invocations running now, so a crash fault can kill them. */
+  live: Map<number, RunningInvocation>;
+}
+
+/**
+ * A target for the length of a run: command, http and module targets each
+ * implement this one interface. A session may hold a started API server or an
+ * imported module; `close` releases everything it started.
+ */
+export interface TargetSession {
+  /** Called before each case (e.g. to restart an http target per case). */
+  beginCase?(): Promise<void>;
+  invoke(context: CaseInvokeContext, role: InvocationRole, key: string, seq: number, variant: InvocationVariant): Promise<InvocationRow>;
+  close(): Promise<void>;
+  /** Faults this kind of target cannot experience, with the reason, for the report. */
+  readonly unsupportedFaults: ReadonlyMap<string, string>;
+}
+
+export async function startTargetSession(scenario: Scenario, upstreams: RunningUpstreams): Promise<TargetSession> {
+  switch (scenario.target.kind) {
+    case 'command': {
+      const { commandSession } = await import('./command-session.js');
+      return commandSession();
+    }
+    default:
+      throw new Error(`target kind "${scenario.target.kind}" has no session yet (upstreams: ${[...upstreams.urls.keys()].join(', ')})`);
+  }
+}
