@@ -26,6 +26,7 @@ export function buildProgram(): Command {
     .argument('<scenario...>', 'scenario files (YAML or JSON)')
     .option('--reports <dir>', 'where run folders are written', 'reports')
     .option('--depth <n>', 'fault request positions 1..n (overrides the scenario)', positiveInteger('--depth'))
+    .option('--concurrency <n>', 'cases run at once, each with its own upstreams (results do not depend on it)', positiveInteger('--concurrency'), 1)
     .option('--strict', 'count checks a scenario expects to fail as failures too')
     .option('-q, --quiet', 'print only the summary')
     .action(async (files: string[], options) => {

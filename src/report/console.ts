@@ -39,6 +39,9 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
   const unreached = result.cases.filter((item) => item.notes.some((note) => note.startsWith(UNREACHED))).length;
   const notes = [...new Set(allNotes.filter((note) => !note.startsWith(UNREACHED)))];
   if (unreached > 0) notes.push(`${unreached} case${unreached === 1 ? '' : 's'} never reached the request their fault was bound to (see report.json)`);
+  if (result.unreachableCases > 0) {
+    notes.push(`${result.unreachableCases} planned cases skipped: they fault a request position the fault-free case never reaches`);
+  }
   for (const skipped of result.skippedFaults) notes.push(`${skipped.fault} not run: ${skipped.reason}`);
   if (notes.length > 0) lines.push('', ...notes.map((note) => `  note: ${note}`));
 

@@ -24,6 +24,8 @@ export interface CaseResult {
   notes: string[];
   invocations: number;
   requests: number;
+  /** Requests per upstream. */
+  requestsTo: Record<string, number>;
   effects: number;
   durationMs: number;
 }
@@ -47,6 +49,8 @@ export interface ScenarioResult {
   startedAt: string;
   durationMs: number;
   complete: boolean;
+  /** Systematic cases not run because the fault-free case never reaches the request they fault. */
+  unreachableCases: number;
   baselines: BaselineResult[];
   cases: CaseResult[];
   /** Faults of the scenario's list this target cannot experience, and why. */

@@ -108,6 +108,10 @@ export async function runCase(
     notes: [...unreached, ...constructionNotes(stored, outcome, upstreams.traits)],
     invocations: stored.invocations.length,
     requests: stored.requests.length,
+    requestsTo: stored.requests.reduce<Record<string, number>>((counts, request) => {
+      counts[request.upstream] = (counts[request.upstream] ?? 0) + 1;
+      return counts;
+    }, {}),
     effects: stored.effects.length,
     durationMs: Math.round(performance.now() - started),
   };

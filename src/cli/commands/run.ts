@@ -6,6 +6,7 @@ import { EXIT } from '../exit-codes.js';
 export interface RunCommandOptions {
   reports: string;
   depth?: number;
+  concurrency?: number;
   strict?: boolean;
   quiet?: boolean;
 }
@@ -21,6 +22,7 @@ export async function runCommand(files: string[], options: RunCommandOptions, ou
     const result = await runScenario(scenario, {
       reportsDir: options.reports,
       depth: options.depth,
+      concurrency: options.concurrency,
     });
     out.write(`\n${formatScenarioSummary(result, style)}\n\n`);
     const ok = options.strict ? result.verdict === 'pass' : result.asExpected;

@@ -1,0 +1,161 @@
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { countByRoute, type Baseline } from '../checks/check.js';
+import { invocationOutcome } from '../checks/outcome.js';
+import { RetryproofError } from '../errors.js';
+import type { PlannedCase } from '../explore/systematic.js';
+import { Ledger } from '../ledger/ledger.js';
+import type { CaseRows } from '../ledger/rows.js';
+import type { Scenario } from '../scenario/load.js';
+import { VERSION } from '../version.js';
+import { runOnLanes } from './pool.js';
+import type { BaselineResult, CaseResult } from './result.js';
+import { executeCase, runCase, type CaseEnvironment } from './run-case.js';
+import { startTargetSession } from './target-session.js';
+import { startUpstreams } from './upstreams.js';
+
+export interface SessionOptions {
+  /** Folder that receives `<scenario>/<run-id>/` (default `reports`). */
+  reportsDir?: string;
+  /** Cases run at once, each lane with its own upstream servers and target session (default 1). */
+  concurrency?: number;
+}
+
+/**
+ * Everything a run holds open: its folder and ledger, one or more lanes of
+ * upstreams and target, and the clean-run baselines. `finish` or `abort`
+ * releases it all; nothing half-written survives an abort.
+ */
+export interface RunSession {
+  runId: string;
+  runDir: string;
+  startedAt: Date;
+  ledger: Ledger;
+  baselines: ReadonlyMap<string, Baseline>;
+  baselineResults: BaselineResult[];
+  /** Upstreams each operation's clean run talked to, in order of first contact. */
+  contacts: ReadonlyMap<string, readonly string[]>;
+  unsupportedFaults: ReadonlyMap<string, string>;
+  /** Runs planned cases across the lanes; results in plan order (absent after an early stop). */
+  runCases(
+    planned: readonly PlannedCase[],
+    kind: CaseResult['kind'],
+    options?: { onCase?: (result: CaseResult) => void; stopOnFailure?: boolean },
+  ): Promise<Array<CaseResult | undefined>>;
+  /** Runs one case on the first lane. */
+  runOne(planned: PlannedCase, kind: CaseResult['kind']): Promise<CaseResult>;
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export async function openRunSession(scenario: Scenario, options: SessionOptions = {}): Promise<RunSession> {
+  const startedAt = new Date();
+  const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+  const runDir = path.resolve(options.reportsDir ?? 'reports', scenario.name, runId);
+  mkdirSync(runDir, { recursive: true });
+  const partialLedger = path.join(runDir, '.ledger.sqlite.partial');
+  const ledger = new Ledger(partialLedger);
+  ledger.setMeta('scenario', scenario.name);
+  ledger.setMeta('runId', runId);
+  ledger.setMeta('retryproofVersion', VERSION);
+
+  const lanes: CaseEnvironment[] = [];
+  const release = async (): Promise<void> => {
+    for (const lane of lanes.splice(0)) {
+      await lane.target.close().catch(() => undefined);
+      await lane.upstreams.close().catch(() => undefined);
+    }
+  };
+  const abort = async (): Promise<void> => {
+    await release();
+    ledger.close();
+    rmSync(runDir, { recursive: true, force: true });
+  };
+
+  try {
+    for (let i = 0; i < Math.max(1, options.concurrency ?? 1); i += 1) {
+      const upstreams = await startUpstreams(scenario);
+      try {
+        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger });
+      } catch (error) {
+        await upstreams.close();
+        throw error;
+      }
+    }
+    const first = lanes[0]!;
+    const baselines = new Map<string, Baseline>();
+    const contacts = new Map<string, string[]>();
+    const baselineResults: BaselineResult[] = [];
+    for (const operation of scenario.operations) {
+      const started = performance.now();
+      const id = `${operation.name}/baseline`;
+      const schedule = { operation: operation.name, faults: [], caller: { retries: 0, key: 'same' as const, replay: false, delayMs: 0 } };
+      const rows = await executeCase(first, id, 'baseline', schedule);
+      ledger.recordCase({ id, operation: operation.name, kind: 'baseline', scheduleJson: JSON.stringify(schedule) }, rows, () => []);
+      assertBaselineSucceeded(scenario, operation.name, rows);
+      const upstreamOrder = [...new Set(rows.requests.map((request) => request.upstream))];
+      baselines.set(operation.name, { operation: operation.name, effects: rows.effects, routeCounts: countByRoute(rows.effects) });
+      contacts.set(operation.name, upstreamOrder);
+      baselineResults.push({
+        operation: operation.name,
+        effects: Object.fromEntries(countByRoute(rows.effects)),
+        upstreams: upstreamOrder,
+        requests: rows.requests.length,
+        durationMs: Math.round(performance.now() - started),
+      });
+    }
+    const run = (lane: CaseEnvironment, planned: PlannedCase, kind: CaseResult['kind']): Promise<CaseResult> =>
+      runCase(lane, planned.id, kind, planned.schedule, baselines.get(planned.schedule.operation)!);
+    return {
+      runId,
+      runDir,
+      startedAt,
+      ledger,
+      baselines,
+      baselineResults,
+      contacts,
+      unsupportedFaults: first.target.unsupportedFaults,
+      runCases: (planned, kind, opts = {}) =>
+        runOnLanes(
+          lanes,
+          planned,
+          async (lane, item) => {
+            const result = await run(lane, item, kind);
+            opts.onCase?.(result);
+            return result;
+          },
+          (result) => Boolean(opts.stopOnFailure) && result.verdict === 'fail',
+        ),
+      runOne: (planned, kind) => run(first, planned, kind),
+      finish: async () => {
+        await release();
+        ledger.close();
+        renameSync(partialLedger, path.join(runDir, 'ledger.sqlite'));
+      },
+      abort,
+    };
+  } catch (error) {
+    await abort();
+    throw error;
+  }
+}
+
+function assertBaselineSucceeded(scenario: Scenario, operation: string, rows: CaseRows): void {
+  const invocation = rows.invocations[0];
+  if (invocation && invocationOutcome(invocation, scenario.exitCodes) === 'success') return;
+  const how = !invocation
+    ? 'never ran'
+    : invocation.killed
+      ? `was killed (${invocation.killReason}) after ${invocation.durationMs} ms`
+      : invocation.httpStatus !== undefined && invocation.targetKind === 'http'
+        ? `got ${invocation.httpStatus ?? `no response (${invocation.error ?? 'unknown error'})`}`
+        : `exited ${invocation.exitCode ?? invocation.signal}${invocation.effect ? ` with effect "${invocation.effect}"` : ''}`;
+  const detail = (invocation?.error ?? invocation?.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+  const index = scenario.operations.findIndex((op) => op.name === operation);
+  throw new RetryproofError(
+    'BASELINE_FAILED',
+    `the clean run of operation "${operation}" (no faults) did not succeed: it ${how}${detail ? `; ${detail}` : ''}`,
+    { file: scenario.file, field: `operations[${index}]` },
+    'a clean run is the reference for every faulted case: make the operation succeed against healthy upstreams (check argv, env and exitCodes.success)',
+  );
+}
