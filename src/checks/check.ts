@@ -1,5 +1,6 @@
-import type { CaseRows, EffectRow, InvocationRow } from '../ledger/rows.js';
+import type { CaseRows, EffectRow, InvocationRow, RequestRow, TargetKind } from '../ledger/rows.js';
 import type { Schedule } from '../explore/schedule.js';
+import type { Scenario } from '../scenario/load.js';
 import type { UpstreamTraits } from '../upstream/model.js';
 import type { CheckName } from './names.js';
 
@@ -24,6 +25,51 @@ export interface CheckInput {
   baseline: Baseline;
   exitCodes: ExitCodeContract;
   traits: ReadonlyMap<string, UpstreamTraits>;
+  /**
+   * What the checks need to know about the scenario beyond the case. Absent in
+   * hand-built inputs: then `scenarioFacts` fills in the scenario schema's
+   * defaults, and the target kind is read from the invocation rows.
+   */
+  scenario?: CheckScenario;
+}
+
+/** The scenario fields some checks read (see `checkScenarioOf`). */
+export interface CheckScenario {
+  targetKind: TargetKind;
+  /** retry-policy's limits. */
+  retryPolicy: { maxAttempts: number; retryAfterToleranceMs: number };
+  /** outcome-honesty: a dishonest failure is a 'fail' instead of a 'warn'. */
+  strictOutcomeHonesty: boolean;
+  /** http: a mutating request without Idempotency-Key must get 400. */
+  requireKey: boolean;
+  /** http: replayed responses must carry `Idempotent-Replayed: true`. */
+  replayedHeader: boolean;
+}
+
+/** The CheckScenario of a loaded scenario: what the runner passes to every check. */
+export function checkScenarioOf(scenario: Pick<Scenario, 'target' | 'retryPolicy' | 'strictOutcomeHonesty'>): CheckScenario {
+  const target = scenario.target;
+  return {
+    targetKind: target.kind,
+    retryPolicy: { ...scenario.retryPolicy },
+    strictOutcomeHonesty: scenario.strictOutcomeHonesty,
+    requireKey: target.kind === 'http' ? target.requireKey : false,
+    replayedHeader: target.kind === 'http' ? target.replayedHeader : false,
+  };
+}
+
+/** The scenario schema's defaults, for inputs built without a scenario. */
+export const DEFAULT_CHECK_SCENARIO: Omit<CheckScenario, 'targetKind'> = {
+  retryPolicy: { maxAttempts: 5, retryAfterToleranceMs: 100 },
+  strictOutcomeHonesty: false,
+  requireKey: false,
+  replayedHeader: false,
+};
+
+/** `input.scenario`, or the defaults with the target kind the rows record. */
+export function scenarioFacts(input: Pick<CheckInput, 'scenario' | 'rows'>): CheckScenario {
+  if (input.scenario) return input.scenario;
+  return { ...DEFAULT_CHECK_SCENARIO, targetKind: input.rows.invocations.find((row) => row.targetKind)?.targetKind ?? 'command' };
 }
 
 export interface Evidence {
@@ -59,6 +105,10 @@ export function skip(check: CheckName, message: string): CheckResult {
   return { check, status: 'skip', message };
 }
 
+export function warn(check: CheckName, message: string, evidence: Evidence): CheckResult {
+  return { check, status: 'warn', message, evidence };
+}
+
 /** `upstream route` → count. */
 export function countByRoute(effects: readonly EffectRow[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -67,6 +117,19 @@ export function countByRoute(effects: readonly EffectRow[]): Map<string, number>
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
+}
+
+/** fingerprint → count: the multiset the oracle compares. */
+export function countByFingerprint(effects: readonly EffectRow[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const effect of effects) counts.set(effect.fingerprint, (counts.get(effect.fingerprint) ?? 0) + 1);
+  return counts;
+}
+
+/** A clean-run effect in words, to name what is missing or doubled: `payments POST /charges {"amount":100}`. */
+export function describeExpected(effect: EffectRow): string {
+  const body = effect.body.length > 60 ? `${effect.body.slice(0, 57)}...` : effect.body;
+  return `${effect.upstream} ${effect.route}${body ? ` ${body}` : ''}`;
 }
 
 /** "effect 2 (cha_2, by request 3, key rp-…-1)" */
@@ -80,8 +143,84 @@ export function describeInvocation(invocation: InvocationRow): string {
     ? `killed (${invocation.killReason})`
     : invocation.signal
       ? `ended by ${invocation.signal}`
-      : `exit ${invocation.exitCode}`;
+      : invocation.targetKind === 'http'
+        ? invocation.httpStatus === null || invocation.httpStatus === undefined
+          ? `no response${invocation.error ? `: ${invocation.error}` : ''}`
+          : `HTTP ${invocation.httpStatus}`
+        : `exit ${invocation.exitCode}`;
   return `invocation ${invocation.id} (${invocation.role}, ${how})`;
+}
+
+/** "request 3 (POST /charges to payments, fault 503-before-commit, got 503)" */
+export function describeRequest(request: RequestRow): string {
+  const got = request.clientStatus !== null ? `got ${request.clientStatus}` : request.delivery === 'response' ? 'no answer' : `${request.delivery}`;
+  const fault = request.fault === 'none' ? '' : `, fault ${request.fault}`;
+  return `request ${request.id} (${request.method} ${request.path.split('?')[0]} to ${request.upstream}${fault}, ${got})`;
+}
+
+/** The upstream requests attributed to an invocation, in order. */
+export function requestsOf(rows: CaseRows, invocationId: number): RequestRow[] {
+  return rows.requests.filter((request) => request.invocationId === invocationId);
+}
+
+/** The effects committed by any of these requests. */
+export function effectsOfRequests(rows: CaseRows, requests: readonly RequestRow[]): EffectRow[] {
+  const ids = new Set(requests.map((request) => request.id));
+  return rows.effects.filter((effect) => ids.has(effect.requestId));
+}
+
+/** Whether an HTTP method asks for a change (anything but GET, HEAD and OPTIONS). */
+export function isMutatingMethod(method: string): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase());
+}
+
+/**
+ * The invocations that may have sent a request: the one the recorder
+ * attributed it to, or, for a request sent while several were running (it is
+ * recorded without invocation), every invocation running at that moment.
+ */
+export function candidateInvocations(rows: CaseRows, request: RequestRow): InvocationRow[] {
+  if (request.invocationId !== null) return rows.invocations.filter((invocation) => invocation.id === request.invocationId);
+  return rows.invocations.filter(
+    (invocation) => invocation.startedMs <= request.startedMs && request.startedMs <= invocation.startedMs + invocation.durationMs,
+  );
+}
+
+/**
+ * The response body of an invocation as data: an http target's parsed JSON
+ * body (or its text when it is not JSON), a command's or module's JSON output.
+ * The target sessions record the body's text in `stdout` and its parse in
+ * `stdoutJson`; null when there was none.
+ */
+export function responseBody(invocation: InvocationRow): unknown {
+  if (invocation.stdoutJson !== null && invocation.stdoutJson !== undefined) return invocation.stdoutJson;
+  return invocation.stdout === '' ? null : invocation.stdout;
+}
+
+/** A response header of an http invocation, by case-insensitive name. */
+export function responseHeader(invocation: InvocationRow, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [header, value] of Object.entries(invocation.responseHeaders ?? {})) {
+    if (header.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/** Structural equality of JSON values (object key order ignored). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
+  const left = Object.keys(a);
+  const right = Object.keys(b);
+  return left.length === right.length && left.every((key) => Object.hasOwn(b, key) && sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+}
+
+/** A short rendering of a value for messages. */
+export function shortJson(value: unknown, max = 120): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 export function plural(count: number, noun: string): string {

@@ -1,4 +1,4 @@
-import { countByRoute, operationEffects, fail, pass, plural, skip, type Check } from './check.js';
+import { countByFingerprint, countByRoute, describeExpected, fail, operationEffects, pass, plural, skip, type Check } from './check.js';
 import { operationAttempts, operationOutcome } from './outcome.js';
 
 /**
@@ -15,34 +15,51 @@ export const noLostEffects: Check = {
     }
     const outcome = operationOutcome(rows.invocations, exitCodes);
     const effects = operationEffects(rows);
-    const counts = countByRoute(effects);
-    const short: string[] = [];
-    let complete = 0;
-    for (const [route, expected] of baseline.routeCounts) {
-      const count = Math.min(counts.get(route) ?? 0, expected);
-      if (count === expected) complete += 1;
-      else {
-        const noun = traits.get(route.split(' ')[0]!)?.noun ?? 'effect';
-        short.push(`${plural(count, noun)} on ${route} (clean run: ${expected})`);
-      }
-    }
+    const byRoute = shortfalls(countByRoute(baseline.effects), countByRoute(effects), (route, count, expected) => {
+      const noun = traits.get(route.split(' ')[0]!)?.noun ?? 'effect';
+      return `${plural(count, noun)} on ${route} (clean run: ${expected})`;
+    });
+    // Route counts can match while the bodies do not (a charge of 1 instead of 100): compare fingerprints too.
+    const byBody = shortfalls(countByFingerprint(baseline.effects), countByFingerprint(effects), (fingerprint, count, expected) => {
+      const example = baseline.effects.find((effect) => effect.fingerprint === fingerprint)!;
+      const noun = traits.get(example.upstream)?.noun ?? 'effect';
+      return `${count} of ${plural(expected, noun)} like ${describeExpected(example)}`;
+    });
     const last = operationAttempts(rows.invocations).at(-1);
-    const invocations = last ? [last.id] : [];
+    const evidence = { invocations: last ? [last.id] : [], effects: effects.map((effect) => effect.id) };
     if (outcome === 'success') {
-      if (short.length === 0) return pass(this.name, `${operation}: succeeded with all of its clean run's effects`);
-      return fail(this.name, `${operation}: reported success but effects are missing: ${short.join('; ')}`, {
-        invocations,
-        effects: rows.effects.map((effect) => effect.id),
-      });
+      if (byRoute.missing.length > 0) {
+        return fail(this.name, `${operation}: reported success but effects are missing: ${byRoute.missing.join('; ')}`, evidence);
+      }
+      if (byBody.missing.length > 0) {
+        return fail(
+          this.name,
+          `${operation}: reported success but effects differ from the clean run's: ${byBody.missing.join('; ')} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)`,
+          evidence,
+        );
+      }
+      return pass(this.name, `${operation}: succeeded with all of its clean run's effects`);
     }
-    const nothing = [...baseline.routeCounts.keys()].every((route) => (counts.get(route) ?? 0) === 0);
-    if (nothing || short.length === 0) {
-      return pass(this.name, `${operation}: ended ${outcome === 'failure' ? 'in failure' : 'with an unknown outcome'} and left ${nothing ? 'none' : 'all'} of its effects`);
-    }
-    return fail(
-      this.name,
-      `${operation}: ended ${outcome === 'failure' ? 'in failure' : 'with an unknown outcome'} and left part of its effects: ${short.join('; ')}`,
-      { invocations, effects: rows.effects.map((effect) => effect.id) },
-    );
+    const ended = outcome === 'failure' ? 'in failure' : 'with an unknown outcome';
+    if (!byBody.any) return pass(this.name, `${operation}: ended ${ended} and left none of its effects`);
+    if (byBody.missing.length === 0) return pass(this.name, `${operation}: ended ${ended} and left all of its effects`);
+    const part = byRoute.missing.length > 0 ? byRoute.missing : byBody.missing;
+    return fail(this.name, `${operation}: ended ${ended} and left part of its effects: ${part.join('; ')}`, evidence);
   },
 };
+
+/** Which expected counts were not reached, in words, and whether any was reached at all. */
+function shortfalls(
+  expected: ReadonlyMap<string, number>,
+  got: ReadonlyMap<string, number>,
+  words: (key: string, count: number, expected: number) => string,
+): { missing: string[]; any: boolean } {
+  const missing: string[] = [];
+  let any = false;
+  for (const [key, n] of expected) {
+    const count = Math.min(got.get(key) ?? 0, n);
+    if (count > 0) any = true;
+    if (count < n) missing.push(words(key, count, n));
+  }
+  return { missing, any };
+}

@@ -48,7 +48,7 @@ export const SUCCESS_EFFECTS = ['created', 'updated', 'deleted', 'noop'] as cons
 export const FAILURE_EFFECTS = ['none', 'unknown'] as const;
 
 export function isSuccessEffect(effect: string): boolean {
-  return (SUCCESS_EFFECTS as readonly string[]).includes(effect) || effect.startsWith('would_');
+  return (SUCCESS_EFFECTS as readonly string[]).includes(effect) || /^would_[a-z_]+$/.test(effect);
 }
 
 export function isFailureEffect(effect: string): boolean {

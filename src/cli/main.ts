@@ -13,6 +13,14 @@ function positiveInteger(name: string) {
   };
 }
 
+function integer(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isSafeInteger(parsed)) throw new InvalidArgumentError(`${name} takes a whole number, got "${value}"`);
+    return parsed;
+  };
+}
+
 export function buildProgram(): Command {
   const program = new Command('retryproof')
     .description('Proves, or disproves, that a command or an API is safe to retry.')
@@ -32,6 +40,34 @@ export function buildProgram(): Command {
     .action(async (files: string[], options) => {
       const { runCommand } = await import('./commands/run.js');
       process.exitCode = await runCommand(files, options, process.stdout);
+    });
+
+  program
+    .command('explore')
+    .description('property-based exploration: random fault and retry schedules; a failure is shrunk to the smallest schedule')
+    .argument('<scenario>', 'a scenario file')
+    .option('--runs <n>', 'random cases to try', positiveInteger('--runs'), 100)
+    .option('--seed <n>', 'the seed: same seed, same schedules', integer('--seed'), 1)
+    .option('--concurrency <n>', 'cases run at once (results do not depend on it)', positiveInteger('--concurrency'), 1)
+    .option('--shard <i/n>', "run only this shard's share of the seed's cases (for CI machines)")
+    .option('--reports <dir>', 'where run folders are written', 'reports')
+    .option('-q, --quiet', 'no progress line')
+    .action(async (file: string, options) => {
+      const { exploreCommand } = await import('./commands/explore.js');
+      process.exitCode = await exploreCommand(file, options, process.stdout);
+    });
+
+  program
+    .command('replay')
+    .description('run a recorded case (or a hand-written schedule) again, exactly, and compare')
+    .argument('[report]', "a run's report.json or run folder")
+    .option('--case <id>', 'the case to replay (default: the minimal explored failure, else the first failed case)')
+    .option('--schedule <file>', 'a hand-written schedule (YAML/JSON) instead of a recorded case')
+    .option('--scenario <file>', 'the scenario to run it against (default: the one the report names)')
+    .option('--reports <dir>', 'where run folders are written', 'reports')
+    .action(async (report: string | undefined, options) => {
+      const { replayCommand } = await import('./commands/replay.js');
+      process.exitCode = await replayCommand(report, options, process.stdout);
     });
 
   program

@@ -43,7 +43,8 @@ export interface BaselineResult {
 export type CheckTally = Record<'pass' | 'fail' | 'warn' | 'skip', number>;
 
 export interface ScenarioResult {
-  scenario: { name: string; file: string };
+  /** `file` as the user named it; `path` absolute, so the report can be replayed from anywhere. */
+  scenario: { name: string; file: string; path: string };
   runId: string;
   runDir: string;
   startedAt: string;

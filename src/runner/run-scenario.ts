@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { CHECK_NAMES, type CheckName } from '../checks/names.js';
 import { systematicCases, type PlannedCase } from '../explore/systematic.js';
 import type { Scenario } from '../scenario/load.js';
@@ -75,7 +76,7 @@ export function summarise(scenario: Scenario, session: Pick<RunSession, 'runId' 
   const expectedFail = [...scenario.expect.fail].sort((a, b) => CHECK_NAMES.indexOf(a) - CHECK_NAMES.indexOf(b));
   const baselines: BaselineResult[] = session.baselineResults;
   return {
-    scenario: { name: scenario.name, file: scenario.file },
+    scenario: { name: scenario.name, file: scenario.file, path: path.resolve(scenario.file) },
     runId: session.runId,
     runDir: session.runDir,
     startedAt: session.startedAt.toISOString(),

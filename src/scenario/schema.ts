@@ -241,6 +241,19 @@ export const scenarioSchema = z
       .record(z.enum(FAULT_NAMES), faultParams)
       .default({})
       .describe('Parameters per fault, e.g. {"429-retry-after": {retryAfterSeconds: 1}, slow: {delayMs: 100}}.'),
+    explore: z
+      .object({
+        weights: z
+          .record(z.enum(FAULT_NAMES), z.number().int().min(0).max(100))
+          .default({})
+          .describe('Relative weight of each fault in random schedules (default 1 each; 0 leaves it out).'),
+        maxFaults: z.number().int().min(1).max(8).default(3).describe('Most faults in one random schedule.'),
+        maxOrdinal: z.number().int().min(1).max(20).default(4).describe('Faults land on request positions 1..this.'),
+        maxRetries: z.number().int().min(0).max(10).default(3).describe("Most retries of the caller in one schedule."),
+      })
+      .strict()
+      .default({ weights: {}, maxFaults: 3, maxOrdinal: 4, maxRetries: 3 })
+      .describe('`retryproof explore`: the space random schedules are drawn from.'),
     probes: probes.default({ mismatch: true, concurrent: true, dryRun: true, missingKey: true, persistent: true }),
     retryPolicy: z
       .object({

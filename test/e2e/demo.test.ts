@@ -10,7 +10,7 @@ afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 
 describe('the bundled orders examples', () => {
   it('catches the naive tool charging twice after a timeout after commit', async () => {
-    const result = await runScenario(loadScenario('scenarios/orders-naive.yaml'), { reportsDir });
+    const result = await runScenario(loadScenario('scenarios/orders-naive.yaml'), { reportsDir, depth: 1, concurrency: 2 });
     expect(result.failedChecks).toEqual(['no-duplicate-effects', 'replay-is-noop', 'effect-field']);
     expect(result.asExpected).toBe(true);
     const timeout = result.cases.find((item) => item.id === 'create-order/timeout-after-commit@payments#1')!;
@@ -20,13 +20,13 @@ describe('the bundled orders examples', () => {
     expect(timeout.faults[0]!.requestId).toBe(1);
     expect(existsSync(path.join(result.runDir, 'report.json'))).toBe(true);
     expect(existsSync(path.join(result.runDir, 'ledger.sqlite'))).toBe(true);
-  });
+  }, 120_000);
 
   it('passes the safe tool on every check', async () => {
-    const result = await runScenario(loadScenario('scenarios/orders-safe.yaml'), { reportsDir });
+    const result = await runScenario(loadScenario('scenarios/orders-safe.yaml'), { reportsDir, depth: 1, concurrency: 2 });
     expect(result.failedChecks).toEqual([]);
     expect(result.verdict).toBe('pass');
     // The mailer can lose an answer after sending: the verdict says so instead of blaming the tool.
     expect(result.cases.some((item) => item.notes.some((note) => note.includes('unsafe by construction')))).toBe(true);
-  });
+  }, 120_000);
 });

@@ -1,0 +1,34 @@
+import { replayCase } from '../../explore/replay.js';
+import { formatScenarioSummary } from '../../report/console.js';
+import { EXIT } from '../exit-codes.js';
+
+export interface ReplayCommandOptions {
+  case?: string;
+  schedule?: string;
+  scenario?: string;
+  reports: string;
+}
+
+/** `retryproof replay REPORT [--case ID]` or `retryproof replay --schedule FILE --scenario FILE`. */
+export async function replayCommand(report: string | undefined, options: ReplayCommandOptions, out: NodeJS.WritableStream): Promise<number> {
+  const result = await replayCase({
+    report,
+    caseId: options.case,
+    scheduleFile: options.schedule,
+    scenarioFile: options.scenario,
+    reportsDir: options.reports,
+  });
+  const { replay } = result;
+  const item = result.cases[0]!;
+  const lines = [`replayed ${replay.of.caseId}: ${item.scheduleText}`, `  → ${item.outcomeText}`];
+  if (replay.recorded) {
+    lines.push(
+      replay.sameChecks && replay.sameLedger
+        ? `  reproduced exactly: the same checks ${replay.failedChecks.length ? `failed (${replay.failedChecks.join(', ')})` : 'held'}, the same requests and effects`
+        : `  DIFFERS from the recording:\n${replay.differences.map((line) => `    ${line}`).join('\n')}`,
+    );
+  }
+  const style = { color: 'isTTY' in out && Boolean((out as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR };
+  out.write(`${lines.join('\n')}\n\n${formatScenarioSummary(result, style)}\n`);
+  return result.verdict === 'pass' ? EXIT.ok : EXIT.checkFailed;
+}

@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import type { Scenario } from '../scenario/load.js';
+import { mismatchInput } from '../runner/inputs.js';
+import type { CallerActions, FaultBinding, Schedule } from './schedule.js';
+
+/** What random schedules are drawn from: the operations, the upstreams each talks to, the faults and their weights. */
+export interface ScheduleSpace {
+  operations: Array<{ name: string; upstreams: readonly string[]; canMismatch: boolean }>;
+  faults: Array<{ name: string; weight: number }>;
+  maxFaults: number;
+  maxOrdinal: number;
+  maxRetries: number;
+  concurrent: boolean;
+  faultParams: Scenario['faultParams'];
+}
+
+export function scheduleSpace(
+  scenario: Scenario,
+  contacts: ReadonlyMap<string, readonly string[]>,
+  unsupportedFaults: ReadonlySet<string>,
+): ScheduleSpace {
+  const { weights, maxFaults, maxOrdinal, maxRetries } = scenario.explore;
+  return {
+    operations: scenario.operations
+      .filter((operation) => operation.mutating && (contacts.get(operation.name)?.length ?? 0) > 0)
+      .map((operation) => ({
+        name: operation.name,
+        upstreams: contacts.get(operation.name) ?? [],
+        canMismatch: scenario.probes.mismatch && mismatchInput(operation) !== undefined,
+      })),
+    faults: scenario.faults
+      .filter((fault) => fault !== 'none' && !unsupportedFaults.has(fault))
+      .map((name) => ({ name, weight: weights[name] ?? 1 }))
+      .filter((fault) => fault.weight > 0),
+    maxFaults,
+    maxOrdinal,
+    maxRetries,
+    concurrent: scenario.probes.concurrent,
+    faultParams: scenario.faultParams,
+  };
+}
+
+/**
+ * Random schedules as a fast-check arbitrary. Every part shrinks toward the
+ * simplest case — fewer faults, earlier positions, fewer retries, the same key,
+ * no replay, no pause, a plain sequence — so a failure shrinks to the smallest
+ * schedule that still breaks the target.
+ */
+export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> {
+  if (space.operations.length === 0) throw new Error('no mutating operation talks to an upstream: nothing to explore');
+  return fc.constantFrom(...space.operations).chain((operation) => {
+    const binding: fc.Arbitrary<FaultBinding> = fc
+      .record({
+        upstream: fc.constantFrom(...operation.upstreams),
+        ordinal: fc.integer({ min: 1, max: space.maxOrdinal }),
+        fault: space.faults.length > 0 ? fc.oneof(...space.faults.map((f) => ({ arbitrary: fc.constant(f.name), weight: f.weight }))) : fc.constant('none'),
+      })
+      .map((b) => (space.faultParams[b.fault] ? { ...b, params: space.faultParams[b.fault] } : b));
+    const faults = space.faults.length > 0
+      ? fc.uniqueArray(binding, { maxLength: space.maxFaults, selector: (b) => `${b.upstream}#${b.ordinal}` })
+      : fc.constant([] as FaultBinding[]);
+    const modes: Array<'sequence' | 'concurrent' | 'mismatch'> = [
+      'sequence',
+      ...(space.concurrent ? (['concurrent'] as const) : []),
+      ...(operation.canMismatch ? (['mismatch'] as const) : []),
+    ];
+    const caller: fc.Arbitrary<CallerActions> = fc
+      .record({
+        retries: fc.integer({ min: 0, max: space.maxRetries }),
+        key: fc.constantFrom('same' as const, 'fresh' as const),
+        replay: fc.boolean(),
+        delayMs: fc.constantFrom(0, 20, 100),
+        mode: fc.oneof({ arbitrary: fc.constant(modes[0]!), weight: 6 }, ...modes.slice(1).map((m) => ({ arbitrary: fc.constant(m), weight: 1 }))),
+      })
+      .map(({ mode, ...actions }) => ({
+        ...actions,
+        ...(mode === 'concurrent' ? { concurrent: 2 } : {}),
+        ...(mode === 'mismatch' ? { mismatch: true } : {}),
+      }));
+    return fc.record({ operation: fc.constant(operation.name), faults, caller });
+  });
+}
+
+/** How big a schedule is, for "shrunk to N faults". */
+export function scheduleSize(schedule: Schedule): number {
+  return schedule.faults.length;
+}

@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import type { CheckName } from '../checks/names.js';
+import type { Scenario } from '../scenario/load.js';
+import { writeJsonReport } from '../report/json.js';
+import type { CaseResult, ScenarioResult } from '../runner/result.js';
+import { summarise } from '../runner/run-scenario.js';
+import { openRunSession } from '../runner/run-session.js';
+import { VERSION } from '../version.js';
+import { scheduleArbitrary, scheduleSpace, scheduleSize } from './arbitrary.js';
+import { describeSchedule } from './describe.js';
+import type { Schedule } from './schedule.js';
+
+export interface Shard {
+  /** 1-based. */
+  index: number;
+  count: number;
+}
+
+export interface ExploreOptions {
+  runs: number;
+  seed: number;
+  concurrency?: number;
+  shard?: Shard;
+  reportsDir?: string;
+  /** Stop shrinking after this long and report the smallest failure found so far. */
+  shrinkBudgetMs?: number;
+  onProgress?: (progress: { done: number; total: number; failures: number }) => void;
+}
+
+export interface ExploreSummary {
+  seed: number;
+  runs: number;
+  shard: Shard | null;
+  /** Indexes (0-based, of the seed's sequence) this run was given. */
+  planned: number;
+  /** Random cases run before the first failure (or all of them). */
+  executed: number;
+  casesPerSecond: number;
+  firstFailure: { index: number; caseId: string; scheduleSize: number } | null;
+  minimal: {
+    caseId: string;
+    schedule: Schedule;
+    scheduleText: string;
+    scheduleSize: number;
+    failedChecks: CheckName[];
+    /** fast-check's path of the counterexample: with the seed, it replays the shrunk case. */
+    path: string;
+    shrinks: number;
+  } | null;
+  /** The one command that reproduces the minimal failure. */
+  reproduce: string | null;
+}
+
+export interface ExploreResult extends ScenarioResult {
+  explore: ExploreSummary;
+}
+
+/**
+ * Property-based exploration: random schedules drawn from the seed, each case
+ * against fresh upstream state; the first failure (in the seed's order, so the
+ * concurrency does not change it) is shrunk by fast-check to the smallest
+ * schedule that still fails.
+ */
+export async function exploreScenario(scenario: Scenario, options: ExploreOptions): Promise<ExploreResult> {
+  const session = await openRunSession(scenario, { reportsDir: options.reportsDir, concurrency: options.concurrency });
+  const cases: CaseResult[] = [];
+  let summary: ExploreSummary;
+  try {
+    const arbitrary = scheduleArbitrary(scheduleSpace(scenario, session.contacts, new Set(session.unsupportedFaults.keys())));
+    const all = fc.sample(arbitrary, { seed: options.seed, numRuns: options.runs });
+    const indexes = all.map((_, index) => index).filter((index) => !options.shard || index % options.shard.count === options.shard.index - 1);
+    const planned = indexes.map((index) => ({ id: `explore/${index}`, schedule: all[index]! }));
+    let done = 0;
+    let failures = 0;
+    const started = performance.now();
+    const results = await session.runCases(planned, 'explore', {
+      stopOnFailure: true,
+      onCase: (result) => {
+        done += 1;
+        if (result.verdict === 'fail') failures += 1;
+        options.onProgress?.({ done, total: planned.length, failures });
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const ran = results.filter((result): result is CaseResult => result !== undefined);
+    cases.push(...ran);
+    const failedAt = ran.findIndex((result) => result.verdict === 'fail');
+    summary = {
+      seed: options.seed,
+      runs: options.runs,
+      shard: options.shard ?? null,
+      planned: planned.length,
+      executed: ran.length,
+      casesPerSecond: Number((done / Math.max(seconds, 0.001)).toFixed(2)),
+      firstFailure: null,
+      minimal: null,
+      reproduce: null,
+    };
+    if (failedAt >= 0) {
+      const first = ran[failedAt]!;
+      const index = indexes[failedAt]!;
+      summary.firstFailure = { index, caseId: first.id, scheduleSize: scheduleSize(first.schedule) };
+      const shrunk = await shrink(arbitrary, options, index, async (schedule, step) => {
+        const result = await session.runOne({ id: `explore/${index}/shrink-${step}`, schedule }, 'explore');
+        cases.push(result);
+        return result;
+      });
+      summary.minimal = shrunk;
+      summary.reproduce = `retryproof replay ${session.runDir}/report.json --case ${shrunk.caseId}`;
+    }
+  } catch (error) {
+    await session.abort();
+    throw error;
+  }
+  await session.finish();
+  const result: ExploreResult = { ...summarise(scenario, session, cases), explore: summary };
+  writeJsonReport(result, VERSION);
+  return result;
+}
+
+/** Lets fast-check shrink the failure at `index`; every step is a real case. */
+async function shrink(
+  arbitrary: fc.Arbitrary<Schedule>,
+  options: ExploreOptions,
+  index: number,
+  runCase: (schedule: Schedule, step: number) => Promise<CaseResult>,
+): Promise<NonNullable<ExploreSummary['minimal']>> {
+  let step = 0;
+  let smallest: CaseResult | undefined;
+  const details = await fc.check(
+    fc.asyncProperty(arbitrary, async (schedule) => {
+      const result = await runCase(schedule, step);
+      step += 1;
+      if (result.verdict === 'fail') smallest = result;
+      return result.verdict === 'pass';
+    }),
+    {
+      seed: options.seed,
+      numRuns: options.runs,
+      path: String(index),
+      interruptAfterTimeLimit: options.shrinkBudgetMs ?? 120_000,
+      markInterruptAsFailure: false,
+    },
+  );
+  if (!smallest) throw new Error(`explore: the failure at index ${index} did not fail again when replayed: the target is not deterministic`);
+  const schedule = (details.counterexample?.[0] as Schedule | undefined) ?? smallest.schedule;
+  return {
+    caseId: smallest.id,
+    schedule,
+    scheduleText: describeSchedule(schedule),
+    scheduleSize: scheduleSize(schedule),
+    failedChecks: smallest.checks.filter((check) => check.status === 'fail').map((check) => check.check),
+    path: details.counterexamplePath ?? String(index),
+    shrinks: details.numShrinks,
+  };
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { effectField } from '../../src/checks/effect-field.js';
+import { failuresOf, runCareful } from './careful-tool.js';
+import { caseInput, invocation, killed, printed } from './rows.js';
+
+const evaluate = (spec: Parameters<typeof caseInput>[0]) => effectField.evaluate(caseInput(spec));
+const VOCABULARY = 'which is not one of created, updated, deleted, noop, would_*, none, unknown';
+
+describe('effect-field on hand-written rows', () => {
+  it('passes every word of the vocabulary', () => {
+    const words = ['created', 'updated', 'deleted', 'noop', 'would_create', 'would_delete', 'none', 'unknown'];
+    const result = evaluate({
+      invocations: words.map((effect, i) => invocation(i + 1, { effect, exitCode: ['none', 'unknown'].includes(effect) ? 1 : 0 })),
+    });
+    expect(result.status).toBe('pass');
+    expect(result.message).toBe('create-order: every invocation reported its effect');
+  });
+
+  it('flags plain text, quoting what it printed and naming the invocation', () => {
+    const result = evaluate({ invocations: [printed(1, 'order created: cha_1\n')] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe('create-order: invocation 1 (attempt, exit 0) printed no JSON object (stdout: "order created: cha_1\\n")');
+    expect(result.evidence).toEqual({ invocations: [1] });
+  });
+
+  it('flags empty output and JSON that is not an object', () => {
+    for (const stdout of ['', '[{"effect":"created"}]', '"created"', '42', 'null']) {
+      const result = evaluate({ invocations: [printed(1, stdout)] });
+      expect(result.status, stdout).toBe('fail');
+      expect(result.message, stdout).toContain('printed no JSON object');
+    }
+  });
+
+  it('quotes at most 80 characters of the output', () => {
+    const result = evaluate({ invocations: [printed(1, 'x'.repeat(500))] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain(`(stdout: "${'x'.repeat(80)}")`);
+    expect(result.message).not.toContain('x'.repeat(81));
+  });
+
+  it('flags JSON without an "effect" field', () => {
+    const result = evaluate({ invocations: [printed(1, '{"ok":true,"id":"cha_1"}')] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe('create-order: invocation 1 (attempt, exit 0) printed JSON without an "effect" field');
+    expect(result.evidence).toEqual({ invocations: [1] });
+  });
+
+  it('flags an "effect" that is not a string', () => {
+    for (const stdout of ['{"effect":42}', '{"effect":null}', '{"effect":{"kind":"created"}}']) {
+      const result = evaluate({ invocations: [printed(1, stdout)] });
+      expect(result.status, stdout).toBe('fail');
+      expect(result.message, stdout).toMatch(/create-order: invocation 1 .*effect/);
+    }
+  });
+
+  it('flags effects outside the vocabulary', () => {
+    for (const effect of ['failed', 'success', 'Created', 'CREATED', 'create', 'error', '']) {
+      const result = evaluate({ invocations: [printed(1, JSON.stringify({ effect }), { exitCode: 1 })] });
+      expect(result.status, effect).toBe('fail');
+      expect(result.message, effect).toBe(`create-order: invocation 1 (attempt, exit 1) reported effect "${effect}", ${VOCABULARY}`);
+    }
+  });
+
+  it('judges failures and the replay too, and names every offender', () => {
+    const result = evaluate({
+      invocations: [printed(1, 'error: HTTP 503\n', { exitCode: 1 }), invocation(2), printed(3, '{"ok":true}', { role: 'replay' })],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain('invocation 1 (attempt, exit 1) printed no JSON object');
+    expect(result.message).toContain('invocation 3 (replay, exit 0) printed JSON without an "effect" field');
+    expect(result.evidence).toEqual({ invocations: [1, 3] });
+  });
+
+  it('ignores killed invocations: they had no chance to answer', () => {
+    const result = evaluate({ invocations: [killed(1), killed(2, { killReason: 'timeout', stdout: 'sending...\n' }), invocation(3, { effect: 'noop' })] });
+    expect(result.status).toBe('pass');
+  });
+});
+
+describe('effect-field end to end', () => {
+  it('catches a tool that prints plain text on errors (and fails only this check)', async () => {
+    const result = await runCareful({ bug: 'plain-text-errors', faults: ['503-before-commit'] });
+    expect(result.failedChecks).toEqual(['effect-field']);
+    const [failure, ...others] = failuresOf(result, 'effect-field');
+    expect(others).toEqual([]);
+    expect(failure!.caseId).toBe('create-order/503-before-commit@payments#1');
+    expect(failure!.message).toBe('create-order: invocation 1 (attempt, exit 1) printed no JSON object (stdout: "error: the payments API answered HTTP 503\\n")');
+    expect(failure!.evidence).toEqual({ invocations: [1] });
+  });
+
+  it('catches a tool that prints JSON without "effect" on errors', async () => {
+    const result = await runCareful({ bug: 'no-effect-field', faults: ['503-before-commit'] });
+    expect(result.failedChecks).toEqual(['effect-field']);
+    expect(failuresOf(result, 'effect-field')[0]!.message).toBe('create-order: invocation 1 (attempt, exit 1) printed JSON without an "effect" field');
+  });
+
+  it('catches a tool that reports effect "failed"', async () => {
+    const result = await runCareful({ bug: 'bad-effect', faults: ['503-before-commit'] });
+    expect(result.failedChecks).toEqual(['effect-field']);
+    expect(failuresOf(result, 'effect-field')[0]!.message).toBe(`create-order: invocation 1 (attempt, exit 1) reported effect "failed", ${VOCABULARY}`);
+  });
+
+  it('passes the twin that reports {"effect":"unknown"} on errors', async () => {
+    const result = await runCareful({ faults: ['503-before-commit'] });
+    expect(result.failedChecks).toEqual([]);
+    expect(result.checks['effect-field']).toEqual({ pass: 1, fail: 0, warn: 0, skip: 0 });
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { exitCodes } from '../../src/checks/exit-codes.js';
+import { failuresOf, runCareful } from './careful-tool.js';
+import { caseInput, invocation, killed, printed } from './rows.js';
+
+const evaluate = (spec: Parameters<typeof caseInput>[0]) => exitCodes.evaluate(caseInput(spec));
+
+describe('exit-codes on hand-written rows', () => {
+  it('passes success effects with a success code and failure effects with a failure code', () => {
+    const result = evaluate({
+      invocations: [
+        invocation(1, { exitCode: 1, effect: 'unknown' }),
+        invocation(2, { exitCode: 1, effect: 'none' }),
+        invocation(3, { effect: 'created' }),
+        invocation(4, { role: 'replay', effect: 'noop' }),
+        invocation(5, { effect: 'updated' }),
+        invocation(6, { effect: 'deleted' }),
+        invocation(7, { effect: 'would_create' }),
+      ],
+    });
+    expect(result.status).toBe('pass');
+    expect(result.message).toBe('create-order: every exit code follows the contract');
+  });
+
+  it('flags an exit code the scenario does not declare, naming the invocation and the contract', () => {
+    const result = evaluate({ invocations: [invocation(1, { exitCode: 7, effect: 'unknown' }), invocation(2)] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe('create-order: invocation 1 (attempt, exit 7): exit code 7 is not declared (success: 0; failure: 1)');
+    expect(result.evidence).toEqual({ invocations: [1] });
+  });
+
+  it('accepts every declared failure code and lists them when one is not declared', () => {
+    const exitCodesContract = { success: [0], failure: [1, 3, 75] };
+    const declared = evaluate({ exitCodes: exitCodesContract, invocations: [invocation(1, { exitCode: 75, effect: 'unknown' }), invocation(2, { exitCode: 3, effect: 'none' })] });
+    expect(declared.status).toBe('pass');
+    const usage = evaluate({ exitCodes: exitCodesContract, invocations: [invocation(1, { exitCode: 2, effect: 'none' })] });
+    expect(usage.status).toBe('fail');
+    expect(usage.message).toContain('exit code 2 is not declared (success: 0; failure: 1, 3, 75)');
+  });
+
+  it('flags a success effect with a failure code', () => {
+    for (const effect of ['created', 'noop', 'would_create']) {
+      const result = evaluate({ invocations: [invocation(1, { exitCode: 1, effect })] });
+      expect(result.status, effect).toBe('fail');
+      expect(result.message).toBe(`create-order: invocation 1 (attempt, exit 1): reported effect "${effect}" but exited 1, a failure code`);
+      expect(result.evidence).toEqual({ invocations: [1] });
+    }
+  });
+
+  it('flags a failure effect with a success code: "none" or "unknown" with exit 0', () => {
+    for (const effect of ['none', 'unknown']) {
+      const result = evaluate({ invocations: [invocation(1, { exitCode: 0, effect })] });
+      expect(result.status, effect).toBe('fail');
+      expect(result.message).toBe(`create-order: invocation 1 (attempt, exit 0): reported effect "${effect}" but exited 0, a success code`);
+    }
+  });
+
+  it('judges the replay too', () => {
+    const result = evaluate({ invocations: [invocation(1), invocation(2, { role: 'replay', exitCode: 0, effect: 'none' })] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain('invocation 2 (replay, exit 0)');
+    expect(result.evidence).toEqual({ invocations: [2] });
+  });
+
+  it('names every offending invocation', () => {
+    const result = evaluate({
+      invocations: [invocation(1, { exitCode: 7, effect: 'unknown' }), invocation(2, { exitCode: 1, effect: 'unknown' }), invocation(3, { exitCode: 0, effect: 'none' })],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe(
+      'create-order: invocation 1 (attempt, exit 7): exit code 7 is not declared (success: 0; failure: 1); invocation 3 (attempt, exit 0): reported effect "none" but exited 0, a success code',
+    );
+    expect(result.evidence).toEqual({ invocations: [1, 3] });
+  });
+
+  it('ignores killed invocations: they have no exit code to judge', () => {
+    const result = evaluate({ invocations: [killed(1), killed(2, { killReason: 'timeout', signal: 'SIGTERM' }), invocation(3, { effect: 'noop' })] });
+    expect(result.status).toBe('pass');
+  });
+
+  it('leaves a missing or unknown effect word to effect-field', () => {
+    const result = evaluate({
+      invocations: [printed(1, 'error: HTTP 503\n', { exitCode: 1 }), printed(2, '{"effect":"failed"}', { exitCode: 1 }), printed(3, '{"effect":"done"}', { exitCode: 0 })],
+    });
+    expect(result.status).toBe('pass');
+  });
+});
+
+describe('exit-codes end to end', () => {
+  it('catches a tool that exits 7, an undeclared code, after a 503 (and fails only this check)', async () => {
+    const result = await runCareful({ bug: 'undeclared-exit', faults: ['503-before-commit'] });
+    expect(result.failedChecks).toEqual(['exit-codes']);
+    const [failure, ...others] = failuresOf(result, 'exit-codes');
+    expect(others).toEqual([]);
+    expect(failure!.caseId).toBe('create-order/503-before-commit@payments#1');
+    expect(failure!.message).toBe('create-order: invocation 1 (attempt, exit 7): exit code 7 is not declared (success: 0; failure: 1)');
+    expect(failure!.evidence).toEqual({ invocations: [1] });
+  });
+
+  it('passes the same tool once the scenario declares 7 a failure code', async () => {
+    const result = await runCareful({ bug: 'undeclared-exit', faults: ['503-before-commit'], exitCodes: { success: 0, failure: [1, 7] } });
+    expect(result.failedChecks).toEqual([]);
+  });
+
+  it('catches a tool that reports "created" but exits 1 after a 503', async () => {
+    const result = await runCareful({ bug: 'created-exit-1', faults: ['503-before-commit'] });
+    expect(result.failedChecks).toEqual(['exit-codes']);
+    const [failure] = failuresOf(result, 'exit-codes');
+    expect(failure!.message).toBe('create-order: invocation 1 (attempt, exit 1): reported effect "created" but exited 1, a failure code');
+  });
+
+  it('catches a tool that reports "none" but exits 0 after a 503 after commit', async () => {
+    const result = await runCareful({ bug: 'none-exit-0', faults: ['503-after-commit'] });
+    expect(result.failedChecks).toEqual(['exit-codes']);
+    const [failure] = failuresOf(result, 'exit-codes');
+    expect(failure!.caseId).toBe('create-order/503-after-commit@payments#1');
+    expect(failure!.message).toBe('create-order: invocation 1 (attempt, exit 0): reported effect "none" but exited 0, a success code');
+    expect(failure!.evidence).toEqual({ invocations: [1] });
+  });
+
+  it('passes the twin that reports "unknown" and exits 1 after a 503', async () => {
+    const result = await runCareful({ faults: ['503-before-commit', '503-after-commit'] });
+    expect(result.failedChecks).toEqual([]);
+    expect(result.checks['exit-codes']).toEqual({ pass: 2, fail: 0, warn: 0, skip: 0 });
+  });
+});

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { noDuplicateEffects } from '../../src/checks/no-duplicate-effects.js';
+import { failuresOf, runCareful } from './careful-tool.js';
+import { baselineOf, caseInput, effect, email, invocation, KEY, killed, request } from './rows.js';
+
+const evaluate = (spec: Parameters<typeof caseInput>[0]) => noDuplicateEffects.evaluate(caseInput(spec));
+
+describe('no-duplicate-effects on hand-written rows', () => {
+  it('passes when the case leaves exactly the clean run\'s charge', () => {
+    // 503 after commit, then a look-up that finds the charge, then a replay that does nothing.
+    const result = evaluate({
+      invocations: [invocation(1, { exitCode: 1, effect: 'unknown' }), invocation(2, { effect: 'noop' }), invocation(3, { role: 'replay', effect: 'noop' })],
+      requests: [request(1, 1, { fault: '503-after-commit', clientStatus: 503 }), request(2, 2, { method: 'GET', path: '/charges?ref=x', committed: false, outcome: 'read' })],
+      effects: [effect(1, 1)],
+    });
+    expect(result.status).toBe('pass');
+    expect(result.check).toBe('no-duplicate-effects');
+    expect(result.message).toContain('create-order');
+    expect(result.evidence).toBeUndefined();
+  });
+
+  it('fails on a second charge after a timeout after commit, naming the operation, the effects and the requests', () => {
+    const result = evaluate({
+      invocations: [invocation(1, { exitCode: 1, effect: 'unknown' }), invocation(2), invocation(3, { role: 'replay', effect: 'noop' })],
+      requests: [request(1, 1, { fault: 'timeout-after-commit', delivery: 'held', clientStatus: null }), request(2, 2)],
+      effects: [effect(1, 1), effect(2, 2)],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toMatch(/^create-order: duplicate effects: /);
+    expect(result.message).toContain('2 charges on payments POST /charges (clean run: 1)');
+    expect(result.message).toContain(`effect 1 (cha_1, request 1, key ${KEY})`);
+    expect(result.message).toContain(`effect 2 (cha_2, request 2, key ${KEY})`);
+    expect(result.evidence?.effects).toEqual([1, 2]);
+    expect(result.evidence?.requests).toEqual([1, 2]);
+  });
+
+  it('counts a charge made by the replay', () => {
+    const result = evaluate({
+      invocations: [invocation(1), invocation(2, { role: 'replay', effect: 'created' })],
+      requests: [request(1, 1), request(2, 2)],
+      effects: [effect(1, 1), effect(2, 2)],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.evidence?.requests).toEqual([1, 2]);
+  });
+
+  it('counts the commit of a killed invocation (an unknown outcome is not "nothing happened")', () => {
+    const result = evaluate({
+      invocations: [killed(1), invocation(2), invocation(3, { role: 'replay', effect: 'noop' })],
+      requests: [request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed', clientStatus: null }), request(2, 2)],
+      effects: [effect(1, 1), effect(2, 2)],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain('2 charges on payments POST /charges (clean run: 1)');
+  });
+
+  it('does not count a request the upstream answered from its key store', () => {
+    const result = evaluate({
+      invocations: [invocation(1, { exitCode: 1, effect: 'unknown' }), invocation(2)],
+      requests: [request(1, 1, { fault: '503-after-commit', clientStatus: 503 }), request(2, 2, { committed: false, outcome: 'replayed' })],
+      effects: [effect(1, 1)],
+    });
+    expect(result.status).toBe('pass');
+  });
+
+  it('leaves missing effects to no-lost-effects', () => {
+    const result = evaluate({ invocations: [invocation(1)], requests: [request(1, 1, { committed: false, outcome: 'not-run' })], effects: [] });
+    expect(result.status).toBe('pass');
+  });
+
+  it('takes the clean run as the reference: two charges are right for a tool whose clean run makes two, three are not', () => {
+    const baseline = baselineOf([effect(1, 1), effect(2, 2)]);
+    const two = evaluate({ baseline, invocations: [invocation(1)], requests: [request(1, 1), request(2, 1)], effects: [effect(1, 1), effect(2, 2)] });
+    expect(two.status).toBe('pass');
+    const three = evaluate({
+      baseline,
+      invocations: [invocation(1, { exitCode: 1, effect: 'unknown' }), invocation(2)],
+      requests: [request(1, 1), request(2, 1, { fault: '503-after-commit' }), request(3, 2)],
+      effects: [effect(1, 1), effect(2, 2), effect(3, 3)],
+    });
+    expect(three.status).toBe('fail');
+    expect(three.message).toContain('3 charges on payments POST /charges (clean run: 2)');
+    expect(three.evidence?.effects).toEqual([1, 2, 3]);
+  });
+
+  it('flags an effect on a route the clean run never touched, naming only that route\'s effects', () => {
+    const result = evaluate({
+      invocations: [invocation(1)],
+      requests: [request(1, 1), request(2, 1, { upstream: 'mailer', path: '/messages', route: 'POST /messages' })],
+      effects: [effect(1, 1), email(2, 2)],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain('1 email on mailer POST /messages (clean run: 0)');
+    expect(result.message).not.toContain('charge');
+    expect(result.evidence?.effects).toEqual([2]);
+    expect(result.evidence?.requests).toEqual([2]);
+  });
+
+  it('judges each route against its own count and names every route that has too many', () => {
+    const baseline = baselineOf([effect(1, 1), email(2, 2)]);
+    const mailerTwice = evaluate({
+      baseline,
+      invocations: [invocation(1, { exitCode: 1, effect: 'unknown' }), invocation(2)],
+      requests: [request(1, 1), request(2, 1, { upstream: 'mailer' }), request(3, 2, { upstream: 'mailer' })],
+      effects: [effect(1, 1), email(2, 2), email(3, 3)],
+    });
+    expect(mailerTwice.status).toBe('fail');
+    expect(mailerTwice.message).toContain('2 emails on mailer POST /messages (clean run: 1)');
+    expect(mailerTwice.message).not.toContain('POST /charges');
+    expect(mailerTwice.evidence).toEqual({ effects: [2, 3], requests: [2, 3] });
+
+    const both = evaluate({
+      baseline,
+      invocations: [invocation(1, { exitCode: 1, effect: 'unknown' }), invocation(2)],
+      requests: [request(1, 1), request(2, 1, { upstream: 'mailer' }), request(3, 2), request(4, 2, { upstream: 'mailer' })],
+      effects: [effect(1, 1), email(2, 2), effect(3, 3), email(4, 4)],
+    });
+    expect(both.status).toBe('fail');
+    expect(both.message).toContain('2 charges on payments POST /charges (clean run: 1)');
+    expect(both.message).toContain('2 emails on mailer POST /messages (clean run: 1)');
+    expect([...(both.evidence?.effects ?? [])].sort()).toEqual([1, 2, 3, 4]);
+    expect([...(both.evidence?.requests ?? [])].sort()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('describes effects without a resource id or key, and calls them "effects" for an upstream without a noun', () => {
+    const result = evaluate({
+      traits: new Map(),
+      invocations: [invocation(1)],
+      requests: [request(1, 1, { idempotencyKey: null }), request(2, 1, { idempotencyKey: null })],
+      effects: [effect(1, 1, { resourceId: null, key: null }), effect(2, 2, { resourceId: null, key: null })],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain('2 effects on payments POST /charges (clean run: 1)');
+    expect(result.message).toContain('effect 2 (request 2, no key)');
+  });
+
+  // DESIGN.md, "The oracle": the clean run's effects are a multiset of
+  // (upstream, route, body fingerprint); "an extra one is a duplicate".
+  it('compares effects by fingerprint, not only by route: the order charged twice in place of order + fee is a duplicate', () => {
+    const fee = { body: '{"amount":5}', fingerprint: 'payments POST /charges amount-5' };
+    const baseline = baselineOf([effect(1, 1), effect(2, 2, fee)]);
+    const result = evaluate({
+      baseline,
+      invocations: [invocation(1, { exitCode: 1, effect: 'unknown' }), invocation(2)],
+      requests: [request(1, 1, { fault: '503-after-commit' }), request(2, 2)],
+      // The retry charged the order again and never charged the fee: still two charges on the route.
+      effects: [effect(1, 1), effect(2, 2)],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.evidence?.effects).toEqual(expect.arrayContaining([1, 2]));
+  });
+});
+
+describe('no-duplicate-effects end to end', () => {
+  it('catches a tool that marks nothing before sending, so its retry charges again after a 503 after commit (and fails only this check)', async () => {
+    const result = await runCareful({ bug: 'no-pending-mark', faults: ['503-after-commit'] });
+    expect(result.failedChecks).toEqual(['no-duplicate-effects']);
+    const [failure, ...others] = failuresOf(result, 'no-duplicate-effects');
+    expect(others).toEqual([]);
+    expect(failure!.caseId).toBe('create-order/503-after-commit@payments#1');
+    expect(failure!.message).toMatch(/^create-order: duplicate effects: 2 charges on payments POST \/charges \(clean run: 1\): effect 1 \(cha_1, request 1, key rp-[0-9a-f]{12}-1\); effect 2 \(cha_2, request 2, key rp-[0-9a-f]{12}-1\)$/);
+    expect(failure!.evidence).toEqual({ effects: [1, 2], requests: [1, 2] });
+  });
+
+  it('catches a tool that ignores its key: the replay charges again', async () => {
+    const result = await runCareful({ bug: 'ignore-key', faults: ['none'] });
+    expect(result.failedChecks).toContain('no-duplicate-effects');
+    // The replay reported "created" too: that is replay-is-noop's to say, and nothing else failed.
+    expect(result.failedChecks).toEqual(['no-duplicate-effects', 'replay-is-noop']);
+    const [failure] = failuresOf(result, 'no-duplicate-effects');
+    expect(failure!.caseId).toBe('create-order/none');
+    expect(failure!.message).toContain('2 charges on payments POST /charges (clean run: 1)');
+  });
+
+  it('passes the twin that marks the key pending first and looks the charge up before charging again', async () => {
+    const result = await runCareful({ faults: ['503-after-commit'] });
+    expect(result.failedChecks).toEqual([]);
+    expect(result.checks['no-duplicate-effects']).toEqual({ pass: 1, fail: 0, warn: 0, skip: 0 });
+  });
+});

@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { noLostEffects } from '../../src/checks/no-lost-effects.js';
+import { failuresOf, runCareful } from './careful-tool.js';
+import { baselineOf, caseInput, effect, email, invocation, killed, request } from './rows.js';
+
+const evaluate = (spec: Parameters<typeof caseInput>[0]) => noLostEffects.evaluate(caseInput(spec));
+/** The clean run of a tool that charges and then sends an email. */
+const chargeAndEmail = () => baselineOf([effect(1, 1), email(2, 2)]);
+
+describe('no-lost-effects on hand-written rows', () => {
+  describe('an operation that ended in success', () => {
+    it('passes with all of the clean run\'s effects', () => {
+      const result = evaluate({ invocations: [invocation(1)], requests: [request(1, 1)], effects: [effect(1, 1)] });
+      expect(result.status).toBe('pass');
+      expect(result.message).toContain('create-order');
+    });
+
+    it('fails when it reported success after a 503 before commit, naming the operation, the route and the invocation', () => {
+      const result = evaluate({
+        invocations: [invocation(1, { effect: 'created' }), invocation(2, { role: 'replay', effect: 'noop' })],
+        requests: [request(1, 1, { fault: '503-before-commit', committed: false, outcome: 'not-run', clientStatus: 503 })],
+        effects: [],
+      });
+      expect(result.status).toBe('fail');
+      expect(result.message).toBe('create-order: reported success but effects are missing: 0 charges on payments POST /charges (clean run: 1)');
+      // The attempt that claimed success, not the replay.
+      expect(result.evidence?.invocations).toEqual([1]);
+      expect(result.evidence?.effects).toEqual([]);
+    });
+
+    it('names only the routes that are short, and the effects that are there', () => {
+      const result = evaluate({
+        baseline: chargeAndEmail(),
+        invocations: [invocation(1)],
+        requests: [request(1, 1), request(2, 1, { upstream: 'mailer', committed: false, outcome: 'not-run' })],
+        effects: [effect(1, 1)],
+      });
+      expect(result.status).toBe('fail');
+      expect(result.message).toContain('0 emails on mailer POST /messages (clean run: 1)');
+      expect(result.message).not.toContain('POST /charges');
+      expect(result.evidence).toEqual({ invocations: [1], effects: [1] });
+    });
+
+    it('fails when a route has fewer effects than the clean run', () => {
+      const result = evaluate({
+        baseline: baselineOf([effect(1, 1), effect(2, 2)]),
+        invocations: [invocation(1)],
+        requests: [request(1, 1)],
+        effects: [effect(1, 1)],
+      });
+      expect(result.status).toBe('fail');
+      expect(result.message).toContain('1 charge on payments POST /charges (clean run: 2)');
+    });
+
+    it('judges by the last attempt: an earlier killed attempt does not matter, and the evidence names the last one', () => {
+      const done = evaluate({
+        invocations: [killed(1), invocation(2, { effect: 'noop' }), invocation(3, { role: 'replay', effect: 'noop' })],
+        requests: [request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed' }), request(2, 2, { method: 'GET', committed: false, outcome: 'read' })],
+        effects: [effect(1, 1)],
+      });
+      expect(done.status).toBe('pass');
+      const lost = evaluate({
+        invocations: [invocation(1, { exitCode: 1, effect: 'unknown' }), invocation(2, { effect: 'created' })],
+        requests: [request(1, 1, { fault: 'timeout-before-commit', committed: false, outcome: 'not-run', delivery: 'held' })],
+        effects: [],
+      });
+      expect(lost.status).toBe('fail');
+      expect(lost.evidence?.invocations).toEqual([2]);
+    });
+
+    it('is not decided by the replay', () => {
+      const result = evaluate({
+        invocations: [invocation(1), invocation(2, { role: 'replay', exitCode: 1, effect: 'none' })],
+        requests: [request(1, 1)],
+        effects: [effect(1, 1)],
+      });
+      expect(result.status).toBe('pass');
+    });
+
+    it('leaves extra effects to no-duplicate-effects', () => {
+      const result = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), request(2, 1)], effects: [effect(1, 1), effect(2, 2)] });
+      expect(result.status).toBe('pass');
+    });
+
+    it('reads success from the scenario\'s exit codes', () => {
+      const exitCodes = { success: [0, 10], failure: [1, 3] };
+      const ten = evaluate({ exitCodes, invocations: [invocation(1, { exitCode: 10 })], effects: [] });
+      expect(ten.status).toBe('fail');
+      expect(ten.message).toContain('reported success');
+      const three = evaluate({ exitCodes, invocations: [invocation(1, { exitCode: 3, effect: 'none' })], effects: [] });
+      expect(three.status).toBe('pass');
+    });
+
+    // DESIGN.md, "The oracle": the clean run's effects are a multiset of
+    // (upstream, route, body fingerprint); "a missing one is lost".
+    it('compares effects by fingerprint, not only by route: a charge of another amount does not stand in for the clean run\'s', () => {
+      const result = evaluate({
+        invocations: [invocation(1)],
+        requests: [request(1, 1, { body: '{"amount":1}' })],
+        effects: [effect(1, 1, { body: '{"amount":1}', fingerprint: 'payments POST /charges amount-1' })],
+      });
+      expect(result.status).toBe('fail');
+      expect(result.message).toContain('create-order');
+    });
+  });
+
+  describe('an operation that ended in failure', () => {
+    const failed = () => [invocation(1, { exitCode: 1, effect: 'none' }), invocation(2, { exitCode: 1, effect: 'none' }), invocation(3, { exitCode: 1, effect: 'none' })];
+
+    it('may leave none of its effects', () => {
+      const result = evaluate({ invocations: failed(), requests: [request(1, 1, { committed: false, outcome: 'rejected', upstreamStatus: 400, clientStatus: 400 })], effects: [] });
+      expect(result.status).toBe('pass');
+      expect(result.message).toBe('create-order: ended in failure and left none of its effects');
+    });
+
+    it('may leave all of its effects', () => {
+      const result = evaluate({ baseline: chargeAndEmail(), invocations: failed(), requests: [request(1, 1), request(2, 1)], effects: [effect(1, 1), email(2, 2)] });
+      expect(result.status).toBe('pass');
+      expect(result.message).toBe('create-order: ended in failure and left all of its effects');
+    });
+
+    it('may not leave part of them: naming the missing route, the last attempt and the effects left', () => {
+      const result = evaluate({
+        baseline: chargeAndEmail(),
+        invocations: failed(),
+        requests: [request(1, 1), request(2, 1, { upstream: 'mailer', fault: '503-before-commit', committed: false, outcome: 'not-run' })],
+        effects: [effect(1, 1)],
+      });
+      expect(result.status).toBe('fail');
+      expect(result.message).toBe('create-order: ended in failure and left part of its effects: 0 emails on mailer POST /messages (clean run: 1)');
+      expect(result.evidence).toEqual({ invocations: [3], effects: [1] });
+    });
+
+    it('may not leave part of one route\'s effects', () => {
+      const result = evaluate({ baseline: baselineOf([effect(1, 1), effect(2, 2)]), invocations: failed(), effects: [effect(1, 1)] });
+      expect(result.status).toBe('fail');
+      expect(result.message).toContain('1 charge on payments POST /charges (clean run: 2)');
+    });
+
+    it('counts an undeclared exit code as a failure, not a success', () => {
+      const result = evaluate({ invocations: [invocation(1, { exitCode: 7, effect: 'none' })], effects: [] });
+      expect(result.status).toBe('pass');
+      expect(result.message).toContain('in failure');
+    });
+  });
+
+  describe('an operation whose outcome is unknown (killed, or it said it cannot tell)', () => {
+    it('is not "done": a killed last attempt with nothing committed is not a lost effect', () => {
+      const result = evaluate({ invocations: [killed(1), killed(2, { killReason: 'timeout' }), killed(3)], requests: [request(1, 1, { committed: false, outcome: 'not-run' })], effects: [] });
+      expect(result.status).toBe('pass');
+      expect(result.message).toBe('create-order: ended with an unknown outcome and left none of its effects');
+    });
+
+    it('is not "failed" either: a killed last attempt after commit may leave all of its effects', () => {
+      const result = evaluate({ invocations: [killed(1)], requests: [request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed' })], effects: [effect(1, 1)] });
+      expect(result.status).toBe('pass');
+      expect(result.message).toBe('create-order: ended with an unknown outcome and left all of its effects');
+    });
+
+    it('treats effect "unknown" with a failure code, and an end by signal, as unknown outcomes', () => {
+      const saidUnknown = evaluate({ exitCodes: { success: [0], failure: [1, 75] }, invocations: [invocation(1, { exitCode: 75, effect: 'unknown' })], effects: [] });
+      expect(saidUnknown.status).toBe('pass');
+      expect(saidUnknown.message).toContain('unknown outcome');
+      const signalled = evaluate({ invocations: [invocation(1, { exitCode: null, signal: 'SIGSEGV', effect: null, stdoutJson: null, stdout: '' })], effects: [] });
+      expect(signalled.status).toBe('pass');
+      expect(signalled.message).toContain('unknown outcome');
+    });
+
+    it('an "unknown" reported with exit 0 is still not a success with missing effects', () => {
+      const result = evaluate({ invocations: [invocation(1, { exitCode: 0, effect: 'unknown' })], effects: [] });
+      expect(result.status).toBe('pass');
+      expect(result.message).not.toContain('reported success');
+    });
+  });
+});
+
+describe('no-lost-effects end to end', () => {
+  it('catches a tool that claims "created" and exits 0 after a 503 before commit (and fails only this check)', async () => {
+    const result = await runCareful({ bug: 'success-without-commit', faults: ['503-before-commit'] });
+    expect(result.failedChecks).toEqual(['no-lost-effects']);
+    const [failure, ...others] = failuresOf(result, 'no-lost-effects');
+    expect(others).toEqual([]);
+    expect(failure!.caseId).toBe('create-order/503-before-commit@payments#1');
+    expect(failure!.message).toBe('create-order: reported success but effects are missing: 0 charges on payments POST /charges (clean run: 1)');
+    expect(failure!.evidence).toEqual({ invocations: [1], effects: [] });
+  });
+
+  it('passes the twin that reports an unknown outcome, exits 1 and is retried', async () => {
+    const result = await runCareful({ faults: ['503-before-commit'] });
+    expect(result.failedChecks).toEqual([]);
+    expect(result.checks['no-lost-effects']).toEqual({ pass: 1, fail: 0, warn: 0, skip: 0 });
+  });
+});

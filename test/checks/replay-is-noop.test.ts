@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { replayIsNoop } from '../../src/checks/replay-is-noop.js';
+import { failuresOf, runCareful } from './careful-tool.js';
+import { caseInput, effect, invocation, KEY, killed, request } from './rows.js';
+
+const evaluate = (spec: Parameters<typeof caseInput>[0]) => replayIsNoop.evaluate(caseInput(spec));
+const replay = (id: number, overrides: Parameters<typeof invocation>[1] = {}) => invocation(id, { role: 'replay', effect: 'noop', ...overrides });
+
+describe('replay-is-noop on hand-written rows', () => {
+  it('is skipped when there was no replay (the operation never succeeded, or replay is off)', () => {
+    const failed = evaluate({ invocations: [invocation(1, { exitCode: 1, effect: 'none' }), invocation(2, { exitCode: 1, effect: 'none' })], effects: [] });
+    expect(failed.status).toBe('skip');
+    expect(failed.message).toContain('create-order');
+    const noReplay = evaluate({ invocations: [invocation(1)], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(noReplay.status).toBe('skip');
+  });
+
+  it('passes a replay that exits 0, reports noop and sends nothing', () => {
+    const result = evaluate({ invocations: [invocation(1), replay(2)], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(result.status).toBe('pass');
+    expect(result.message).toBe(`create-order: the replay with key ${KEY} was a noop`);
+  });
+
+  it('passes a replay whose request the upstream answered from its key store, or that only looked up', () => {
+    const deduplicated = evaluate({
+      invocations: [invocation(1), replay(2)],
+      requests: [request(1, 1), request(2, 2, { committed: false, outcome: 'replayed' })],
+      effects: [effect(1, 1)],
+    });
+    expect(deduplicated.status).toBe('pass');
+    const lookedUp = evaluate({
+      invocations: [invocation(1), replay(2)],
+      requests: [request(1, 1), request(2, 2, { method: 'GET', path: `/charges?ref=${KEY}`, route: 'GET /charges', committed: false, outcome: 'read' })],
+      effects: [effect(1, 1)],
+    });
+    expect(lookedUp.status).toBe('pass');
+  });
+
+  it('fails a replay that charged again, naming the key, the effect, its request and the invocation', () => {
+    const result = evaluate({
+      invocations: [invocation(1), replay(2, { effect: 'created' })],
+      requests: [request(1, 1), request(2, 2)],
+      effects: [effect(1, 1), effect(2, 2)],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe(`create-order: replay with key ${KEY}: it reported effect "created"; it committed effect 2 (cha_2, request 2, key ${KEY})`);
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+  });
+
+  it('fails a replay that says "created" without sending anything', () => {
+    const result = evaluate({ invocations: [invocation(1), replay(2, { effect: 'created' })], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe(`create-order: replay with key ${KEY}: it reported effect "created"`);
+    expect(result.evidence).toEqual({ invocations: [2], requests: [], effects: [] });
+  });
+
+  it('fails a replay that says "noop" but committed', () => {
+    const result = evaluate({ invocations: [invocation(1), replay(2)], requests: [request(1, 1), request(2, 2)], effects: [effect(1, 1), effect(2, 2)] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain('it committed effect 2 (cha_2, request 2');
+    expect(result.message).not.toContain('reported effect');
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+  });
+
+  it('fails a replay that exits with a failure code, prints no effect, or is killed', () => {
+    const exitOne = evaluate({ invocations: [invocation(1), replay(2, { exitCode: 1 })], effects: [effect(1, 1)] });
+    expect(exitOne.status).toBe('fail');
+    expect(exitOne.message).toBe(`create-order: replay with key ${KEY}: invocation 2 (replay, exit 1) did not exit with a success code`);
+
+    const noEffect = evaluate({ invocations: [invocation(1), replay(2, { effect: null, stdoutJson: null, stdout: 'already done\n' })], effects: [effect(1, 1)] });
+    expect(noEffect.status).toBe('fail');
+    expect(noEffect.message).toContain('it reported no effect field');
+
+    const timedOut = evaluate({ invocations: [invocation(1), killed(2, { role: 'replay', killReason: 'timeout' })], effects: [effect(1, 1)] });
+    expect(timedOut.status).toBe('fail');
+    expect(timedOut.message).toContain('invocation 2 (replay, killed (timeout)) did not exit with a success code');
+    expect(timedOut.evidence?.invocations).toEqual([2]);
+  });
+
+  it('lists every problem of one replay', () => {
+    const result = evaluate({
+      invocations: [invocation(1), replay(2, { exitCode: 1, effect: 'created' })],
+      requests: [request(1, 1), request(2, 2)],
+      effects: [effect(1, 1), effect(2, 2)],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain('did not exit with a success code');
+    expect(result.message).toContain('it reported effect "created"');
+    expect(result.message).toContain('it committed effect 2');
+  });
+
+  it('does not blame the replay for what the attempts committed', () => {
+    const result = evaluate({
+      invocations: [invocation(1, { exitCode: 1, effect: 'unknown' }), invocation(2), replay(3)],
+      requests: [request(1, 1, { fault: 'timeout-after-commit', delivery: 'held' }), request(2, 2)],
+      effects: [effect(1, 1), effect(2, 2)],
+    });
+    expect(result.status).toBe('pass');
+  });
+
+  it('accepts any of the scenario\'s success codes', () => {
+    const result = evaluate({ exitCodes: { success: [0, 10], failure: [1] }, invocations: [invocation(1), replay(2, { exitCode: 10 })], effects: [effect(1, 1)] });
+    expect(result.status).toBe('pass');
+  });
+});
+
+describe('replay-is-noop end to end', () => {
+  it('catches a tool that answers a replay with "created" again, without charging (and fails only this check)', async () => {
+    const result = await runCareful({ bug: 'replay-says-created', faults: ['none'] });
+    expect(result.failedChecks).toEqual(['replay-is-noop']);
+    const [failure, ...others] = failuresOf(result, 'replay-is-noop');
+    expect(others).toEqual([]);
+    expect(failure!.caseId).toBe('create-order/none');
+    expect(failure!.message).toMatch(/^create-order: replay with key rp-[0-9a-f]{12}-1: it reported effect "created"$/);
+    expect(failure!.evidence).toEqual({ invocations: [2], requests: [], effects: [] });
+  });
+
+  it('passes the twin that answers noop, and skips the case whose operation never succeeded', async () => {
+    const result = await runCareful({ faults: ['none', '503-before-commit'], caller: { retries: 0 } });
+    expect(result.failedChecks).toEqual([]);
+    expect(result.checks['replay-is-noop']).toEqual({ pass: 1, fail: 0, warn: 0, skip: 1 });
+    const skipped = result.cases.find((item) => item.id === 'create-order/503-before-commit@payments#1')!;
+    expect(skipped.checks.find((check) => check.check === 'replay-is-noop')!.status).toBe('skip');
+  });
+});
