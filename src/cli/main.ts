@@ -50,6 +50,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'the seed: same seed, same schedules', integer('--seed'), 1)
     .option('--concurrency <n>', 'cases run at once (results do not depend on it)', positiveInteger('--concurrency'), 1)
     .option('--shard <i/n>', "run only this shard's share of the seed's cases (for CI machines)")
+    .option('--check <name...>', 'look only for failures of these checks (default: all the scenario runs)')
     .option('--reports <dir>', 'where run folders are written', 'reports')
     .option('-q, --quiet', 'no progress line')
     .action(async (file: string, options) => {

@@ -22,6 +22,8 @@ export interface ExploreOptions {
   concurrency?: number;
   shard?: Shard;
   reportsDir?: string;
+  /** Only these checks count as a failure to find and shrink (default: every check the scenario runs). */
+  checks?: readonly CheckName[];
   /** Stop shrinking after this long and report the smallest failure found so far. */
   shrinkBudgetMs?: number;
   onProgress?: (progress: { done: number; total: number; failures: number }) => void;
@@ -74,17 +76,17 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
     let failures = 0;
     const started = performance.now();
     const results = await session.runCases(planned, 'explore', {
-      stopOnFailure: true,
+      stopWhen: (result) => breaks(result, options.checks),
       onCase: (result) => {
         done += 1;
-        if (result.verdict === 'fail') failures += 1;
+        if (breaks(result, options.checks)) failures += 1;
         options.onProgress?.({ done, total: planned.length, failures });
       },
     });
     const seconds = (performance.now() - started) / 1000;
     const ran = results.filter((result): result is CaseResult => result !== undefined);
     cases.push(...ran);
-    const failedAt = ran.findIndex((result) => result.verdict === 'fail');
+    const failedAt = ran.findIndex((result) => breaks(result, options.checks));
     summary = {
       seed: options.seed,
       runs: options.runs,
@@ -100,7 +102,7 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
       const first = ran[failedAt]!;
       const index = indexes[failedAt]!;
       summary.firstFailure = { index, caseId: first.id, scheduleSize: scheduleSize(first.schedule) };
-      const shrunk = await shrink(arbitrary, options, index, async (schedule, step) => {
+      const shrunk = await shrink(arbitrary, options, index, (result) => breaks(result, options.checks), async (schedule, step) => {
         const result = await session.runOne({ id: `explore/${index}/shrink-${step}`, schedule }, 'explore');
         cases.push(result);
         return result;
@@ -118,11 +120,17 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
   return result;
 }
 
+/** Does this case break one of the checks being looked for? */
+function breaks(result: CaseResult, checks: readonly CheckName[] | undefined): boolean {
+  return result.checks.some((check) => check.status === 'fail' && (!checks || checks.includes(check.check)));
+}
+
 /** Lets fast-check shrink the failure at `index`; every step is a real case. */
 async function shrink(
   arbitrary: fc.Arbitrary<Schedule>,
   options: ExploreOptions,
   index: number,
+  isFailure: (result: CaseResult) => boolean,
   runCase: (schedule: Schedule, step: number) => Promise<CaseResult>,
 ): Promise<NonNullable<ExploreSummary['minimal']>> {
   let step = 0;
@@ -131,8 +139,8 @@ async function shrink(
     fc.asyncProperty(arbitrary, async (schedule) => {
       const result = await runCase(schedule, step);
       step += 1;
-      if (result.verdict === 'fail') smallest = result;
-      return result.verdict === 'pass';
+      if (isFailure(result)) smallest = result;
+      return !isFailure(result);
     }),
     {
       seed: options.seed,

@@ -44,8 +44,8 @@ export interface InvocationRow {
 
 /** What the upstream's own logic did with a request. */
 export type RequestOutcome = 'committed' | 'replayed' | 'read' | 'rejected' | 'not-run' | 'unmatched';
-/** What actually reached the client. */
-export type Delivery = 'response' | 'held' | 'reset' | 'truncated' | 'crashed';
+/** What actually reached the client ('abandoned': the client gave up before a late answer was sent). */
+export type Delivery = 'response' | 'held' | 'reset' | 'truncated' | 'crashed' | 'abandoned';
 
 export interface RequestRow {
   caseId: string;

@@ -19,9 +19,9 @@ export function failedCaseLine(result: CaseResult, style: ConsoleStyle): string 
 }
 
 /** The end-of-scenario summary: failed cases, the first violation of each check, the checks table, the verdict. */
-export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyle): string {
+export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyle, options: { cases?: readonly string[] } = {}): string {
   const lines: string[] = [];
-  const failedCases = result.cases.filter((item) => item.verdict === 'fail');
+  const failedCases = result.cases.filter((item) => item.verdict === 'fail' && (!options.cases || options.cases.includes(item.id)));
   lines.push(`${paint(style, 1, result.scenario.name)} (${result.scenario.file}): ${result.cases.length} cases, ${failedCases.length} failed, ${(result.durationMs / 1000).toFixed(1)} s`);
   const shown = failedCases.slice(0, MAX_FAILED_LINES);
   for (const item of shown) lines.push(failedCaseLine(item, style));

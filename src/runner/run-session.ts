@@ -40,7 +40,7 @@ export interface RunSession {
   runCases(
     planned: readonly PlannedCase[],
     kind: CaseResult['kind'],
-    options?: { onCase?: (result: CaseResult) => void; stopOnFailure?: boolean },
+    options?: { onCase?: (result: CaseResult) => void; stopWhen?: (result: CaseResult) => boolean },
   ): Promise<Array<CaseResult | undefined>>;
   /** Runs one case on the first lane. */
   runOne(planned: PlannedCase, kind: CaseResult['kind']): Promise<CaseResult>;
@@ -124,7 +124,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
             opts.onCase?.(result);
             return result;
           },
-          (result) => Boolean(opts.stopOnFailure) && result.verdict === 'fail',
+          (result) => opts.stopWhen?.(result) ?? false,
         ),
       runOne: (planned, kind) => run(first, planned, kind),
       finish: async () => {

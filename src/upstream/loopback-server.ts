@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Outcome } from '../faults/fault.js';
+import type { Delivery } from '../ledger/rows.js';
 import type { UpstreamPipeline } from './pipeline.js';
 
 export interface LoopbackServer {
@@ -90,10 +91,12 @@ async function deliver(
   options: LoopbackOptions,
   holds: Set<() => void>,
   crashTarget: () => void,
-): Promise<{ delivery: 'response' | 'held' | 'reset' | 'truncated' | 'crashed'; status: number | null }> {
+): Promise<{ delivery: Delivery; status: number | null }> {
   switch (outcome.kind) {
     case 'respond': {
       if (outcome.delayMs) await new Promise((resolve) => setTimeout(resolve, outcome.delayMs));
+      // The client gave up while the answer was late: nothing reached it.
+      if (res.destroyed || req.socket.destroyed) return { delivery: 'abandoned', status: null };
       const bytes = Buffer.from(await outcome.response.arrayBuffer());
       res.writeHead(outcome.response.status, responseHeaders(outcome.response, bytes.length));
       res.end(bytes);

@@ -1,3 +1,4 @@
+import type { CheckName } from '../../checks/names.js';
 import { RetryproofError } from '../../errors.js';
 import { exploreScenario, type Shard } from '../../explore/explore.js';
 import { formatScenarioSummary } from '../../report/console.js';
@@ -12,18 +13,26 @@ export interface ExploreCommandOptions {
   shard?: string;
   reports: string;
   quiet?: boolean;
+  check?: string[];
 }
 
 /** `retryproof explore SCENARIO --runs N --seed S`. */
 export async function exploreCommand(file: string, options: ExploreCommandOptions, out: NodeJS.WritableStream): Promise<number> {
   const scenario = loadScenario(file);
   const shard = options.shard ? parseShard(options.shard) : undefined;
+  const checks = options.check?.map((name) => {
+    if (!scenario.checks.includes(name as CheckName)) {
+      throw new RetryproofError('BAD_ARGUMENT', `--check ${name}: not a check this scenario runs (${scenario.checks.join(', ')})`, { field: '--check' }, 'name one of them');
+    }
+    return name as CheckName;
+  });
   const progress = createProgress(`explore ${scenario.name}`, { quiet: options.quiet });
   const result = await exploreScenario(scenario, {
     runs: options.runs,
     seed: options.seed,
     concurrency: options.concurrency,
     shard,
+    checks,
     reportsDir: options.reports,
     onProgress: ({ done, total, failures }) => progress.update(done, total, failures),
   });
@@ -43,8 +52,8 @@ export async function exploreCommand(file: string, options: ExploreCommandOption
   } else {
     lines.push('  no random schedule broke a check');
   }
-  out.write(`${lines.join('\n')}\n\n${formatScenarioSummary(result, style)}\n`);
-  return result.verdict === 'pass' ? EXIT.ok : EXIT.checkFailed;
+  out.write(`${lines.join('\n')}\n\n${formatScenarioSummary(result, style, { cases: explore.minimal ? [explore.firstFailure!.caseId, explore.minimal.caseId] : [] })}\n`);
+  return explore.minimal ? EXIT.checkFailed : EXIT.ok;
 }
 
 export function parseShard(text: string): Shard {

@@ -47,7 +47,8 @@ export function resourceModel(options: ResourceOptions): UpstreamModel {
         }
       }
       const key = parseIdempotencyKey(request.headers.get('idempotency-key'));
-      const bodyHash = createHash('sha256').update(text).digest('hex');
+      // The same JSON written another way (key order, spaces) is the same request.
+      const bodyHash = createHash('sha256').update(text ? canonicalJson(body) : '').digest('hex');
       if (options.honoursIdempotencyKey && key !== null) {
         const stored = keys.get(key);
         if (stored && stored.bodyHash !== bodyHash) {
@@ -101,4 +102,13 @@ export function resourceModel(options: ResourceOptions): UpstreamModel {
       ignoreFields: options.ignoreFields,
     },
   };
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
