@@ -4,6 +4,7 @@ import type { Scenario } from '../scenario/load.js';
 import { writeJsonReport } from '../report/json.js';
 import type { CaseResult, ScenarioResult } from '../runner/result.js';
 import { summarise } from '../runner/run-scenario.js';
+import { Interrupted } from '../runner/interrupted.js';
 import { openRunSession } from '../runner/run-session.js';
 import { VERSION } from '../version.js';
 import { scheduleArbitrary, scheduleSpace, scheduleSize } from './arbitrary.js';
@@ -27,6 +28,8 @@ export interface ExploreOptions {
   /** Stop shrinking after this long and report the smallest failure found so far. */
   shrinkBudgetMs?: number;
   onProgress?: (progress: { done: number; total: number; failures: number }) => void;
+  /** Abort to interrupt: the report keeps what finished and is marked incomplete. */
+  signal?: AbortSignal;
 }
 
 export interface ExploreSummary {
@@ -64,7 +67,7 @@ export interface ExploreResult extends ScenarioResult {
  * schedule that still fails.
  */
 export async function exploreScenario(scenario: Scenario, options: ExploreOptions): Promise<ExploreResult> {
-  const session = await openRunSession(scenario, { reportsDir: options.reportsDir, concurrency: options.concurrency });
+  const session = await openRunSession(scenario, { reportsDir: options.reportsDir, concurrency: options.concurrency, signal: options.signal });
   const cases: CaseResult[] = [];
   let summary: ExploreSummary;
   try {
@@ -98,7 +101,7 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
       minimal: null,
       reproduce: null,
     };
-    if (failedAt >= 0) {
+    if (failedAt >= 0 && !options.signal?.aborted) {
       const first = ran[failedAt]!;
       const index = indexes[failedAt]!;
       summary.firstFailure = { index, caseId: first.id, scheduleSize: scheduleSize(first.schedule) };
@@ -137,7 +140,15 @@ async function shrink(
   let smallest: CaseResult | undefined;
   const details = await fc.check(
     fc.asyncProperty(arbitrary, async (schedule) => {
-      const result = await runCase(schedule, step);
+      // Interrupted: let every remaining candidate pass, so fast-check ends with the smallest failure so far.
+      if (options.signal?.aborted) return true;
+      let result: CaseResult;
+      try {
+        result = await runCase(schedule, step);
+      } catch (error) {
+        if (error instanceof Interrupted) return true;
+        throw error;
+      }
       step += 1;
       if (isFailure(result)) smallest = result;
       return !isFailure(result);

@@ -52,6 +52,7 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
     const row = `  ${name.padEnd(24)} ${String(tally.pass).padStart(5)} ${String(tally.fail).padStart(5)} ${String(tally.skip).padStart(5)}`;
     lines.push(tally.fail > 0 ? paint(style, 31, row) : row);
   }
+  if (!result.complete) lines.push('', paint(style, 33, `  INTERRUPTED: the report holds the ${result.cases.length} cases that finished and is marked incomplete`));
   lines.push('', `  ${verdictLine(result, style)}`, `  report: ${result.runDir}`);
   return lines.join('\n');
 }

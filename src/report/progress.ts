@@ -1,7 +1,8 @@
 import { createLogUpdate } from 'log-update';
 
 export interface Progress {
-  update(done: number, total: number, failures: number): void;
+  /** `total` undefined when the number of cases is not known ahead. */
+  update(done: number, total: number | undefined, failures: number): void;
   done(): void;
 }
 
@@ -14,10 +15,11 @@ export function createProgress(label: string, options: { quiet?: boolean; stream
   const stream = options.stream ?? process.stderr;
   if (options.quiet) return { update: () => undefined, done: () => undefined };
   const started = performance.now();
-  const line = (done: number, total: number, failures: number): string => {
+  const line = (done: number, total: number | undefined, failures: number): string => {
     const elapsed = (performance.now() - started) / 1000;
-    const eta = done > 0 ? ((total - done) * elapsed) / done : Number.NaN;
-    return `${label}: ${done}/${total} cases, ${failures} failed, ${elapsed.toFixed(0)} s elapsed${Number.isFinite(eta) && done < total ? `, ~${eta.toFixed(0)} s left` : ''}`;
+    const eta = done > 0 && total !== undefined ? ((total - done) * elapsed) / done : Number.NaN;
+    const count = total === undefined ? `${done} cases` : `${done}/${total} cases`;
+    return `${label}: ${count}, ${failures} failed, ${elapsed.toFixed(0)} s elapsed${Number.isFinite(eta) && done < total! ? `, ~${eta.toFixed(0)} s left` : ''}`;
   };
   if (stream.isTTY) {
     const render = createLogUpdate(stream);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { playOperation } from '../caller/caller.js';
 import { callerKey } from '../caller/keys.js';
-import type { Baseline, CheckResult } from '../checks/check.js';
+import { checkScenarioOf, type Baseline, type CheckResult } from '../checks/check.js';
 import { invocationOutcome, operationOutcome } from '../checks/outcome.js';
 import { CHECKS } from '../checks/registry.js';
 import { describeSchedule } from '../explore/describe.js';
@@ -13,6 +13,7 @@ import type { CaseRows } from '../ledger/rows.js';
 import type { Scenario } from '../scenario/load.js';
 import type { RunningInvocation } from '../targets/target.js';
 import { describeOutcome } from './describe-outcome.js';
+import { throwIfInterrupted } from './interrupted.js';
 import { constructionNotes } from './notes.js';
 import { CaseRecorder } from './recorder.js';
 import type { CaseResult, FaultApplication } from './result.js';
@@ -24,6 +25,8 @@ export interface CaseEnvironment {
   upstreams: RunningUpstreams;
   target: TargetSession;
   ledger: Ledger;
+  /** Aborted when the run is interrupted. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -75,6 +78,8 @@ export async function runCase(
 ): Promise<CaseResult> {
   const started = performance.now();
   const rows = await executeCase(env, id, kind, schedule);
+  // A case whose target was killed by an interrupt, not by a fault, is dropped unjudged.
+  throwIfInterrupted(env.signal);
   const { scenario, upstreams, ledger } = env;
   let stored: CaseRows = rows;
   const checks = ledger.recordCase({ id, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, rows, (fromLedger) => {
@@ -87,6 +92,7 @@ export async function runCase(
         baseline,
         exitCodes: scenario.exitCodes,
         traits: upstreams.traits,
+        scenario: checkScenarioOf(scenario),
       }),
     );
   });

@@ -16,6 +16,8 @@ export interface RunOptions {
   concurrency?: number;
   /** Called after each case, for progress output. */
   onCase?: (result: CaseResult) => void;
+  /** Abort to interrupt: the report keeps what finished and is marked incomplete. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -64,7 +66,11 @@ function reachable(planned: PlannedCase, reach: ReadonlyMap<string, Record<strin
 }
 
 /** Tallies check results over the cases and compares them with what the scenario expects. */
-export function summarise(scenario: Scenario, session: Pick<RunSession, 'runId' | 'runDir' | 'startedAt' | 'baselineResults' | 'unsupportedFaults'>, cases: CaseResult[]): ScenarioResult {
+export function summarise(
+  scenario: Scenario,
+  session: Pick<RunSession, 'runId' | 'runDir' | 'startedAt' | 'baselineResults' | 'unsupportedFaults' | 'interrupted'>,
+  cases: CaseResult[],
+): ScenarioResult {
   const checks: Partial<Record<CheckName, CheckTally>> = {};
   for (const name of CHECK_NAMES.filter((check) => scenario.checks.includes(check))) {
     checks[name] = { pass: 0, fail: 0, warn: 0, skip: 0 };
@@ -81,7 +87,7 @@ export function summarise(scenario: Scenario, session: Pick<RunSession, 'runId' 
     runDir: session.runDir,
     startedAt: session.startedAt.toISOString(),
     durationMs: Date.now() - session.startedAt.getTime(),
-    complete: true,
+    complete: !session.interrupted(),
     unreachableCases: 0,
     baselines,
     cases,

@@ -8,6 +8,7 @@ import { Ledger } from '../ledger/ledger.js';
 import type { CaseRows } from '../ledger/rows.js';
 import type { Scenario } from '../scenario/load.js';
 import { VERSION } from '../version.js';
+import { throwIfInterrupted } from './interrupted.js';
 import { runOnLanes } from './pool.js';
 import type { BaselineResult, CaseResult } from './result.js';
 import { executeCase, runCase, type CaseEnvironment } from './run-case.js';
@@ -19,6 +20,8 @@ export interface SessionOptions {
   reportsDir?: string;
   /** Cases run at once, each lane with its own upstream servers and target session (default 1). */
   concurrency?: number;
+  /** Aborted on SIGINT/SIGTERM: no new case starts, the running ones are dropped, what finished is kept. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -42,6 +45,8 @@ export interface RunSession {
     kind: CaseResult['kind'],
     options?: { onCase?: (result: CaseResult) => void; stopWhen?: (result: CaseResult) => boolean },
   ): Promise<Array<CaseResult | undefined>>;
+  /** Whether the run was interrupted (its report is then marked incomplete). */
+  interrupted(): boolean;
   /** Runs one case on the first lane. */
   runOne(planned: PlannedCase, kind: CaseResult['kind']): Promise<CaseResult>;
   finish(): Promise<void>;
@@ -76,7 +81,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
     for (let i = 0; i < Math.max(1, options.concurrency ?? 1); i += 1) {
       const upstreams = await startUpstreams(scenario);
       try {
-        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger });
+        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal });
       } catch (error) {
         await upstreams.close();
         throw error;
@@ -87,6 +92,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
     const contacts = new Map<string, string[]>();
     const baselineResults: BaselineResult[] = [];
     for (const operation of scenario.operations) {
+      throwIfInterrupted(options.signal);
       const started = performance.now();
       const id = `${operation.name}/baseline`;
       const schedule = { operation: operation.name, faults: [], caller: { retries: 0, key: 'same' as const, replay: false, delayMs: 0 } };
@@ -125,8 +131,10 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
             return result;
           },
           (result) => opts.stopWhen?.(result) ?? false,
+          options.signal,
         ),
       runOne: (planned, kind) => run(first, planned, kind),
+      interrupted: () => options.signal?.aborted ?? false,
       finish: async () => {
         await release();
         ledger.close();

@@ -4,7 +4,9 @@ import { exploreScenario, type Shard } from '../../explore/explore.js';
 import { formatScenarioSummary } from '../../report/console.js';
 import { createProgress } from '../../report/progress.js';
 import { loadScenario } from '../../scenario/load.js';
+import { Interrupted } from '../../runner/interrupted.js';
 import { EXIT } from '../exit-codes.js';
+import { INTERRUPT_EXIT, installInterruptHandlers } from '../interrupts.js';
 
 export interface ExploreCommandOptions {
   runs: number;
@@ -27,7 +29,11 @@ export async function exploreCommand(file: string, options: ExploreCommandOption
     return name as CheckName;
   });
   const progress = createProgress(`explore ${scenario.name}`, { quiet: options.quiet });
-  const result = await exploreScenario(scenario, {
+  const interrupts = installInterruptHandlers();
+  let result;
+  try {
+    result = await exploreScenario(scenario, {
+    signal: interrupts.signal,
     runs: options.runs,
     seed: options.seed,
     concurrency: options.concurrency,
@@ -35,8 +41,14 @@ export async function exploreCommand(file: string, options: ExploreCommandOption
     checks,
     reportsDir: options.reports,
     onProgress: ({ done, total, failures }) => progress.update(done, total, failures),
-  });
-  progress.done();
+    });
+  } catch (error) {
+    if (error instanceof Interrupted) return INTERRUPT_EXIT[interrupts.received() ?? 'SIGINT'];
+    throw error;
+  } finally {
+    progress.done();
+    interrupts.dispose();
+  }
   const style = { color: 'isTTY' in out && Boolean((out as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR };
   const { explore } = result;
   const lines = [
@@ -53,6 +65,8 @@ export async function exploreCommand(file: string, options: ExploreCommandOption
     lines.push('  no random schedule broke a check');
   }
   out.write(`${lines.join('\n')}\n\n${formatScenarioSummary(result, style, { cases: explore.minimal ? [explore.firstFailure!.caseId, explore.minimal.caseId] : [] })}\n`);
+  const signal = interrupts.received();
+  if (signal) return INTERRUPT_EXIT[signal];
   return explore.minimal ? EXIT.checkFailed : EXIT.ok;
 }
 

@@ -1,7 +1,10 @@
 import { loadScenario, type Scenario } from '../../scenario/load.js';
 import { runScenario } from '../../runner/run-scenario.js';
+import { Interrupted } from '../../runner/interrupted.js';
 import { formatScenarioSummary } from '../../report/console.js';
+import { createProgress } from '../../report/progress.js';
 import { EXIT } from '../exit-codes.js';
+import { INTERRUPT_EXIT, installInterruptHandlers } from '../interrupts.js';
 
 export interface RunCommandOptions {
   reports: string;
@@ -15,20 +18,46 @@ export interface RunCommandOptions {
 export async function runCommand(files: string[], options: RunCommandOptions, out: NodeJS.WritableStream): Promise<number> {
   const scenarios: Scenario[] = files.map((file) => loadScenario(file));
   const style = { color: 'isTTY' in out && Boolean((out as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR };
+  const interrupts = installInterruptHandlers();
   let status: number = EXIT.ok;
   const verdicts: string[] = [];
-  for (const scenario of scenarios) {
-    if (!options.quiet) out.write(`running ${scenario.name} (${scenario.file})\n`);
-    const result = await runScenario(scenario, {
-      reportsDir: options.reports,
-      depth: options.depth,
-      concurrency: options.concurrency,
-    });
-    out.write(`\n${formatScenarioSummary(result, style)}\n\n`);
-    const ok = options.strict ? result.verdict === 'pass' : result.asExpected;
-    if (!ok) status = EXIT.checkFailed;
-    verdicts.push(`${scenario.name}: ${result.verdict === 'pass' ? 'PASS' : 'FAIL'}${result.verdict === 'fail' && result.asExpected ? ' (as expected)' : ''}${ok ? '' : ' ✗'}`);
+  try {
+    for (const scenario of scenarios) {
+      if (!options.quiet) out.write(`running ${scenario.name} (${scenario.file})\n`);
+      const progress = createProgress(scenario.name, { quiet: options.quiet });
+      let done = 0;
+      let failed = 0;
+      let result;
+      try {
+        result = await runScenario(scenario, {
+          reportsDir: options.reports,
+          depth: options.depth,
+          concurrency: options.concurrency,
+          signal: interrupts.signal,
+          onCase: (item) => {
+            done += 1;
+            if (item.verdict === 'fail') failed += 1;
+            progress.update(done, undefined, failed);
+          },
+        });
+      } catch (error) {
+        // Interrupted before any case finished: nothing to report.
+        if (error instanceof Interrupted) break;
+        throw error;
+      } finally {
+        progress.done();
+      }
+      out.write(`\n${formatScenarioSummary(result, style)}\n\n`);
+      if (!result.complete) break;
+      const ok = options.strict ? result.verdict === 'pass' : result.asExpected;
+      if (!ok) status = EXIT.checkFailed;
+      verdicts.push(`${scenario.name}: ${result.verdict === 'pass' ? 'PASS' : 'FAIL'}${result.verdict === 'fail' && result.asExpected ? ' (as expected)' : ''}${ok ? '' : ' ✗'}`);
+    }
+  } finally {
+    interrupts.dispose();
   }
+  const signal = interrupts.received();
+  if (signal) return INTERRUPT_EXIT[signal];
   if (scenarios.length > 1) out.write(`${verdicts.join('\n')}\n`);
   return status;
 }
