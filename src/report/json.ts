@@ -5,8 +5,33 @@ import { writeFileAtomic } from './atomic-write.js';
 /** Bumped whenever report.json changes shape in a way readers must know about. */
 export const REPORT_SCHEMA_VERSION = 1;
 
+/**
+ * The part of a report that must be byte-identical for the same scenario and
+ * seed: every case's schedule and verdicts, without timings, run ids or paths.
+ */
+export function verdictSection(result: ScenarioResult): unknown {
+  return {
+    scenario: result.scenario.name,
+    complete: result.complete,
+    failedChecks: result.failedChecks,
+    cases: result.cases.map((item) => ({
+      id: item.id,
+      schedule: item.schedule,
+      outcome: item.outcomeText,
+      verdict: item.verdict,
+      checks: item.checks.map(({ check, status, message }) => ({ check, status, message })),
+    })),
+  };
+}
+
 export function reportJson(result: ScenarioResult, toolVersion: string): string {
-  return `${JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, tool: { name: 'retryproof', version: toolVersion }, ...result }, null, 2)}\n`;
+  const report = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'retryproof', version: toolVersion },
+    ...result,
+    verdicts: verdictSection(result),
+  };
+  return `${JSON.stringify(report, null, 2)}\n`;
 }
 
 export function writeJsonReport(result: ScenarioResult, toolVersion: string): string {

@@ -1,0 +1,77 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { CheckName } from './checks/names.js';
+import { exploreScenario, type ExploreResult } from './explore/explore.js';
+import { loadScenario, parseScenario, type Scenario } from './scenario/load.js';
+import type { ScenarioInput } from './scenario/schema.js';
+
+export interface AssertRetrySafeOptions {
+  /** Random schedules to try (default 50). */
+  runs?: number;
+  /** Default 1: the same seed gives the same schedules. */
+  seed?: number;
+  /** Only these checks count (default: every check the scenario runs). */
+  checks?: CheckName[];
+  concurrency?: number;
+  /** Where run folders go (default: the system's temp folder). */
+  reportsDir?: string;
+  /** For a scenario given as an object: the folder its relative paths start from (default: the working directory). */
+  baseDir?: string;
+}
+
+/** Thrown by assertRetrySafe: the message holds the minimal schedule and the command that reproduces it. */
+export class RetrySafetyError extends Error {
+  constructor(
+    message: string,
+    readonly result: ExploreResult,
+  ) {
+    super(message);
+    this.name = 'RetrySafetyError';
+  }
+}
+
+/**
+ * A property test for your own suite: explores random fault and retry
+ * schedules against a scenario and throws, with the shrunk schedule in the
+ * message, when one breaks a check.
+ *
+ * @example
+ * import { test } from 'vitest';
+ * import { assertRetrySafe } from 'retryproof';
+ *
+ * test('create-order is retry-safe', async () => {
+ *   await assertRetrySafe('scenarios/orders.yaml', { runs: 100, seed: 7 });
+ * }, 120_000);
+ */
+export async function assertRetrySafe(scenario: string | ScenarioInput | Scenario, options: AssertRetrySafeOptions = {}): Promise<ExploreResult> {
+  const loaded = toScenario(scenario, options.baseDir ?? process.cwd());
+  const result = await exploreScenario(loaded, {
+    runs: options.runs ?? 50,
+    seed: options.seed ?? 1,
+    checks: options.checks,
+    concurrency: options.concurrency,
+    reportsDir: options.reportsDir ?? path.join(os.tmpdir(), 'retryproof-reports'),
+  });
+  const { minimal, firstFailure, reproduce, seed } = result.explore;
+  if (minimal && firstFailure) {
+    const broken = result.cases.find((item) => item.id === minimal.caseId)?.checks.filter((check) => check.status === 'fail') ?? [];
+    throw new RetrySafetyError(
+      [
+        `${loaded.name} is not retry-safe: ${minimal.failedChecks.join(', ')} failed (seed ${seed}, case ${firstFailure.index}).`,
+        `Minimal schedule (${minimal.scheduleSize} fault${minimal.scheduleSize === 1 ? '' : 's'}, after ${minimal.shrinks} shrinks): ${minimal.scheduleText}`,
+        ...broken.map((check) => `  ${check.check}: ${check.message}`),
+        `Schedule: ${JSON.stringify(minimal.schedule)}`,
+        `Reproduce: ${reproduce}`,
+      ].join('\n'),
+      result,
+    );
+  }
+  return result;
+}
+
+function toScenario(scenario: string | ScenarioInput | Scenario, baseDir: string): Scenario {
+  if (typeof scenario === 'string') return loadScenario(scenario);
+  if ('dir' in scenario && 'cwd' in scenario && 'file' in scenario) return scenario as Scenario;
+  // An object is validated like a file would be; messages name it "inline scenario".
+  return parseScenario(JSON.stringify(scenario), path.join(baseDir, 'inline-scenario.json'));
+}

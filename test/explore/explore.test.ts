@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exploreScenario } from '../../src/explore/explore.js';
+import { replayCase } from '../../src/explore/replay.js';
+import { loadScenario } from '../../src/scenario/load.js';
+
+const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-explore-'));
+afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+
+const buggy = () => loadScenario('test/fixtures/explore/key-per-attempt.yaml');
+const fixed = () => loadScenario('test/fixtures/explore/stable-key.yaml');
+const verdicts = (file: string): string => JSON.stringify((JSON.parse(readFileSync(file, 'utf8')) as { verdicts: unknown }).verdicts);
+
+describe('retryproof explore', () => {
+  it('finds the duplicate a fresh key per attempt causes and shrinks it to one fault', async () => {
+    const result = await exploreScenario(buggy(), { runs: 200, seed: 1, reportsDir, concurrency: 2 });
+    const { minimal, firstFailure } = result.explore;
+    expect(firstFailure).not.toBeNull();
+    expect(minimal).not.toBeNull();
+    expect(minimal!.failedChecks).toContain('no-duplicate-effects');
+    expect(minimal!.scheduleSize).toBeLessThanOrEqual(2);
+    // The shrunk schedule is a fault after commit: the request got through, its answer did not.
+    expect(minimal!.schedule.faults.every((binding) => binding.fault.endsWith('after-commit'))).toBe(true);
+    expect(result.explore.reproduce).toContain(`--case ${minimal!.caseId}`);
+  }, 180_000);
+
+  it('passes the fixed twin', async () => {
+    const result = await exploreScenario(fixed(), { runs: 12, seed: 1, reportsDir });
+    expect(result.explore.minimal).toBeNull();
+    expect(result.explore.executed).toBe(12);
+    expect(result.verdict).toBe('pass');
+  }, 120_000);
+
+  it('gives the same cases and verdicts for the same seed, run after run, at concurrency 1 and 2', async () => {
+    const seen = new Set<string>();
+    for (let run = 0; run < 10; run += 1) {
+      const result = await exploreScenario(fixed(), { runs: 6, seed: 42, reportsDir, concurrency: run % 2 === 0 ? 1 : 2 });
+      seen.add(verdicts(path.join(result.runDir, 'report.json')));
+    }
+    expect(seen.size).toBe(1);
+  }, 240_000);
+
+  it('shrinks to the same minimal schedule at concurrency 1 and 2', async () => {
+    const one = await exploreScenario(buggy(), { runs: 20, seed: 3, reportsDir, concurrency: 1 });
+    const two = await exploreScenario(buggy(), { runs: 20, seed: 3, reportsDir, concurrency: 2 });
+    expect(one.explore.minimal).not.toBeNull();
+    expect(two.explore.firstFailure).toEqual(one.explore.firstFailure);
+    expect(two.explore.minimal!.schedule).toEqual(one.explore.minimal!.schedule);
+    expect(verdicts(path.join(two.runDir, 'report.json'))).toBe(verdicts(path.join(one.runDir, 'report.json')));
+  }, 240_000);
+
+  it('a shard runs only its share of the seed, and two shards cover the whole', async () => {
+    const first = await exploreScenario(fixed(), { runs: 6, seed: 5, reportsDir, shard: { index: 1, count: 2 } });
+    const second = await exploreScenario(fixed(), { runs: 6, seed: 5, reportsDir, shard: { index: 2, count: 2 } });
+    const ids = [...first.cases, ...second.cases].map((item) => item.id).sort();
+    expect(ids).toEqual(['explore/0', 'explore/1', 'explore/2', 'explore/3', 'explore/4', 'explore/5']);
+    expect(first.cases.map((item) => item.id)).toEqual(['explore/0', 'explore/2', 'explore/4']);
+  }, 120_000);
+});
+
+describe('retryproof replay', () => {
+  it('reproduces the minimal failure exactly: the same checks fail, the same requests and effects', async () => {
+    const explored = await exploreScenario(buggy(), { runs: 20, seed: 1, reportsDir });
+    const minimal = explored.explore.minimal!;
+    const replayed = await replayCase({ report: path.join(explored.runDir, 'report.json'), caseId: minimal.caseId, reportsDir });
+    expect(replayed.replay.recorded).toBe(true);
+    expect(replayed.replay.failedChecks).toEqual(minimal.failedChecks);
+    expect(replayed.replay.differences).toEqual([]);
+    expect(replayed.replay.sameChecks && replayed.replay.sameLedger).toBe(true);
+  }, 180_000);
+
+  it('runs a hand-written incident schedule: a reset after the charge committed, then the tool retries', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-schedule-'));
+    const file = path.join(dir, 'incident.yaml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, 'operation: create-order\nfaults:\n  - { upstream: payments, ordinal: 1, fault: reset-after-commit }\ncaller: { retries: 0 }\n');
+    try {
+      const result = await replayCase({ scheduleFile: file, scenarioFile: 'test/fixtures/explore/key-per-attempt.yaml', reportsDir });
+      expect(result.failedChecks).toEqual(['no-duplicate-effects']);
+      expect(result.cases[0]!.outcomeText).toMatch(/^2 charges committed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
