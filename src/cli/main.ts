@@ -72,6 +72,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('merge')
+    .description('combine the run folders of `explore --shard I/N` into one report')
+    .argument('<run-dir...>', "the shards' run folders")
+    .requiredOption('--out <dir>', 'the merged run folder')
+    .action(async (dirs: string[], options: { out: string }) => {
+      const { mergeExploreReports } = await import('../explore/merge.js');
+      const merged = mergeExploreReports(dirs, options.out);
+      process.stdout.write(`merged ${dirs.length} shards: ${merged.explore.executed} cases, ${merged.failedChecks.length ? `failed: ${merged.failedChecks.join(', ')}` : 'every check held'}\n${merged.explore.reproduce ? `reproduce: ${merged.explore.reproduce}\n` : ''}report: ${merged.runDir}\n`);
+      process.exitCode = merged.explore.minimal ? 1 : 0;
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of scenario files')
     .action(async () => {

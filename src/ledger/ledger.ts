@@ -140,6 +140,20 @@ export class Ledger {
     }));
   }
 
+  /** Copies every case of another ledger into this one; cases both hold (the baselines) are kept once. */
+  absorb(file: string): void {
+    this.db.prepare('ATTACH DATABASE ? AS other').run(file);
+    try {
+      this.db.transaction(() => {
+        for (const table of ['cases', 'invocations', 'requests', 'effects', 'check_results']) {
+          this.db.exec(`INSERT OR IGNORE INTO main.${table} SELECT * FROM other.${table}`);
+        }
+      })();
+    } finally {
+      this.db.exec('DETACH DATABASE other');
+    }
+  }
+
   /** Folds the WAL into the main file and closes, so the file alone is the whole ledger. */
   close(): void {
     if (this.db.open) {

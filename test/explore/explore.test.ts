@@ -85,3 +85,23 @@ describe('retryproof replay', () => {
     }
   }, 60_000);
 });
+
+describe('retryproof merge', () => {
+  it('combines shards into one report with every case and the earliest failure', async () => {
+    const { mergeExploreReports } = await import('../../src/explore/merge.js');
+    const { Ledger } = await import('../../src/ledger/ledger.js');
+    const one = await exploreScenario(fixed(), { runs: 4, seed: 9, reportsDir, shard: { index: 1, count: 2 } });
+    const two = await exploreScenario(fixed(), { runs: 4, seed: 9, reportsDir, shard: { index: 2, count: 2 } });
+    const out = path.join(reportsDir, 'merged');
+    const merged = mergeExploreReports([one.runDir, two.runDir], out);
+    expect(merged.cases.map((item) => item.id)).toEqual(['explore/0', 'explore/1', 'explore/2', 'explore/3']);
+    expect(merged.explore.executed).toBe(4);
+    const ledger = new Ledger(path.join(out, 'ledger.sqlite'), { readonly: true });
+    try {
+      expect(ledger.readCase('explore/1').invocations.length).toBeGreaterThan(0);
+      expect(ledger.readCase('explore/2').invocations.length).toBeGreaterThan(0);
+    } finally {
+      ledger.close();
+    }
+  }, 120_000);
+});
