@@ -44,3 +44,9 @@ export class RetryproofError extends Error {
 export function isRetryproofError(error: unknown): error is RetryproofError {
   return error instanceof RetryproofError;
 }
+
+/** Names the scenario file in an error raised below the scenario (a target that cannot start, say). */
+export function inFile(error: unknown, file: string): unknown {
+  if (!isRetryproofError(error) || error.where.file) return error;
+  return new RetryproofError(error.code, error.message, { ...error.where, file }, error.fix, { cause: error.cause });
+}

@@ -1,3 +1,4 @@
+import { inFile } from '../errors.js';
 import fc from 'fast-check';
 import type { CheckName } from '../checks/names.js';
 import type { Scenario } from '../scenario/load.js';
@@ -115,7 +116,7 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
     }
   } catch (error) {
     await session.abort();
-    throw error;
+    throw inFile(error, scenario.file);
   }
   await session.finish();
   const result: ExploreResult = { ...summarise(scenario, session, cases), explore: summary };

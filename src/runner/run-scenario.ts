@@ -1,3 +1,4 @@
+import { inFile } from '../errors.js';
 import path from 'node:path';
 import { CHECK_NAMES, type CheckName } from '../checks/names.js';
 import { systematicCases, type PlannedCase } from '../explore/systematic.js';
@@ -49,7 +50,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     cases = [...first, ...others].sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   } catch (error) {
     await session.abort();
-    throw error;
+    throw inFile(error, scenario.file);
   }
   await session.finish();
   const result = summarise(scenario, session, cases);

@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { countByRoute, type Baseline } from '../checks/check.js';
 import { invocationOutcome } from '../checks/outcome.js';
-import { RetryproofError } from '../errors.js';
+import { inFile, RetryproofError } from '../errors.js';
 import type { PlannedCase } from '../explore/systematic.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { CaseRows } from '../ledger/rows.js';
@@ -144,7 +144,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
     };
   } catch (error) {
     await abort();
-    throw error;
+    throw inFile(error, scenario.file);
   }
 }
 

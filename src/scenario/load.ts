@@ -85,7 +85,8 @@ export function fieldPath(segments: readonly PropertyKey[]): string {
 
 function schemaError(error: z.ZodError, file: string, raw: unknown): RetryproofError {
   const issue = error.issues[0]!;
-  const field = fieldPath(issue.path);
+  // An unknown field is named itself, not its parent.
+  const field = fieldPath(issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path);
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : '';
   return new RetryproofError('SCENARIO_INVALID', `${describeIssue(issue, raw)}${more}`, { file, field }, fixFor(issue));
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { RetryproofError } from '../errors.js';
 import { BoundedOutput } from './bounded-output.js';
 import { effectOf, parseJsonOutput } from './parse-output.js';
-import { signalGroup, trackGroup, untrackGroup } from './process-group.js';
+import { signalGroup, trackGroup, untrackGroup, waitForGroupGone } from './process-group.js';
 import type { InvocationRequest, Observation, RunningInvocation } from './target.js';
 
 export interface CommandLimits {
@@ -38,8 +38,10 @@ export function startCommand(request: InvocationRequest, limits: CommandLimits):
   let killReason: Observation['killReason'] = null;
   let timers: NodeJS.Timeout[] = [];
 
+  let exited = false;
   const kill = (reason: 'timeout' | 'crash', signal: NodeJS.Signals): void => {
-    if (pgid === undefined) return;
+    // After exit the group id may already belong to someone else.
+    if (pgid === undefined || exited) return;
     killReason ??= reason;
     signalGroup(pgid, signal);
   };
@@ -68,15 +70,20 @@ export function startCommand(request: InvocationRequest, limits: CommandLimits):
     child.once('exit', (code, signal) => {
       timers.forEach(clearTimeout);
       timers = [];
-      // Whatever the target forked dies with it.
+      // Whatever the target forked dies with it, before the invocation counts as over.
+      let groupGone: Promise<unknown> = Promise.resolve();
       if (pgid !== undefined) {
         signalGroup(pgid, 'SIGKILL');
-        untrackGroup(pgid);
+        groupGone = waitForGroupGone(pgid).finally(() => untrackGroup(pgid));
       }
+      exited = true;
       let finished = false;
       const finish = (): void => {
         if (finished) return;
         finished = true;
+        void groupGone.then(() => report());
+      };
+      const report = (): void => {
         const out = stdout.text();
         const json = parseJsonOutput(out);
         resolve({

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
 /**
  * Every target process is started in its own process group (detached), so the
  * harness can kill it together with any children it forked. Live groups are
@@ -43,4 +45,43 @@ export function killAllGroups(): void {
 
 export function liveGroupCount(): number {
   return liveGroups.size;
+}
+
+/**
+ * Resolves once no live (non-zombie) process of the group is left, or after
+ * `capMs`. A SIGKILLed process leaves the process table a moment later, and a
+ * zombie reparented to an init that never reaps it is dead all the same, so
+ * on Linux the group is read from /proc rather than probed with kill(0).
+ */
+export async function waitForGroupGone(pgid: number, capMs = 1_000): Promise<boolean> {
+  const deadline = performance.now() + capMs;
+  while (groupAlive(pgid)) {
+    if (performance.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
+
+function groupAlive(pgid: number): boolean {
+  if (process.platform !== 'linux') {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone while we looked
+    }
+    // Fields after the parenthesised command name: state, ppid, pgrp, ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+  }
+  return false;
 }
