@@ -1,14 +1,25 @@
-import { describeInvocation, fail, pass, type Check } from './check.js';
+import type { CaseRows } from '../ledger/rows.js';
+import { describeInvocation, fail, pass, scenarioFacts, skip, type Check, type CheckResult } from './check.js';
+import type { CheckName } from './names.js';
 import { isFailureEffect, isSuccessEffect } from './outcome.js';
 
 /**
  * Exit codes follow the scenario's contract: every code is declared; a
  * success or noop exits with a success code; a reported failure does not.
+ *
+ * http targets have statuses instead of exit codes (the scenario's exitCodes
+ * do not apply): a response whose body reports a success effect (created,
+ * updated, deleted, noop, would_*) must be a 2xx, one that reports none or
+ * unknown must not be. Responses without `effect` cannot be held to anything
+ * here (the probes' own checks judge 400, 409 and 422); when no response in
+ * the case carries one, the check is skipped.
  */
 export const exitCodes: Check = {
   name: 'exit-codes',
   holdsWhen: "exit codes match the scenario's contract (success and noop exit with a success code; failures with a declared failure code)",
-  evaluate({ operation, rows, exitCodes: contract }) {
+  evaluate(input) {
+    const { operation, rows, exitCodes: contract } = input;
+    if (scenarioFacts(input).targetKind === 'http') return httpStatuses(this.name, operation, rows);
     const problems: string[] = [];
     const invocations: number[] = [];
     for (const invocation of rows.invocations) {
@@ -32,3 +43,26 @@ export const exitCodes: Check = {
     return fail(this.name, `${operation}: ${problems.join('; ')}`, { invocations });
   },
 };
+
+function httpStatuses(name: CheckName, operation: string, rows: CaseRows): CheckResult {
+  const judged = rows.invocations.filter(
+    (invocation) => !invocation.killed && invocation.httpStatus !== null && invocation.httpStatus !== undefined && invocation.effect !== null,
+  );
+  if (judged.length === 0) return skip(name, `${operation}: http target whose responses carry no "effect" to hold their status to`);
+  const problems: string[] = [];
+  const invocations: number[] = [];
+  for (const invocation of judged) {
+    const status = invocation.httpStatus!;
+    const ok = status >= 200 && status < 300;
+    const effect = invocation.effect!;
+    let problem: string | undefined;
+    if (isSuccessEffect(effect) && !ok) problem = `reported effect "${effect}" with status ${status}, not a 2xx`;
+    else if (isFailureEffect(effect) && ok) problem = `reported effect "${effect}" with status ${status}, a success status`;
+    if (problem) {
+      problems.push(`${describeInvocation(invocation)}: ${problem}`);
+      invocations.push(invocation.id);
+    }
+  }
+  if (problems.length === 0) return pass(name, `${operation}: every status agrees with the effect its response reports (2xx for success, an error status for none or unknown)`);
+  return fail(name, `${operation}: ${problems.join('; ')}`, { invocations });
+}

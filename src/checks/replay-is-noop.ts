@@ -1,23 +1,55 @@
-import { describeEffect, describeInvocation, fail, pass, skip, type Check } from './check.js';
+import type { CaseRows, InvocationRow } from '../ledger/rows.js';
+import {
+  describeEffect,
+  describeInvocation,
+  fail,
+  pass,
+  responseBody,
+  responseHeader,
+  sameJson,
+  scenarioFacts,
+  shortJson,
+  skip,
+  type Check,
+  type ExitCodeContract,
+} from './check.js';
+import { invocationOutcome } from './outcome.js';
 
-/** Re-running a completed operation with the same key exits 0, reports `noop` and commits nothing. */
+/**
+ * Re-running a completed operation with the same key commits nothing, and says so.
+ *
+ * Command and module targets: the replay exits with a success code and reports
+ * effect `noop`.
+ *
+ * http targets (IETF Idempotency-Key draft, Stripe): the replay returns the
+ * first response — the same status and the same parsed body as the first
+ * successful attempt with that key, compared whole (no field is left out:
+ * a replay that regenerates a timestamp is not the first response). Response
+ * headers are not compared (Date and the like legitimately differ), except
+ * that with `target.replayedHeader` the replay must carry
+ * `Idempotent-Replayed: true`.
+ */
 export const replayIsNoop: Check = {
   name: 'replay-is-noop',
   holdsWhen: 're-running a completed operation with the same key exits 0, reports effect `noop`, and commits nothing',
-  evaluate({ operation, rows, exitCodes }) {
+  evaluate(input) {
+    const { operation, rows, exitCodes } = input;
     const replay = rows.invocations.find((invocation) => invocation.role === 'replay');
     if (!replay) return skip(this.name, `${operation}: no replay (the operation never succeeded, or replay is off)`);
     const requests = rows.requests.filter((request) => request.invocationId === replay.id);
     const committed = rows.effects.filter((effect) => requests.some((request) => request.id === effect.requestId));
-    const problems: string[] = [];
-    if (replay.killed || replay.exitCode === null || !exitCodes.success.includes(replay.exitCode)) {
-      problems.push(`${describeInvocation(replay)} did not exit with a success code`);
-    }
-    if (replay.effect !== 'noop') {
-      problems.push(replay.effect === null ? 'it reported no effect field' : `it reported effect "${replay.effect}"`);
-    }
+    const facts = scenarioFacts(input);
+    const http = (replay.targetKind ?? facts.targetKind) === 'http';
+    const problems = http ? httpProblems(replay, rows, exitCodes, facts.replayedHeader) : commandProblems(replay, exitCodes);
     if (committed.length > 0) problems.push(`it committed ${committed.map(describeEffect).join('; ')}`);
-    if (problems.length === 0) return pass(this.name, `${operation}: the replay with key ${replay.key} was a noop`);
+    if (problems.length === 0) {
+      return pass(
+        this.name,
+        http
+          ? `${operation}: the replay with key ${replay.key} returned the first response (${replay.httpStatus}) and committed nothing`
+          : `${operation}: the replay with key ${replay.key} was a noop`,
+      );
+    }
     return fail(this.name, `${operation}: replay with key ${replay.key}: ${problems.join('; ')}`, {
       invocations: [replay.id],
       requests: requests.map((request) => request.id),
@@ -25,3 +57,45 @@ export const replayIsNoop: Check = {
     });
   },
 };
+
+function commandProblems(replay: InvocationRow, exitCodes: ExitCodeContract): string[] {
+  const problems: string[] = [];
+  if (replay.killed || replay.exitCode === null || !exitCodes.success.includes(replay.exitCode)) {
+    problems.push(`${describeInvocation(replay)} did not exit with a success code`);
+  }
+  if (replay.effect !== 'noop') {
+    problems.push(replay.effect === null ? 'it reported no effect field' : `it reported effect "${replay.effect}"`);
+  }
+  return problems;
+}
+
+function httpProblems(replay: InvocationRow, rows: CaseRows, exitCodes: ExitCodeContract, replayedHeader: boolean): string[] {
+  const problems: string[] = [];
+  const first = rows.invocations.find(
+    (invocation) =>
+      invocation.id < replay.id &&
+      invocation.key === replay.key &&
+      ['baseline', 'attempt', 'concurrent'].includes(invocation.role) &&
+      invocationOutcome(invocation, exitCodes) === 'success',
+  );
+  if (replay.httpStatus === null || replay.httpStatus === undefined) {
+    problems.push(`${describeInvocation(replay)} got no response`);
+  } else if (!first) {
+    problems.push(`${describeInvocation(replay)} has no successful attempt with key ${replay.key} to be compared with`);
+  } else {
+    if (replay.httpStatus !== first.httpStatus) {
+      problems.push(`${describeInvocation(replay)} answered ${replay.httpStatus}, but the first response (invocation ${first.id}) was ${first.httpStatus}`);
+    }
+    const [body, firstBody] = [responseBody(replay), responseBody(first)];
+    if (!sameJson(body, firstBody)) {
+      problems.push(`its body ${shortJson(body)} is not the first response's body ${shortJson(firstBody)} (invocation ${first.id})`);
+    }
+  }
+  if (replayedHeader && replay.httpStatus !== null && replay.httpStatus !== undefined) {
+    const header = responseHeader(replay, 'Idempotent-Replayed');
+    if (header?.trim().toLowerCase() !== 'true') {
+      problems.push(header === undefined ? 'it has no `Idempotent-Replayed: true` header (target.replayedHeader)' : `its Idempotent-Replayed header is ${JSON.stringify(header)}, not "true"`);
+    }
+  }
+  return problems;
+}

@@ -45,11 +45,11 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
   for (const skipped of result.skippedFaults) notes.push(`${skipped.fault} not run: ${skipped.reason}`);
   if (notes.length > 0) lines.push('', ...notes.map((note) => `  note: ${note}`));
 
-  lines.push('', `  ${'check'.padEnd(24)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'skip'.padStart(5)}`);
+  lines.push('', `  ${'check'.padEnd(26)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'warn'.padStart(5)} ${'skip'.padStart(5)}`);
   for (const name of CHECK_NAMES) {
     const tally = result.checks[name];
     if (!tally) continue;
-    const row = `  ${name.padEnd(24)} ${String(tally.pass).padStart(5)} ${String(tally.fail).padStart(5)} ${String(tally.skip).padStart(5)}`;
+    const row = `  ${name.padEnd(26)} ${String(tally.pass).padStart(5)} ${String(tally.fail).padStart(5)} ${String(tally.warn).padStart(5)} ${String(tally.skip).padStart(5)}`;
     lines.push(tally.fail > 0 ? paint(style, 31, row) : row);
   }
   if (!result.complete) lines.push('', paint(style, 33, `  INTERRUPTED: the report holds the ${result.cases.length} cases that finished and is marked incomplete`));

@@ -38,7 +38,11 @@ export async function startTargetSession(scenario: Scenario, upstreams: RunningU
       const { commandSession } = await import('./command-session.js');
       return commandSession();
     }
+    case 'module': {
+      const { moduleSession } = await import('./module-session.js');
+      return moduleSession(scenario);
+    }
     default:
-      throw new Error(`target kind "${scenario.target.kind}" has no session yet (upstreams: ${[...upstreams.urls.keys()].join(', ')})`);
+      throw new Error(`target kind "${(scenario.target as { kind: string }).kind}" has no session yet (upstreams: ${[...upstreams.urls.keys()].join(', ')})`);
   }
 }

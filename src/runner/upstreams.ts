@@ -4,7 +4,7 @@ import type { UpstreamTraits } from '../upstream/model.js';
 import { createModel } from '../upstream/models/index.js';
 import { UpstreamPipeline } from '../upstream/pipeline.js';
 
-/** A scenario's upstreams, each served on its own 127.0.0.1 port for the whole run. */
+/** A scenario's upstreams, each served on its own 127.0.0.1 port (or in-process by msw, for module targets) for the whole run. */
 export interface RunningUpstreams {
   pipelines: UpstreamPipeline[];
   urls: ReadonlyMap<string, string>;
@@ -13,6 +13,7 @@ export interface RunningUpstreams {
 }
 
 export async function startUpstreams(scenario: Scenario): Promise<RunningUpstreams> {
+  if (scenario.target.kind === 'module' && scenario.target.interception === 'msw') return startInProcessUpstreams(scenario);
   const pipelines: UpstreamPipeline[] = [];
   const servers: LoopbackServer[] = [];
   const urls = new Map<string, string>();
@@ -39,4 +40,23 @@ export async function startUpstreams(scenario: Scenario): Promise<RunningUpstrea
       await Promise.all(servers.map((server) => server.close()));
     },
   };
+}
+
+/**
+ * Module targets with `interception: msw`: the same pipelines, served in-process
+ * by msw (no socket), at http://NAME.upstream.retryproof.test. msw listens only
+ * while the run holds these upstreams: `close` stops it.
+ */
+async function startInProcessUpstreams(scenario: Scenario): Promise<RunningUpstreams> {
+  const pipelines: UpstreamPipeline[] = [];
+  const traits = new Map<string, UpstreamTraits>();
+  for (const [name, spec] of Object.entries(scenario.upstreams)) {
+    const model = createModel(spec);
+    pipelines.push(new UpstreamPipeline(name, model));
+    traits.set(name, model.traits);
+  }
+  // Loaded only here: msw/node's interceptors have no business in command and http runs.
+  const { startInProcessBinding } = await import('../upstream/in-process.js');
+  const binding = await startInProcessBinding(pipelines, { holdLimitMs: scenario.holdLimitMs });
+  return { pipelines, urls: binding.urls, traits, close: () => binding.close() };
 }

@@ -164,6 +164,9 @@ function checkPaths(scenario: ScenarioFile, file: string, dir: string): void {
     if (!existsSync(modulePath)) {
       throw new RetryproofError('SCENARIO_INVALID', `no such module: ${modulePath}`, { file, field: 'target.path' }, "give the module's path relative to the scenario file's folder");
     }
+    if (/\.(c|m)?ts$/.test(modulePath) && !(process.features as { typescript?: unknown }).typescript) {
+      throw new RetryproofError('SCENARIO_INVALID', `Node ${process.versions.node} cannot import TypeScript (${path.basename(modulePath)})`, { file, field: 'target.path' }, 'point target.path at the built JavaScript (e.g. dist/...js)');
+    }
   }
 }
 

@@ -11,7 +11,15 @@ afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 describe('the bundled orders examples', () => {
   it('catches the naive tool charging twice after a timeout after commit', async () => {
     const result = await runScenario(loadScenario('scenarios/orders-naive.yaml'), { reportsDir, depth: 1, concurrency: 2 });
-    expect(result.failedChecks).toEqual(['no-duplicate-effects', 'replay-is-noop', 'effect-field']);
+    expect(result.failedChecks).toEqual([
+      'no-duplicate-effects',
+      'replay-is-noop',
+      'effect-field',
+      'key-mismatch-rejected',
+      'concurrent-same-key',
+      'no-retry-on-permanent',
+      'retry-policy',
+    ]);
     expect(result.asExpected).toBe(true);
     const timeout = result.cases.find((item) => item.id === 'create-order/timeout-after-commit@payments#1')!;
     const duplicate = timeout.checks.find((check) => check.check === 'no-duplicate-effects')!;

@@ -1,0 +1,76 @@
+import {
+  describeEffect,
+  describeInvocation,
+  effectsOfRequests,
+  fail,
+  pass,
+  requestsOf,
+  scenarioFacts,
+  shortJson,
+  skip,
+  type Check,
+} from './check.js';
+
+/** The status the IETF Idempotency-Key draft gives a key reused with another payload. */
+export const MISMATCH_STATUS = 422;
+
+/**
+ * The same key with a different payload (the probe:key-mismatch case's
+ * 'mismatch' invocation, sent after the operation succeeded) is refused and
+ * commits nothing.
+ *
+ * Refused means: for command and module targets, a clean exit with a code that
+ * is not a success code (which failure code is exit-codes' business); for http
+ * targets, 422 and only 422 (draft-ietf-httpapi-idempotency-key-header) — any
+ * other status fails, and the message says what came back. An invocation that
+ * was killed or got no answer did not refuse. Commits nothing means: no effect
+ * from the requests attributed to the mismatch invocation.
+ */
+export const keyMismatchRejected: Check = {
+  name: 'key-mismatch-rejected',
+  holdsWhen: 'the same key with a different payload is refused (non-zero exit, or 422 for HTTP) and commits nothing',
+  evaluate(input) {
+    const { operation, rows, exitCodes, schedule } = input;
+    const mismatch = rows.invocations.find((invocation) => invocation.role === 'mismatch');
+    if (!mismatch) {
+      return skip(
+        this.name,
+        schedule.caller.mismatch
+          ? `${operation}: the mismatch was never sent (it follows a success, and no attempt succeeded)`
+          : `${operation}: not a key-mismatch probe (no invocation reused the key with another payload)`,
+      );
+    }
+    const kind = mismatch.targetKind ?? scenarioFacts(input).targetKind;
+    const requests = requestsOf(rows, mismatch.id);
+    const committed = effectsOfRequests(rows, requests);
+    const problems: string[] = [];
+    if (mismatch.killed || mismatch.signal !== null) {
+      problems.push(`${describeInvocation(mismatch)} gave no answer instead of refusing`);
+    } else if (kind === 'http') {
+      if (mismatch.httpStatus === null || mismatch.httpStatus === undefined) {
+        problems.push(`${describeInvocation(mismatch)} got no response instead of ${MISMATCH_STATUS}`);
+      } else if (mismatch.httpStatus !== MISMATCH_STATUS) {
+        problems.push(
+          `${describeInvocation(mismatch)} answered ${mismatch.httpStatus} (body ${shortJson(mismatch.stdoutJson ?? mismatch.stdout, 80)}) instead of ${MISMATCH_STATUS}`,
+        );
+      }
+    } else if (mismatch.exitCode === null) {
+      problems.push(`${describeInvocation(mismatch)} gave no exit code instead of refusing`);
+    } else if (exitCodes.success.includes(mismatch.exitCode)) {
+      problems.push(
+        `${describeInvocation(mismatch)} exited with a success code${mismatch.effect ? ` and reported effect "${mismatch.effect}"` : ''} instead of refusing`,
+      );
+    }
+    if (committed.length > 0) problems.push(`it committed ${committed.map(describeEffect).join('; ')}`);
+    const what = `the same key ${mismatch.key} with a different payload`;
+    if (problems.length === 0) {
+      const how = kind === 'http' ? `${MISMATCH_STATUS}` : `exit ${mismatch.exitCode}`;
+      return pass(this.name, `${operation}: ${what} was refused (${how}) and committed nothing`);
+    }
+    return fail(this.name, `${operation}: ${what} was not refused: ${problems.join('; ')}`, {
+      invocations: [mismatch.id],
+      requests: requests.map((request) => request.id),
+      effects: committed.map((effect) => effect.id),
+    });
+  },
+};

@@ -1,0 +1,191 @@
+import { bindingFor, type FaultBinding } from '../explore/schedule.js';
+import { faultNamed } from '../faults/registry.js';
+import type { CaseRows, RequestRow } from '../ledger/rows.js';
+import { describeRequest, fail, pass, plural, scenarioFacts, skip, type Check } from './check.js';
+
+/** Backoff jitter tolerated: a wait may be this much shorter than the one before it… */
+export const JITTER_FLOOR_MS = 50;
+/** …or this fraction of the one before it, whichever is more. */
+export const JITTER_FRACTION = 0.25;
+
+/**
+ * A target's own retries (within one invocation) are bounded, back off, and
+ * honour Retry-After. Measured from the upstream request log:
+ *
+ * - A retry chain is a run of requests from one invocation to one upstream
+ *   route in which every request but the last failed (no answer, or a status
+ *   of 400 or more). A request after a success starts a new chain: a tool that
+ *   creates three records in a row is not retrying. Requests to other routes
+ *   in between (a look-up before retrying) do not break a chain.
+ * - Bounded: no chain is longer than `retryPolicy.maxAttempts` requests.
+ * - Backs off: within a chain, the wait before each retry (from the end of the
+ *   failed request — when the client got its answer or gave up — to the start
+ *   of the next) is not shorter than the wait before the previous retry, less
+ *   a tolerance of max(50 ms, 25 % of that previous wait) for jitter and for
+ *   the latency between the target and the upstream's clock. Waits that
+ *   follow a Retry-After are set by the server and left out of the comparison.
+ *   Equal waits (a constant delay) count as backing off.
+ * - Honours Retry-After: after a response with `Retry-After: S`, the next
+ *   request from that invocation to that upstream (any route) starts no sooner
+ *   than S seconds after the response, less `retryPolicy.retryAfterToleranceMs`.
+ *   The value is recomputed from the fault that answered the request and its
+ *   parameters in the schedule (`429-retry-after`, `503-before-commit` with
+ *   `retryAfterSeconds`); an upstream handler's own Retry-After headers are not
+ *   in the request log and are not judged.
+ *
+ * Requests recorded without invocation (sent while several invocations ran)
+ * cannot be grouped and are left out; the message says how many. Skips when
+ * no invocation retried anything and no Retry-After was followed by a request.
+ */
+export const retryPolicy: Check = {
+  name: 'retry-policy',
+  holdsWhen: "the target's own retries are bounded, back off, and honour Retry-After",
+  evaluate(input) {
+    const { operation, rows, schedule } = input;
+    const { maxAttempts, retryAfterToleranceMs } = scenarioFacts(input).retryPolicy;
+    const unattributed = rows.requests.filter((request) => request.invocationId === null).length;
+    const note = unattributed > 0 ? ` (${plural(unattributed, 'request')} sent while several invocations ran could not be attributed and were left out)` : '';
+    const problems: string[] = [];
+    const evidenceRequests = new Set<number>();
+    const evidenceInvocations = new Set<number>();
+    let chainsJudged = 0;
+    let retryAftersJudged = 0;
+
+    for (const [invocationId, requests] of byInvocation(rows)) {
+      const flag = (text: string, involved: readonly RequestRow[]): void => {
+        problems.push(`invocation ${invocationId}: ${text}`);
+        evidenceInvocations.add(invocationId);
+        involved.forEach((request) => evidenceRequests.add(request.id));
+      };
+      const retryAfter = new Map<number, number>();
+      for (const request of requests) {
+        const seconds = retryAfterSeconds(request, rows, schedule.faults);
+        if (seconds !== undefined) retryAfter.set(request.id, seconds);
+      }
+
+      for (const chain of retryChains(requests)) {
+        if (chain.length < 2) continue;
+        chainsJudged += 1;
+        const route = `${chain[0]!.upstream} ${chain[0]!.route}`;
+        if (chain.length > maxAttempts) {
+          flag(`sent ${route} ${chain.length} times in a row without success (retryPolicy.maxAttempts: ${maxAttempts}): ${chain.map(describeRequest).join('; ')}`, chain);
+        }
+        let previous: { wait: number; before: RequestRow; after: RequestRow } | undefined;
+        for (let i = 1; i < chain.length; i += 1) {
+          const before = chain[i - 1]!;
+          const after = chain[i]!;
+          if (retryAfter.has(before.id)) {
+            previous = undefined;
+            continue;
+          }
+          const wait = after.startedMs - endOf(before);
+          if (previous) {
+            const tolerance = Math.max(JITTER_FLOOR_MS, JITTER_FRACTION * previous.wait);
+            if (wait < previous.wait - tolerance) {
+              flag(
+                `does not back off on ${route}: waited ${previous.wait} ms before request ${previous.after.id}, then only ${wait} ms before request ${after.id} (after ${describeRequest(before)}; tolerance ${Math.round(tolerance)} ms)`,
+                [previous.before, previous.after, before, after],
+              );
+            }
+          }
+          previous = { wait, before, after };
+        }
+      }
+
+      for (const [id, seconds] of retryAfter) {
+        const answered = requests.find((request) => request.id === id)!;
+        const next = requests.find((request) => request.id > id && request.upstream === answered.upstream);
+        if (!next) continue;
+        retryAftersJudged += 1;
+        const waited = next.startedMs - endOf(answered);
+        const due = seconds * 1000 - retryAfterToleranceMs;
+        if (waited < due) {
+          flag(
+            `ignored Retry-After: ${describeRequest(answered)} said Retry-After ${seconds}, but ${describeRequest(next)} came ${waited} ms later (at least ${Math.max(0, due)} ms, with retryPolicy.retryAfterToleranceMs ${retryAfterToleranceMs})`,
+            [answered, next],
+          );
+        }
+      }
+    }
+
+    if (chainsJudged === 0 && retryAftersJudged === 0) {
+      return skip(this.name, `${operation}: the target retried no request of its own (no failed request was followed by another to its route)${note}`);
+    }
+    const judged = [
+      ...(chainsJudged > 0 ? [plural(chainsJudged, 'retry chain')] : []),
+      ...(retryAftersJudged > 0 ? [plural(retryAftersJudged, 'Retry-After')] : []),
+    ].join(' and ');
+    if (problems.length === 0) return pass(this.name, `${operation}: retries bounded, backing off and honouring Retry-After (${judged})${note}`);
+    return fail(this.name, `${operation}: ${problems.join(' | ')}${note}`, {
+      invocations: [...evidenceInvocations].sort((a, b) => a - b),
+      requests: [...evidenceRequests].sort((a, b) => a - b),
+    });
+  },
+};
+
+/** When the client had the answer or gave up; the start when the log has no end. */
+function endOf(request: RequestRow): number {
+  return request.endedMs ?? request.startedMs;
+}
+
+function byInvocation(rows: CaseRows): Map<number, RequestRow[]> {
+  const groups = new Map<number, RequestRow[]>();
+  for (const request of [...rows.requests].sort((a, b) => a.id - b.id)) {
+    if (request.invocationId === null) continue;
+    const group = groups.get(request.invocationId) ?? [];
+    group.push(request);
+    groups.set(request.invocationId, group);
+  }
+  return groups;
+}
+
+function failed(request: RequestRow): boolean {
+  return request.clientStatus === null || request.clientStatus >= 400;
+}
+
+/** One invocation's requests cut into runs per route, each run ending at its first success. */
+function retryChains(requests: readonly RequestRow[]): RequestRow[][] {
+  const open = new Map<string, RequestRow[]>();
+  const chains: RequestRow[][] = [];
+  for (const request of requests) {
+    const route = `${request.upstream} ${request.route}`;
+    const chain = open.get(route) ?? [];
+    if (chain.length === 0) chains.push(chain);
+    chain.push(request);
+    if (failed(request)) open.set(route, chain);
+    else open.delete(route);
+  }
+  return chains;
+}
+
+/**
+ * The Retry-After the client saw on this request, in seconds: what the fault
+ * bound to it answers with its parameters. Only faults that answer without the
+ * upstream's response (they do not commit) can be replayed this way.
+ */
+export function retryAfterSeconds(request: RequestRow, rows: CaseRows, faults: readonly FaultBinding[]): number | undefined {
+  if (request.fault === 'none' || request.delivery !== 'response' || request.clientStatus === null) return undefined;
+  let fault;
+  try {
+    fault = faultNamed(request.fault);
+  } catch {
+    return undefined;
+  }
+  if (fault.commits) return undefined;
+  const plainRoute = (row: RequestRow): string => `${row.method} ${row.path.split('?')[0]}`;
+  const binding = bindingFor(faults, {
+    upstream: request.upstream,
+    ordinal: request.ordinal,
+    routeOrdinal: (route) =>
+      route === plainRoute(request)
+        ? rows.requests.filter((row) => row.upstream === request.upstream && row.id <= request.id && plainRoute(row) === route).length
+        : -1,
+  });
+  const params = binding && binding.fault === request.fault ? (binding.params ?? {}) : {};
+  const outcome = fault.outcome(null, params);
+  if (outcome.kind !== 'respond') return undefined;
+  const header = outcome.response.headers.get('retry-after');
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}

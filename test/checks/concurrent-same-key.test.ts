@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { concurrentSameKey } from '../../src/checks/concurrent-same-key.js';
+import { eff, httpInv, input, inv, KEY, killedInv, req, type Spec } from '../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+
+const evaluate = (spec: Spec) => concurrentSameKey.evaluate(input(spec));
+const window = [{ upstream: 'payments', ordinal: 1, fault: 'slow', params: { delayBeforeCommitMs: 150, delayMs: 0 } }];
+/** A racer: both start at 0 ms and run 500 ms, so requests in between cannot be attributed. */
+const racer = (id: number, overrides: Parameters<typeof inv>[1] = {}) =>
+  inv(id, { role: 'concurrent', startedMs: 0, durationMs: 500, stdoutJson: { effect: 'created', id: 'cha_1' }, ...overrides });
+const loser = (id: number, overrides: Parameters<typeof inv>[1] = {}) =>
+  racer(id, { exitCode: 4, effect: 'none', stdoutJson: { effect: 'none', error: 'in flight' }, ...overrides });
+
+describe('concurrent-same-key on hand-built rows', () => {
+  it('is skipped outside a concurrency probe', () => {
+    const result = evaluate({ invocations: [inv(1)], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(result, 'skip');
+    expect(result.message).toBe('create-order: not a concurrency probe (0 concurrent invocations)');
+  });
+
+  it('passes one commit whose loser reports a conflict', () => {
+    const result = evaluate({ faults: window, invocations: [racer(1), loser(2)], requests: [req(1, null, { startedMs: 100 })], effects: [eff(1, 1)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe(`create-order: concurrent invocations 1, 2 with key ${KEY} committed at most once (invocation 1 won, 1 effect)`);
+  });
+
+  it('passes a loser that reports noop, or the winner\'s result (same id)', () => {
+    const noop = evaluate({ faults: window, invocations: [loser(1, { exitCode: 0, effect: 'noop', stdoutJson: { effect: 'noop' } }), racer(2)], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expectStatus(noop, 'pass');
+    expect(noop.message).toContain('invocation 2 won');
+    const same = evaluate({ faults: window, invocations: [racer(1), racer(2)], requests: [req(1, null), req(2, null, { committed: false, outcome: 'replayed' })], effects: [eff(1, 1)] });
+    expectStatus(same, 'pass');
+  });
+
+  it('fails two commits, naming both effects and their requests', () => {
+    const result = evaluate({
+      faults: window,
+      invocations: [racer(1), racer(2, { stdoutJson: { effect: 'created', id: 'cha_2' } })],
+      requests: [req(1, null), req(2, null)],
+      effects: [eff(1, 2), eff(2, 1)],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain(
+      `together they committed 2 charges on payments POST /charges (clean run: 1): effect 1 (cha_1, request 2, key ${KEY}); effect 2 (cha_2, request 1, key ${KEY})`,
+    );
+    expect(result.message).toContain('invocation 2 (concurrent, exit 0) reported created "cha_2", but the winner (invocation 1) reported "cha_1": two different results for one key');
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [2, 1], effects: [1, 2] });
+  });
+
+  it('allows as many effects as the clean run had', () => {
+    const two = [eff(1, 1), eff(2, 1, { resourceId: 'cha_2' })];
+    const result = evaluate({ faults: window, baseline: two, invocations: [racer(1), loser(2)], requests: [req(1, null)], effects: two });
+    expectStatus(result, 'pass');
+  });
+
+  it('fails a loser that gives no usable answer', () => {
+    const unknown = evaluate({ faults: window, invocations: [racer(1), loser(2, { exitCode: 75, effect: 'unknown' })], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expectStatus(unknown, 'fail');
+    expect(unknown.message).toContain('invocation 2 (concurrent, exit 75) exited 75 with effect "unknown" (a conflict reports effect "none"');
+    expect(unknown.evidence?.invocations).toEqual([1, 2]);
+    const killed = evaluate({ faults: window, invocations: [racer(1), killedInv(2, { role: 'concurrent' })], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expect(killed.message).toContain('invocation 2 (concurrent, killed (timeout)) gave no answer');
+    const undeclared = evaluate({ faults: window, invocations: [racer(1), loser(2, { exitCode: 9 })], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expect(undeclared.message).toContain('exited 9, which is not a declared failure code');
+    const otherEffect = evaluate({ faults: window, invocations: [racer(1), racer(2, { effect: 'updated', stdoutJson: { effect: 'updated', id: 'cha_1' } })], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expect(otherEffect.message).toContain('reported effect "updated", but the winner (invocation 1) reported "created"');
+  });
+
+  it('fails racers that refused each other although nothing was faulted', () => {
+    const result = evaluate({ faults: window, invocations: [loser(1), loser(2)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('none of them succeeded (invocation 1 (concurrent, exit 4); invocation 2 (concurrent, exit 4)), though no fault stood in the way');
+  });
+
+  it('does not blame racers that failed under a real fault, as long as they committed at most once', () => {
+    const outage = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', andAfter: true }];
+    const result = evaluate({ faults: outage, invocations: [loser(1, { exitCode: 1 }), loser(2)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toContain('none succeeded');
+  });
+
+  it('counts effects of requests attributed to a racer, and ignores other roles\' effects', () => {
+    const result = evaluate({
+      faults: window,
+      invocations: [racer(1), loser(2), inv(3, { role: 'replay', effect: 'noop', startedMs: 3000 })],
+      requests: [req(1, 1), req(2, 3, { startedMs: 3010 })],
+      effects: [eff(1, 1), eff(2, 2)],
+    });
+    expectStatus(result, 'pass');
+  });
+
+  describe('http targets', () => {
+    const winner = (id: number) => httpInv(id, 201, { id: 'ord_1', amount: 100 }, { role: 'concurrent', startedMs: 0, durationMs: 500 });
+    const other = (id: number, status: number | null, body: unknown) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500 });
+
+    it('passes a loser that gets 409, or the same status and body', () => {
+      expect(evaluate({ faults: window, invocations: [winner(1), other(2, 409, { error: 'in flight' })], requests: [req(1, null)], effects: [eff(1, 1)] }).status).toBe('pass');
+      expect(evaluate({ faults: window, invocations: [winner(1), other(2, 201, { amount: 100, id: 'ord_1' })], requests: [req(1, null)], effects: [eff(1, 1)] }).status).toBe('pass');
+    });
+
+    it('fails a loser with another body, another status, or no response', () => {
+      const body = evaluate({ faults: window, invocations: [winner(1), other(2, 201, { id: 'ord_2', amount: 100 })], requests: [req(1, null)], effects: [eff(1, 1)] });
+      expectStatus(body, 'fail');
+      expect(body.message).toContain('invocation 2 (concurrent, HTTP 201) answered 201 {"id":"ord_2","amount":100}, not the winner\'s 201 {"id":"ord_1","amount":100}');
+      const error = evaluate({ faults: window, invocations: [winner(1), other(2, 500, { error: 'boom' })], requests: [req(1, null)], effects: [eff(1, 1)] });
+      expect(error.message).toContain('answered 500 (a loser reports noop, the same result, or 409)');
+      const none = evaluate({ faults: window, invocations: [winner(1), other(2, null, null)], requests: [req(1, null)], effects: [eff(1, 1)] });
+      expect(none.message).toContain('got no response');
+    });
+  });
+});
+
+describe('concurrent-same-key end to end', () => {
+  it('fails a tool without a per-key lock: both racers charge', async () => {
+    const run = await runProbeTool({ bug: 'no-lock', faults: ['none'], probes: { concurrent: true }, honoursKey: false });
+    const result = run.check('create-order/probe:concurrent', 'concurrent-same-key');
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/^create-order: concurrent invocations 1, 2 with key rp-\w+-1: together they committed 2 charges on payments POST \/charges \(clean run: 1\)/);
+    expect(result.evidence?.effects).toEqual([1, 2]);
+    expect(run.check('create-order/none', 'concurrent-same-key').status).toBe('skip');
+  });
+
+  it('passes its twin: the loser backs off with exit 4', async () => {
+    const run = await runProbeTool({ faults: ['none'], probes: { concurrent: true }, honoursKey: false });
+    const result = run.check('create-order/probe:concurrent', 'concurrent-same-key');
+    expectStatus(result, 'pass');
+    expect(result.message).toMatch(/committed at most once \(invocation [12] won, 1 effect\)/);
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
+  });
+});

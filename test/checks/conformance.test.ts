@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckResult } from '../../src/checks/check.js';
+import { conformanceLevel, type ConformanceCase, type ConformanceScenario } from '../../src/checks/conformance.js';
+import { CHECK_NAMES, type CheckName } from '../../src/checks/names.js';
+import { runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+
+type Op = ConformanceScenario['operations'][number];
+const op = (name: string, overrides: Partial<Op> = {}): Op => ({ name, mutating: true, args: [name, '--key', '{{key}}'], ...overrides });
+const noKey = (name: string, overrides: Partial<Op> = {}): Op => op(name, { args: [name], ...overrides });
+const dry = { args: ['--dry-run'], headers: {}, query: {} };
+
+function scenario(operations: Op[], overrides: Partial<ConformanceScenario> = {}): ConformanceScenario {
+  return {
+    target: { kind: 'command', argv: ['tool'], env: {}, timeoutMs: 1000, killGraceMs: 100, maxOutputBytes: 1000 },
+    operations,
+    checks: [...CHECK_NAMES],
+    ...overrides,
+  };
+}
+
+const result = (check: CheckName, status: CheckResult['status'], message = `${check} ${status}`): CheckResult => ({ check, status, message });
+/** One case of `operation` with effect-field and dry-run-no-effects passing, unless overridden. */
+const okCase = (operation: string, ...checks: CheckResult[]): ConformanceCase => ({
+  id: `${operation}/none`,
+  operation,
+  checks: [result('effect-field', 'pass'), result('dry-run-no-effects', 'pass'), ...checks],
+});
+
+describe('conformanceLevel', () => {
+  it('is 0 when no mutating operation takes a key', () => {
+    const level = conformanceLevel({ scenario: scenario([noKey('create-order'), noKey('send-email'), noKey('list', { mutating: false })]), cases: [okCase('create-order'), okCase('send-email')] });
+    expect(level).toEqual({ level: 0, reasons: ['no mutating operation accepts an idempotency key (no {{key}} in the args or env of create-order, send-email)'] });
+  });
+
+  it('is 1 when only some mutating operations take a key', () => {
+    const level = conformanceLevel({ scenario: scenario([op('create-order'), noKey('send-email')]), cases: [okCase('create-order'), okCase('send-email')] });
+    expect(level.level).toBe(1);
+    expect(level.reasons[0]).toBe('create-order accepts an idempotency key; send-email does not (no {{key}} in args or env)');
+  });
+
+  it('is 1 when every operation takes a key but not every response has effect', () => {
+    const cases = [okCase('create-order'), { id: 'send-email/none', operation: 'send-email', checks: [result('effect-field', 'fail')] }, { id: 'send-email/x', operation: 'send-email', checks: [result('effect-field', 'pass')] }];
+    const level = conformanceLevel({ scenario: scenario([op('create-order'), op('send-email')]), cases });
+    expect(level.level).toBe(1);
+    expect(level.reasons).toContain('not every response reports "effect": send-email (effect-field failed in 1 of 2 cases)');
+  });
+
+  it('does not take an unrun effect-field as shown', () => {
+    const unrun = conformanceLevel({ scenario: scenario([op('create-order')], { checks: ['no-duplicate-effects'] }), cases: [okCase('create-order')] });
+    expect(unrun.level).toBe(1);
+    expect(unrun.reasons).toContain('not every response reports "effect": create-order (effect-field did not run)');
+    const noCase = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [] });
+    expect(noCase.reasons).toContain('not every response reports "effect": create-order (no case showed its effect field)');
+  });
+
+  it('is 2 with keys and effect everywhere but a mutating operation without dry run', () => {
+    const level = conformanceLevel({ scenario: scenario([op('create-order', { dryRun: dry }), op('send-email'), noKey('list', { mutating: false })]), cases: [okCase('create-order'), okCase('send-email')] });
+    expect(level).toEqual({
+      level: 2,
+      reasons: [
+        'every mutating operation accepts an idempotency key (create-order, send-email)',
+        'every response of create-order, send-email reports "effect"',
+        'not every mutating operation has a working dry run: send-email (declares no dryRun)',
+      ],
+    });
+  });
+
+  it('is 2 when a declared dry run failed its check', () => {
+    const cases = [okCase('create-order'), { id: 'create-order/probe:dry-run', operation: 'create-order', checks: [result('dry-run-no-effects', 'fail', 'create-order: dry run sent a POST')] }];
+    const level = conformanceLevel({ scenario: scenario([op('create-order', { dryRun: dry })]), cases });
+    expect(level.level).toBe(2);
+    expect(level.reasons.at(-1)).toBe('not every mutating operation has a working dry run: create-order (its dry run failed dry-run-no-effects: create-order: dry run sent a POST)');
+  });
+
+  it('is 3 with a dry run on every mutating operation, and says when one was not exercised', () => {
+    const cases = [okCase('create-order'), { id: 'send-email/none', operation: 'send-email', checks: [result('effect-field', 'pass'), result('dry-run-no-effects', 'skip')] }];
+    const level = conformanceLevel({ scenario: scenario([op('create-order', { dryRun: dry }), op('send-email', { dryRun: dry })]), cases });
+    expect(level.level).toBe(3);
+    expect(level.reasons).toEqual([
+      'every mutating operation accepts an idempotency key (create-order, send-email)',
+      'every response of create-order, send-email reports "effect"',
+      'every mutating operation has a dry run (create-order, send-email)',
+      'the dry run of send-email is declared but was not exercised (probes.dryRun off, or dry-run-no-effects not run)',
+    ]);
+  });
+
+  it('finds the key in operation env and in the target\'s argv or env', () => {
+    const inEnv = conformanceLevel({ scenario: scenario([noKey('create-order', { env: { TOOL_KEY: '{{ key }}' } })]), cases: [okCase('create-order')] });
+    expect(inEnv.level).toBe(2);
+    const inTarget = scenario([noKey('create-order')]);
+    const target = { ...inTarget, target: { ...inTarget.target, env: { IDEMPOTENCY_KEY: '{{key}}' } } as ConformanceScenario['target'] };
+    expect(conformanceLevel({ scenario: target, cases: [okCase('create-order')] }).level).toBe(2);
+  });
+
+  it('notes key checks that failed for a key-taking operation without changing the level', () => {
+    const level = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order', result('replay-is-noop', 'fail'), result('no-duplicate-effects', 'fail'))] });
+    expect(level.level).toBe(2);
+    expect(level.reasons).toContain('create-order accepts a key, but replay-is-noop, no-duplicate-effects failed for it: the key does not yet make it retry-safe');
+  });
+
+  it('does not grade http or module targets, nor a scenario without mutating operations', () => {
+    const http = { ...scenario([op('create-order')]), target: { kind: 'http', baseUrl: 'http://127.0.0.1:1', timeoutMs: 1, requireKey: false, replayedHeader: false } } as ConformanceScenario;
+    expect(conformanceLevel({ scenario: http, cases: [] })).toEqual({ level: null, reasons: ['the conformance scale is for command-line tools; this target is http'] });
+    expect(conformanceLevel({ scenario: scenario([op('list', { mutating: false })]), cases: [] })).toEqual({ level: null, reasons: ['the scenario has no mutating operation to grade'] });
+  });
+});
+
+describe('conformanceLevel end to end', () => {
+  it('grades the probe tool 3 with its dry run, and 2 without', async () => {
+    const withDryRun = await runProbeTool({ faults: ['none'], probes: { dryRun: true }, dryRun: true });
+    expect(conformanceLevel({ scenario: withDryRun.scenario, cases: withDryRun.result.cases })).toEqual({
+      level: 3,
+      reasons: [
+        'every mutating operation accepts an idempotency key (create-order)',
+        'every response of create-order reports "effect"',
+        'every mutating operation has a dry run (create-order)',
+      ],
+    });
+    const without = await runProbeTool({ faults: ['none'] });
+    expect(conformanceLevel({ scenario: without.scenario, cases: without.result.cases }).level).toBe(2);
+  });
+});

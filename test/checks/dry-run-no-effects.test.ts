@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { dryRunNoEffects } from '../../src/checks/dry-run-no-effects.js';
+import { eff, httpInv, input, inv, KEY, killedInv, lookup, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+
+const evaluate = (spec: Spec) => dryRunNoEffects.evaluate(input({ caller: { retries: 0, replay: false, dryRun: true }, ...spec }));
+const dry = (overrides: Parameters<typeof inv>[1] = {}) => inv(1, { role: 'dry-run', effect: 'would_create', ...overrides });
+
+describe('dry-run-no-effects on hand-built rows', () => {
+  it('is skipped outside a dry-run probe', () => {
+    const result = evaluate({ invocations: [inv(1)], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(result, 'skip');
+    expect(result.message).toBe('create-order: not a dry-run probe (the operation declares no dryRun, or probes.dryRun is off)');
+  });
+
+  it('passes a dry run that reports would_create and only looks things up', () => {
+    const result = evaluate({ invocations: [dry()], requests: [lookup(1, 1)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: the dry run reported "would_create" and sent no mutating request (1 read)');
+  });
+
+  it('passes a dry run that finds nothing to do (noop)', () => {
+    expect(evaluate({ invocations: [dry({ effect: 'noop' })] }).status).toBe('pass');
+  });
+
+  it('fails a dry run that sends a mutating request, even one the upstream refused', () => {
+    const result = evaluate({ invocations: [dry()], requests: [lookup(1, 1), refused(2, 1, 503, { fault: '503-before-commit' })] });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe('create-order: dry run invocation 1 (dry-run, exit 0): it sent request 2 (POST /charges to payments, fault 503-before-commit, got 503)');
+    expect(result.evidence).toEqual({ invocations: [1], requests: [2], effects: [] });
+  });
+
+  it('fails a dry run that commits, naming the effect', () => {
+    const result = evaluate({ invocations: [dry()], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('it sent request 1 (POST /charges to payments, got 201)');
+    expect(result.message).toContain(`it committed effect 1 (cha_1, request 1, key ${KEY})`);
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1], effects: [1] });
+  });
+
+  it('fails a dry run that reports another effect, none at all, or fails', () => {
+    expect(evaluate({ invocations: [dry({ effect: 'created' })] }).message).toContain('it reported effect "created" (expected would_* or noop)');
+    expect(evaluate({ invocations: [dry({ effect: null })] }).message).toContain('it reported no effect field');
+    const exitOne = evaluate({ invocations: [dry({ exitCode: 1 })] });
+    expectStatus(exitOne, 'fail');
+    expect(exitOne.message).toContain('it exited 1, not a success code');
+    const killed = evaluate({ invocations: [killedInv(1, { role: 'dry-run' })] });
+    expect(killed.message).toContain('it gave no answer');
+  });
+
+  it('judges an http dry run by its status and the effect in its body', () => {
+    expect(evaluate({ invocations: [httpInv(1, 200, { effect: 'would_create' }, { role: 'dry-run' })] }).status).toBe('pass');
+    const created = evaluate({ invocations: [httpInv(1, 201, { effect: 'created' }, { role: 'dry-run' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(created, 'fail');
+    expect(created.message).toContain('dry run invocation 1 (dry-run, HTTP 201): it reported effect "created"');
+    const refusedRun = evaluate({ invocations: [httpInv(1, 400, { effect: 'would_create' }, { role: 'dry-run' })] });
+    expect(refusedRun.message).toContain('it answered 400, not a 2xx');
+  });
+});
+
+describe('dry-run-no-effects end to end', () => {
+  it('fails a tool whose --dry-run still sends the POST', async () => {
+    const run = await runProbeTool({ bug: 'dry-run-posts', faults: ['none'], probes: { dryRun: true }, dryRun: true });
+    const result = run.check('create-order/probe:dry-run', 'dry-run-no-effects');
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/^create-order: dry run invocation 1 \(dry-run, exit 0\): it sent request 1 \(POST \/charges to payments, got 201\); it committed effect 1 \(cha_1, request 1, key rp-/);
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1], effects: [1] });
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual(['dry-run-no-effects']);
+  });
+
+  it('passes its twin, whose dry run only looks up', async () => {
+    const run = await runProbeTool({ faults: ['none'], probes: { dryRun: true }, dryRun: true });
+    const result = run.check('create-order/probe:dry-run', 'dry-run-no-effects');
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: the dry run reported "would_create" and sent no mutating request (1 read)');
+    expect(run.check('create-order/none', 'dry-run-no-effects').status).toBe('skip');
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { keyMismatchRejected } from '../../src/checks/key-mismatch-rejected.js';
+import { eff, httpInv, input, inv, KEY, killedInv, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+
+const evaluate = (spec: Spec) => keyMismatchRejected.evaluate(input(spec));
+const mismatch = (id: number, overrides: Parameters<typeof inv>[1] = {}) =>
+  inv(id, { role: 'mismatch', exitCode: 3, effect: 'none', ...overrides });
+const probe = { caller: { replay: false, mismatch: true } };
+
+describe('key-mismatch-rejected on hand-built rows', () => {
+  it('is skipped outside a key-mismatch probe, and says why when the probe could not send it', () => {
+    const plain = evaluate({ invocations: [inv(1)], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(plain, 'skip');
+    expect(plain.message).toBe('create-order: not a key-mismatch probe (no invocation reused the key with another payload)');
+    const neverSent = evaluate({ ...probe, invocations: [inv(1, { exitCode: 75, effect: 'unknown' })] });
+    expectStatus(neverSent, 'skip');
+    expect(neverSent.message).toContain('the mismatch was never sent');
+  });
+
+  it('passes a command that refuses with a failure exit and sends nothing', () => {
+    const result = evaluate({ ...probe, invocations: [inv(1), mismatch(2)], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe(`create-order: the same key ${KEY} with a different payload was refused (exit 3) and committed nothing`);
+  });
+
+  it('passes a refusal that came from the upstream (its 422 commits nothing)', () => {
+    const result = evaluate({
+      ...probe,
+      invocations: [inv(1), mismatch(2, { exitCode: 1 })],
+      requests: [req(1, 1), refused(2, 2, 422, { upstreamStatus: 422, outcome: 'rejected' })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'pass');
+  });
+
+  it('fails a command that answers the other payload with success, even without committing', () => {
+    const result = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: 0, effect: 'noop' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      `create-order: the same key ${KEY} with a different payload was not refused: invocation 2 (mismatch, exit 0) exited with a success code and reported effect "noop" instead of refusing`,
+    );
+    expect(result.evidence).toEqual({ invocations: [2], requests: [], effects: [] });
+  });
+
+  it('fails a refusal that committed anyway, naming the effect and its request', () => {
+    const result = evaluate({
+      ...probe,
+      invocations: [inv(1), mismatch(2)],
+      requests: [req(1, 1), req(2, 2, { body: '{"amount":101}' })],
+      effects: [eff(1, 1), eff(2, 2, { body: '{"amount":101}' })],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain(`it committed effect 2 (cha_2, request 2, key ${KEY})`);
+    expect(result.message).not.toContain('instead of refusing');
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+  });
+
+  it('fails a mismatch invocation that was killed: it never refused', () => {
+    const result = evaluate({ ...probe, invocations: [inv(1), killedInv(2, { role: 'mismatch' })], effects: [] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('invocation 2 (mismatch, killed (timeout)) gave no answer instead of refusing');
+  });
+
+  it('honours a custom success contract', () => {
+    const result = evaluate({ ...probe, exitCodes: { success: [0, 3], failure: [1] }, invocations: [inv(1), mismatch(2)] });
+    expectStatus(result, 'fail');
+  });
+
+  describe('http targets', () => {
+    const first = httpInv(1, 201, { id: 'ord_1' });
+    it('passes 422 and only 422', () => {
+      const ok = evaluate({ ...probe, invocations: [first, httpInv(2, 422, { error: 'key reused' }, { role: 'mismatch' })] });
+      expectStatus(ok, 'pass');
+      expect(ok.message).toContain('was refused (422)');
+    });
+
+    it('fails any other status and says what came back', () => {
+      const conflict = evaluate({ ...probe, invocations: [first, httpInv(2, 409, { error: 'in flight' }, { role: 'mismatch' })] });
+      expectStatus(conflict, 'fail');
+      expect(conflict.message).toContain('invocation 2 (mismatch, HTTP 409) answered 409 (body {"error":"in flight"}) instead of 422');
+      const replayed = evaluate({ ...probe, invocations: [first, httpInv(2, 201, { id: 'ord_1' }, { role: 'mismatch' })] });
+      expectStatus(replayed, 'fail');
+      expect(replayed.message).toContain('answered 201');
+      const badRequest = evaluate({ ...probe, invocations: [first, httpInv(2, 400, null, { role: 'mismatch' })] });
+      expect(badRequest.message).toContain('answered 400');
+    });
+
+    it('fails a request that got no response', () => {
+      const result = evaluate({ ...probe, invocations: [first, httpInv(2, null, null, { role: 'mismatch', error: 'ECONNRESET' })] });
+      expectStatus(result, 'fail');
+      expect(result.message).toContain('invocation 2 (mismatch, no response: ECONNRESET) got no response instead of 422');
+    });
+
+    it('fails a 422 whose request committed', () => {
+      const result = evaluate({
+        ...probe,
+        invocations: [first, httpInv(2, 422, { error: 'key reused' }, { role: 'mismatch' })],
+        requests: [req(1, 1), req(2, 2)],
+        effects: [eff(1, 1), eff(2, 2)],
+      });
+      expectStatus(result, 'fail');
+      expect(result.evidence?.effects).toEqual([2]);
+    });
+  });
+});
+
+describe('key-mismatch-rejected end to end', () => {
+  it('fails a tool that charges a known key with another payload', async () => {
+    const run = await runProbeTool({ bug: 'mismatch-charges', faults: ['none'], probes: { mismatch: true }, honoursKey: false });
+    const result = run.check('create-order/probe:key-mismatch', 'key-mismatch-rejected');
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/invocation 2 \(mismatch, exit 0\) exited with a success code and reported effect "created" instead of refusing; it committed effect 2 \(cha_2, request 2, key rp-/);
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+    expect(run.check('create-order/none', 'key-mismatch-rejected').status).toBe('skip');
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual(['key-mismatch-rejected']);
+  });
+
+  it('passes its twin, which refuses with exit 3', async () => {
+    const run = await runProbeTool({ faults: ['none'], probes: { mismatch: true }, honoursKey: false });
+    const result = run.check('create-order/probe:key-mismatch', 'key-mismatch-rejected');
+    expectStatus(result, 'pass');
+    expect(result.message).toContain('was refused (exit 3) and committed nothing');
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { keyStableAcrossRetries } from '../../src/checks/key-stable-across-retries.js';
+import { eff, input, inv, KEY, lookup, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+
+const evaluate = (spec: Spec) => keyStableAcrossRetries.evaluate(input(spec));
+const failedAttempt = (id: number) => inv(id, { exitCode: 75, effect: 'unknown' });
+
+describe('key-stable-across-retries on hand-built rows', () => {
+  it('is skipped when no mutating request carried a key, and says so', () => {
+    const result = evaluate({ invocations: [inv(1)], requests: [lookup(1, 1), req(2, 1, { idempotencyKey: null })], effects: [eff(1, 2)] });
+    expectStatus(result, 'skip');
+    expect(result.message).toBe('create-order: no mutating upstream request carried an Idempotency-Key (1 mutating request), so there is no key to keep stable');
+  });
+
+  it('passes one key across the target\'s retries, the caller\'s retry and the replay', () => {
+    const result = evaluate({
+      invocations: [failedAttempt(1), inv(2), inv(3, { role: 'replay', effect: 'noop' })],
+      requests: [refused(1, 1, 503), refused(2, 1, 503), req(3, 2), req(4, 3, { committed: false, outcome: 'replayed' })],
+      effects: [eff(1, 3)],
+    });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: every repeated mutating request kept its Idempotency-Key (1 route with repeats)');
+  });
+
+  it('passes a single keyed request', () => {
+    expect(evaluate({ invocations: [inv(1)], requests: [req(1, 1)], effects: [eff(1, 1)] }).message).toContain('no mutating request was sent twice');
+  });
+
+  it('fails a new key on the target\'s own retry, naming both requests and keys', () => {
+    const result = evaluate({ invocations: [inv(1)], requests: [refused(1, 1, 503, { idempotencyKey: 'k-a' }), req(2, 1, { idempotencyKey: 'k-b' })], effects: [eff(1, 2)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      `create-order: 2 requests to payments POST /charges for caller key ${KEY} carried 2 different Idempotency-Keys ("k-a", "k-b"): request 1 (POST /charges to payments, got 503) by invocation 1 with "k-a"; request 2 (POST /charges to payments, got 201) by invocation 1 with "k-b"`,
+    );
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2] });
+  });
+
+  it('fails a new key on the caller\'s retry with the same caller key', () => {
+    const result = evaluate({ invocations: [failedAttempt(1), inv(2)], requests: [refused(1, 1, 503, { idempotencyKey: 'k-a' }), req(2, 2, { idempotencyKey: 'k-b' })], effects: [eff(1, 2)] });
+    expectStatus(result, 'fail');
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [1, 2] });
+  });
+
+  it('fails a retry that drops the key', () => {
+    const result = evaluate({ invocations: [inv(1)], requests: [refused(1, 1, 503), req(2, 1, { idempotencyKey: null })], effects: [eff(1, 2)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain(`("${KEY}", no key)`);
+  });
+
+  it('gives each caller key its own upstream key (caller key: fresh)', () => {
+    const result = evaluate({
+      invocations: [failedAttempt(1), inv(2, { key: 'rp-abcdefabcdef-2' })],
+      requests: [refused(1, 1, 503), req(2, 2, { idempotencyKey: 'rp-abcdefabcdef-2' })],
+      effects: [eff(1, 2)],
+    });
+    expectStatus(result, 'pass');
+    expect(result.message).toContain('no mutating request was sent twice for one caller key');
+  });
+
+  it('lets different records on one route have different keys', () => {
+    const result = evaluate({
+      invocations: [inv(1)],
+      requests: [req(1, 1, { idempotencyKey: `${KEY}-a` }), req(2, 1, { idempotencyKey: `${KEY}-b`, body: '{"amount":5}', bodyFingerprint: 'payments POST /charges amount-5' })],
+      effects: [eff(1, 1), eff(2, 2)],
+    });
+    expectStatus(result, 'pass');
+  });
+
+  it('does not judge the mismatch probe\'s request', () => {
+    const result = evaluate({
+      invocations: [inv(1), inv(2, { role: 'mismatch', exitCode: 1, effect: 'none' })],
+      requests: [req(1, 1), refused(2, 2, 422, { idempotencyKey: 'derived-from-other-payload' })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'pass');
+  });
+
+  it('ties requests sent while concurrent invocations ran to their shared caller key', () => {
+    const racers = [inv(1, { role: 'concurrent', startedMs: 0, durationMs: 500 }), inv(2, { role: 'concurrent', startedMs: 0, durationMs: 500 })];
+    const result = evaluate({ invocations: racers, requests: [req(1, null, { startedMs: 50, idempotencyKey: 'k-a' }), req(2, null, { startedMs: 60, idempotencyKey: 'k-b' })], effects: [eff(1, 1), eff(2, 2)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('by invocation ? with "k-a"');
+    expect(result.evidence?.invocations).toEqual([1, 2]);
+  });
+});
+
+describe('key-stable-across-retries end to end', () => {
+  it('fails a tool that sends a new Idempotency-Key on every try', async () => {
+    const run = await runProbeTool({ bug: 'fresh-upstream-key', faults: ['503-before-commit'], honoursKey: true });
+    const result = run.check('create-order/503-before-commit@payments#1', 'key-stable-across-retries');
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/^create-order: 2 requests to payments POST \/charges for caller key (rp-\w+-1) carried 2 different Idempotency-Keys \("\1\.[0-9a-f-]+", "\1\.[0-9a-f-]+"\): request 1 \(POST \/charges to payments, fault 503-before-commit, got 503\) by invocation 1/);
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2] });
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual(['key-stable-across-retries']);
+  });
+
+  it('passes its twin, which sends the caller\'s key every time', async () => {
+    const run = await runProbeTool({ faults: ['503-before-commit'], honoursKey: true, caller: { replay: true } });
+    expectStatus(run.check('create-order/503-before-commit@payments#1', 'key-stable-across-retries'), 'pass');
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { noRetryOnPermanent, PERMANENT_STATUSES } from '../../src/checks/no-retry-on-permanent.js';
+import { eff, input, inv, lookup, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+
+const evaluate = (spec: Spec) => noRetryOnPermanent.evaluate(input({ faults: [{ upstream: 'payments', ordinal: 1, fault: 'permanent-error' }], ...spec }));
+const rejected = (id: number, invocationId: number | null, status = 400) => refused(id, invocationId, status, { fault: 'permanent-error' });
+
+describe('no-retry-on-permanent on hand-built rows', () => {
+  it('is skipped when no upstream answered a permanent error', () => {
+    const result = evaluate({ invocations: [inv(1)], requests: [refused(1, 1, 503), req(2, 1)], effects: [eff(1, 2)] });
+    expectStatus(result, 'skip');
+    expect(result.message).toBe('create-order: no upstream answered a permanent error (400, 401, 403, 404, 422) in this case');
+  });
+
+  it('passes an invocation that gives up after a 400; the caller\'s own retry is another invocation', () => {
+    const result = evaluate({
+      invocations: [inv(1, { exitCode: 1, effect: 'none' }), inv(2)],
+      requests: [rejected(1, 1), lookup(2, 1), req(3, 2)],
+      effects: [eff(1, 3)],
+    });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: no request was sent again after a permanent error (request 1: 400)');
+  });
+
+  it.each(PERMANENT_STATUSES)('fails an invocation that sends the route again after %i', (status) => {
+    const result = evaluate({ invocations: [inv(1)], requests: [rejected(1, 1, status), req(2, 1)], effects: [eff(1, 2)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      `create-order: invocation 1 got a permanent ${status} on request 1 (POST /charges to payments, fault permanent-error, got ${status}) and then sent payments POST /charges again: request 2 (POST /charges to payments, got 201)`,
+    );
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2] });
+  });
+
+  it('reports a run of retries once, from the first permanent error', () => {
+    const result = evaluate({ invocations: [inv(1, { exitCode: 1, effect: 'none' })], requests: [rejected(1, 1), rejected(2, 1), rejected(3, 1)] });
+    expectStatus(result, 'fail');
+    expect(result.message.match(/got a permanent/g)).toHaveLength(1);
+    expect(result.message).toContain('request 2 (POST /charges to payments, fault permanent-error, got 400); request 3');
+    expect(result.evidence?.requests).toEqual([1, 2, 3]);
+  });
+
+  it('lets 409 and 429 be retried', () => {
+    const result = evaluate({ invocations: [inv(1)], requests: [refused(1, 1, 409), refused(2, 1, 429), req(3, 1)], effects: [eff(1, 3)] });
+    expectStatus(result, 'skip');
+  });
+
+  it('judges only the route that was refused', () => {
+    const result = evaluate({
+      invocations: [inv(1)],
+      // A look-up that found nothing (404), then the create: another route, not a retry.
+      requests: [lookup(1, 1, { clientStatus: 404, upstreamStatus: 404 }), req(2, 1)],
+      effects: [eff(1, 2)],
+    });
+    expectStatus(result, 'pass');
+    expect(result.message).toContain('(request 1: 404)');
+  });
+
+  it('cannot attribute a permanent error that came while several invocations ran', () => {
+    const result = evaluate({ invocations: [inv(1, { role: 'concurrent' }), inv(2, { role: 'concurrent' })], requests: [rejected(1, null), req(2, null)], effects: [eff(1, 2)] });
+    expectStatus(result, 'skip');
+    expect(result.message).toContain('(1 permanent error came while several invocations ran and could not be attributed)');
+  });
+});
+
+describe('no-retry-on-permanent end to end', () => {
+  it('fails a tool that retries a 400 as if it were a 503', async () => {
+    const run = await runProbeTool({ bug: 'retry-permanent', faults: ['permanent-error'] });
+    const result = run.check('create-order/permanent-error@payments#1', 'no-retry-on-permanent');
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      'create-order: invocation 1 got a permanent 400 on request 1 (POST /charges to payments, fault permanent-error, got 400) and then sent payments POST /charges again: request 2 (POST /charges to payments, got 201)',
+    );
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2] });
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual(['no-retry-on-permanent']);
+  });
+
+  it('passes its twin, which reports none and exits 1', async () => {
+    const run = await runProbeTool({ faults: ['permanent-error'], caller: { retries: 1 } });
+    const result = run.check('create-order/permanent-error@payments#1', 'no-retry-on-permanent');
+    expectStatus(result, 'pass');
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
+  });
+});

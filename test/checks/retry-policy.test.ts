@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import type { FaultBinding } from '../../src/explore/schedule.js';
+import type { RequestRow } from '../../src/ledger/rows.js';
+import { retryPolicy } from '../../src/checks/retry-policy.js';
+import { eff, input, inv, lookup, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+
+const evaluate = (spec: Spec) => retryPolicy.evaluate(input({ invocations: [inv(1)], ...spec }));
+/** A request of invocation 1 that started at `startedMs`, took 10 ms and got `status`. */
+const at = (id: number, startedMs: number, status: number, overrides: Partial<RequestRow> = {}): RequestRow =>
+  status < 400 ? req(id, 1, { startedMs, endedMs: startedMs + 10, ...overrides }) : refused(id, 1, status, { startedMs, endedMs: startedMs + 10, fault: '503-before-commit', ...overrides });
+const tooMany = (id: number, startedMs: number): RequestRow => at(id, startedMs, 429, { fault: '429-retry-after' });
+const outage: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', andAfter: true }];
+
+describe('retry-policy on hand-built rows', () => {
+  it('is skipped when the target retried nothing itself', () => {
+    const result = evaluate({ requests: [lookup(1, 1), req(2, 1)], effects: [eff(1, 2)] });
+    expectStatus(result, 'skip');
+    expect(result.message).toBe('create-order: the target retried no request of its own (no failed request was followed by another to its route)');
+  });
+
+  it('passes retries that back off and stop at the first success', () => {
+    const result = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 60, 503), at(3, 170, 201)], effects: [eff(1, 3)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: retries bounded, backing off and honouring Retry-After (1 retry chain)');
+  });
+
+  it('fails more tries than retryPolicy.maxAttempts, naming every request', () => {
+    const requests = [0, 20, 60, 140, 300, 620].map((start, i) => at(i + 1, start, 503));
+    const result = evaluate({ faults: outage, requests });
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/^create-order: invocation 1: sent payments POST \/charges 6 times in a row without success \(retryPolicy\.maxAttempts: 5\): request 1 \(POST \/charges to payments, fault 503-before-commit, got 503\); request 2/);
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2, 3, 4, 5, 6] });
+    const strict = evaluate({ faults: outage, requests: requests.slice(0, 4), scenario: { retryPolicy: { maxAttempts: 3, retryAfterToleranceMs: 100 } } });
+    expectStatus(strict, 'fail');
+    expect(strict.message).toContain('4 times in a row without success (retryPolicy.maxAttempts: 3)');
+    expect(evaluate({ faults: outage, requests: requests.slice(0, 5), noScenario: true }).status).toBe('pass');
+  });
+
+  it('does not count requests after a success as retries (a tool that creates several records)', () => {
+    const requests = [0, 20, 40, 60, 80, 100].map((start, i) => at(i + 1, start, 201));
+    expect(evaluate({ requests, effects: requests.map((request, i) => eff(i + 1, request.id)) }).status).toBe('skip');
+  });
+
+  it('fails waits that shrink, naming the requests around them', () => {
+    const result = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 410, 503), at(3, 520, 201)], effects: [eff(1, 3)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      'create-order: invocation 1: does not back off on payments POST /charges: waited 400 ms before request 2, then only 100 ms before request 3 (after request 2 (POST /charges to payments, fault 503-before-commit, got 503); tolerance 100 ms)',
+    );
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2, 3] });
+  });
+
+  it('tolerates a little jitter and constant waits', () => {
+    // Tolerance: max(50 ms, 25 % of the previous wait).
+    const jitter = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 110, 503), at(3, 170, 201)], effects: [eff(1, 3)] });
+    expectStatus(jitter, 'pass');
+    const tooMuch = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 110, 503), at(3, 169, 201)], effects: [eff(1, 3)] });
+    expectStatus(tooMuch, 'fail');
+    expect(tooMuch.message).toContain('waited 100 ms before request 2, then only 49 ms before request 3 (after request 2 (POST /charges to payments, fault 503-before-commit, got 503); tolerance 50 ms)');
+    const relative = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 410, 503), at(3, 720, 201)], effects: [eff(1, 3)] });
+    expectStatus(relative, 'pass');
+    const constant = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 60, 503), at(3, 120, 503), at(4, 180, 201)], effects: [eff(1, 4)] });
+    expectStatus(constant, 'pass');
+  });
+
+  it('fails a retry that comes before Retry-After has passed', () => {
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after', params: { retryAfterSeconds: 2 } }];
+    const result = evaluate({ faults, requests: [tooMany(1, 0), at(2, 1600, 201)], effects: [eff(1, 2)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      'create-order: invocation 1: ignored Retry-After: request 1 (POST /charges to payments, fault 429-retry-after, got 429) said Retry-After 2, but request 2 (POST /charges to payments, got 201) came 1590 ms later (at least 1900 ms, with retryPolicy.retryAfterToleranceMs 100)',
+    );
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2] });
+    const honoured = evaluate({ faults, requests: [tooMany(1, 0), at(2, 1920, 201)], effects: [eff(1, 2)] });
+    expectStatus(honoured, 'pass');
+    expect(honoured.message).toContain('(1 retry chain and 1 Retry-After)');
+  });
+
+  it('reads Retry-After from the fault: 1 s by default for 429, only with retryAfterSeconds for 503', () => {
+    const bare: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after' }];
+    expect(evaluate({ faults: bare, requests: [tooMany(1, 0), at(2, 500, 201)], effects: [eff(1, 2)] }).message).toContain('said Retry-After 1');
+    const plain503: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit' }];
+    expect(evaluate({ faults: plain503, requests: [at(1, 0, 503), at(2, 50, 201)], effects: [eff(1, 2)] }).status).toBe('pass');
+    const withHeader: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', params: { retryAfterSeconds: 1 } }];
+    const early = evaluate({ faults: withHeader, requests: [at(1, 0, 503), at(2, 50, 201)], effects: [eff(1, 2)] });
+    expectStatus(early, 'fail');
+    expect(early.message).toContain('said Retry-After 1, but request 2');
+  });
+
+  it('finds a route-bound fault by its route ordinal', () => {
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, route: 'POST /charges', fault: '429-retry-after', params: { retryAfterSeconds: 3 } }];
+    const result = evaluate({ faults, requests: [lookup(1, 1, { startedMs: 0, endedMs: 5 }), tooMany(2, 10), at(3, 1000, 201)], effects: [eff(1, 3)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('said Retry-After 3, but request 3');
+  });
+
+  it('applies Retry-After to the next request to that upstream on any route', () => {
+    const result = evaluate({ requests: [tooMany(1, 0), lookup(2, 1, { startedMs: 100, endedMs: 110 })], faults: [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after' }] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('but request 2 (GET /charges to payments, got 200) came 90 ms later');
+  });
+
+  it('leaves waits set by Retry-After out of the backoff comparison', () => {
+    const faults: FaultBinding[] = [
+      { upstream: 'payments', ordinal: 1, fault: '429-retry-after' },
+      { upstream: 'payments', ordinal: 2, fault: '503-before-commit' },
+    ];
+    const result = evaluate({ faults, requests: [tooMany(1, 0), at(2, 1020, 503), at(3, 1080, 201)], effects: [eff(1, 3)] });
+    expectStatus(result, 'pass');
+  });
+
+  it('leaves out requests that cannot be attributed, and says so', () => {
+    const result = evaluate({
+      faults: outage,
+      invocations: [inv(1, { role: 'concurrent' }), inv(2, { role: 'concurrent' })],
+      requests: [refused(1, null, 503, { startedMs: 0 }), refused(2, null, 503, { startedMs: 5 })],
+    });
+    expectStatus(result, 'skip');
+    expect(result.message).toContain('(2 requests sent while several invocations ran could not be attributed and were left out)');
+  });
+
+  it('judges each invocation on its own', () => {
+    const result = evaluate({
+      faults: outage,
+      invocations: [inv(1, { exitCode: 75, effect: 'unknown' }), inv(2)],
+      requests: [at(1, 0, 503), at(2, 400, 503), req(3, 2, { startedMs: 2000, endedMs: 2010 })],
+      effects: [eff(1, 3)],
+    });
+    expectStatus(result, 'pass');
+  });
+});
+
+describe('retry-policy end to end', () => {
+  it('fails a tool that ignores Retry-After', async () => {
+    const run = await runProbeTool({ bug: 'ignore-retry-after', faults: ['429-retry-after'] });
+    const result = run.check('create-order/429-retry-after@payments#1', 'retry-policy');
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/^create-order: invocation 1: ignored Retry-After: request 1 \(POST \/charges to payments, fault 429-retry-after, got 429\) said Retry-After 1, but request 2 \(POST \/charges to payments, got 201\) came \d+ ms later \(at least 900 ms/);
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2] });
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual(['retry-policy']);
+  });
+
+  it('fails a tool whose retries are unbounded under a persistent outage', async () => {
+    const run = await runProbeTool({ bug: 'unbounded', faults: ['503-before-commit'], probes: { persistent: true }, retryPolicy: { maxAttempts: 3 } });
+    const result = run.check('create-order/503-before-commit@payments#1+', 'retry-policy');
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('sent payments POST /charges 6 times in a row without success (retryPolicy.maxAttempts: 3)');
+    expectStatus(run.check('create-order/503-before-commit@payments#1', 'retry-policy'), 'pass');
+  });
+
+  it('fails a tool whose waits shrink', async () => {
+    const run = await runProbeTool({ bug: 'shrinking-backoff', faults: ['503-before-commit'], probes: { persistent: true }, retryPolicy: { maxAttempts: 3 } });
+    const result = run.check('create-order/503-before-commit@payments#1+', 'retry-policy');
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/does not back off on payments POST \/charges: waited \d+ ms before request 2, then only \d+ ms before request 3/);
+  });
+
+  it('passes the twin: it waits out Retry-After', async () => {
+    const run = await runProbeTool({ faults: ['429-retry-after'] });
+    const result = run.check('create-order/429-retry-after@payments#1', 'retry-policy');
+    expectStatus(result, 'pass');
+    expect(result.message).toContain('(1 retry chain and 1 Retry-After)');
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
+  });
+
+  it('passes the twin: bounded retries with exponential backoff', async () => {
+    const run = await runProbeTool({ faults: ['503-before-commit'], probes: { persistent: true }, retryPolicy: { maxAttempts: 3 } });
+    expectStatus(run.check('create-order/503-before-commit@payments#1', 'retry-policy'), 'pass');
+    expectStatus(run.check('create-order/503-before-commit@payments#1+', 'retry-policy'), 'pass');
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
+  });
+});
