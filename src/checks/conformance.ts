@@ -73,15 +73,25 @@ export function conformanceLevel(input: ConformanceInput): Conformance {
   if (mutating.length === 0) return { level: null, reasons: ['the scenario has no mutating operation to grade'] };
 
   const targetUsesKey = usesKey([...scenario.target.argv, ...Object.values(scenario.target.env)]);
-  const keyed = mutating.filter((operation) => targetUsesKey || usesKey([...operation.args, ...Object.values(operation.env ?? {})]));
-  const unkeyed = mutating.filter((operation) => !keyed.includes(operation));
   const reasons: string[] = [];
   const names = (operations: readonly { name: string }[]): string => operations.map((operation) => operation.name).join(', ');
   const resultsOf = (operation: string, check: CheckName): CheckResult[] =>
     cases.filter((item) => item.operation === operation).flatMap((item) => item.checks.filter((result) => result.check === check));
+  const takesKey = mutating.filter((operation) => targetUsesKey || usesKey([...operation.args, ...Object.values(operation.env ?? {})]));
+  // Taking a key is not a mechanism if every replay with that key acts again: the key is ignored.
+  const ignored = takesKey.filter((operation) => {
+    const replays = resultsOf(operation.name, 'replay-is-noop');
+    const duplicates = resultsOf(operation.name, 'no-duplicate-effects');
+    return replays.some((r) => r.status === 'fail') && !replays.some((r) => r.status === 'pass') && duplicates.some((r) => r.status === 'fail');
+  });
+  if (ignored.length > 0) {
+    reasons.push(`${names(ignored)} take${ignored.length === 1 ? 's' : ''} a key but ignore${ignored.length === 1 ? 's' : ''} it: every replay with the same key acted again`);
+  }
+  const keyed = takesKey.filter((operation) => !ignored.includes(operation));
+  const unkeyed = mutating.filter((operation) => !keyed.includes(operation));
 
   if (keyed.length === 0) {
-    reasons.push(`no mutating operation accepts an idempotency key (no {{key}} in the args or env of ${names(mutating)})`);
+    if (ignored.length === 0) reasons.push(`no mutating operation accepts an idempotency key (no {{key}} in the args or env of ${names(mutating)})`);
     return { level: 0, reasons };
   }
   reasons.push(

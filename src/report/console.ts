@@ -52,6 +52,9 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
     const row = `  ${name.padEnd(26)} ${String(tally.pass).padStart(5)} ${String(tally.fail).padStart(5)} ${String(tally.warn).padStart(5)} ${String(tally.skip).padStart(5)}`;
     lines.push(tally.fail > 0 ? paint(style, 31, row) : row);
   }
+  if (result.conformance && result.conformance.level !== null) {
+    lines.push('', `  conformance level ${result.conformance.level} of 3:`, ...result.conformance.reasons.map((reason) => `    - ${reason}`));
+  }
   if (!result.complete) lines.push('', paint(style, 33, `  INTERRUPTED: the report holds the ${result.cases.length} cases that finished and is marked incomplete`));
   lines.push('', `  ${verdictLine(result, style)}`, `  report: ${result.runDir}`);
   return lines.join('\n');

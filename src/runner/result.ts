@@ -1,4 +1,5 @@
 import type { CheckResult } from '../checks/check.js';
+import type { Conformance } from '../checks/conformance.js';
 import type { CheckName } from '../checks/names.js';
 import type { FaultBinding, Schedule } from '../explore/schedule.js';
 
@@ -62,4 +63,6 @@ export interface ScenarioResult {
   verdict: 'pass' | 'fail';
   /** True when exactly the expected checks failed. */
   asExpected: boolean;
+  /** The conformance level of a command-line tool (0-3) with its reasons; level null for other targets. */
+  conformance?: Conformance;
 }

@@ -1,5 +1,6 @@
 import { inFile } from '../errors.js';
 import path from 'node:path';
+import { conformanceLevel } from '../checks/conformance.js';
 import { CHECK_NAMES, type CheckName } from '../checks/names.js';
 import { systematicCases, type PlannedCase } from '../explore/systematic.js';
 import type { Scenario } from '../scenario/load.js';
@@ -82,7 +83,9 @@ export function summarise(
   const failedChecks = CHECK_NAMES.filter((name) => (checks[name]?.fail ?? 0) > 0);
   const expectedFail = [...scenario.expect.fail].sort((a, b) => CHECK_NAMES.indexOf(a) - CHECK_NAMES.indexOf(b));
   const baselines: BaselineResult[] = session.baselineResults;
+  const conformance = conformanceLevel({ scenario, cases });
   return {
+    conformance,
     scenario: { name: scenario.name, file: scenario.file, path: path.resolve(scenario.file) },
     runId: session.runId,
     runDir: session.runDir,

@@ -93,9 +93,15 @@ describe('conformanceLevel', () => {
   });
 
   it('notes key checks that failed for a key-taking operation without changing the level', () => {
-    const level = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order', result('replay-is-noop', 'fail'), result('no-duplicate-effects', 'fail'))] });
+    const level = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order', result('replay-is-noop', 'pass'), result('key-mismatch-rejected', 'fail'))] });
     expect(level.level).toBe(2);
-    expect(level.reasons).toContain('create-order accepts a key, but replay-is-noop, no-duplicate-effects failed for it: the key does not yet make it retry-safe');
+    expect(level.reasons).toContain('create-order accepts a key, but key-mismatch-rejected failed for it: the key does not yet make it retry-safe');
+  });
+
+  it('grades 0 a tool that takes a key but ignores it: every replay acted again', () => {
+    const level = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order', result('replay-is-noop', 'fail'), result('no-duplicate-effects', 'fail'))] });
+    expect(level.level).toBe(0);
+    expect(level.reasons[0]).toBe('create-order takes a key but ignores it: every replay with the same key acted again');
   });
 
   it('does not grade http or module targets, nor a scenario without mutating operations', () => {
