@@ -40,8 +40,14 @@ export const replayIsNoop: Check = {
     const committed = rows.effects.filter((effect) => requests.some((request) => request.id === effect.requestId));
     const facts = scenarioFacts(input);
     const http = (replay.targetKind ?? facts.targetKind) === 'http';
-    const problems = http ? httpProblems(replay, rows, exitCodes, facts.replayedHeader) : commandProblems(replay, exitCodes);
+    // A fault that hit the replay's own request (a 503, a 400, a reset...) may make a correct replay fail:
+    // then only what it committed is judged (a commit is wrong whatever the answer).
+    const faulted = requests.filter((request) => request.fault !== 'none' && !request.committed);
+    const problems = faulted.length > 0 ? [] : http ? httpProblems(replay, rows, exitCodes, facts.replayedHeader) : commandProblems(replay, exitCodes);
     if (committed.length > 0) problems.push(`it committed ${committed.map(describeEffect).join('; ')}`);
+    if (problems.length === 0 && faulted.length > 0) {
+      return skip(this.name, `${operation}: the replay's own request ${faulted.map((request) => `${request.id} (${request.fault})`).join(', ')} was faulted; it committed nothing`);
+    }
     if (problems.length === 0) {
       return pass(
         this.name,

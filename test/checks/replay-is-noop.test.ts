@@ -36,6 +36,23 @@ describe('replay-is-noop on hand-written rows', () => {
     expect(lookedUp.status).toBe('pass');
   });
 
+  it('does not blame a replay whose own request was faulted, unless it committed', () => {
+    const refused = evaluate({
+      invocations: [invocation(1), replay(2, { exitCode: 75, effect: 'unknown' })],
+      requests: [request(1, 1), request(2, 2, { fault: '503-before-commit', committed: false, outcome: 'not-run', clientStatus: 503 })],
+      effects: [effect(1, 1)],
+    });
+    expect(refused.status).toBe('skip');
+    expect(refused.message).toContain('503-before-commit');
+    const committed = evaluate({
+      invocations: [invocation(1), replay(2, { exitCode: 75, effect: 'unknown' })],
+      requests: [request(1, 1), request(2, 2, { fault: '503-before-commit', committed: false, outcome: 'not-run' }), request(3, 2)],
+      effects: [effect(1, 1), effect(2, 3)],
+    });
+    expect(committed.status).toBe('fail');
+    expect(committed.message).toContain('it committed effect 2');
+  });
+
   it('fails a replay that charged again, naming the key, the effect, its request and the invocation', () => {
     const result = evaluate({
       invocations: [invocation(1), replay(2, { effect: 'created' })],
