@@ -38,6 +38,10 @@ export async function startTargetSession(scenario: Scenario, upstreams: RunningU
       const { commandSession } = await import('./command-session.js');
       return commandSession();
     }
+    case 'http': {
+      const { startHttpSession } = await import('./http-session.js');
+      return startHttpSession(scenario, upstreams);
+    }
     case 'module': {
       const { moduleSession } = await import('./module-session.js');
       return moduleSession(scenario);

@@ -2,15 +2,23 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/load.js';
+import { loadScenario, type Scenario } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/runner/run-scenario.js';
+
+/**
+ * `npm run demo` runs the whole catalog; here a fault of each kind is enough to see
+ * every verdict (and keeps the suite fast): a lost answer, a crash, a permanent
+ * error and a 429.
+ */
+const FAULTS = ['none', 'timeout-after-commit', '503-after-commit', 'crash-after-commit', 'permanent-error', '429-retry-after'];
+const load = (file: string): Scenario => ({ ...loadScenario(file), faults: FAULTS });
 
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-demo-'));
 afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 
 describe('the bundled orders examples', () => {
   it('catches the naive tool charging twice after a timeout after commit', async () => {
-    const result = await runScenario(loadScenario('scenarios/orders-naive.yaml'), { reportsDir, depth: 1, concurrency: 2 });
+    const result = await runScenario(load('scenarios/orders-naive.yaml'), { reportsDir, depth: 1, concurrency: 2 });
     expect(result.failedChecks).toEqual([
       'no-duplicate-effects',
       'replay-is-noop',
@@ -31,7 +39,7 @@ describe('the bundled orders examples', () => {
   }, 120_000);
 
   it('passes the safe tool on every check', async () => {
-    const result = await runScenario(loadScenario('scenarios/orders-safe.yaml'), { reportsDir, depth: 1, concurrency: 2 });
+    const result = await runScenario(load('scenarios/orders-safe.yaml'), { reportsDir, depth: 1, concurrency: 2 });
     expect(result.failedChecks).toEqual([]);
     expect(result.verdict).toBe('pass');
     // The mailer can lose an answer after sending: the verdict says so instead of blaming the tool.

@@ -13,9 +13,13 @@ const buggy = () => loadScenario('test/fixtures/explore/key-per-attempt.yaml');
 const fixed = () => loadScenario('test/fixtures/explore/stable-key.yaml');
 const verdicts = (file: string): string => JSON.stringify((JSON.parse(readFileSync(file, 'utf8')) as { verdicts: unknown }).verdicts);
 
+/** The 200-run exploration of the buggy tool, shared by the tests that read it. */
+let explored: Awaited<ReturnType<typeof exploreScenario>> | undefined;
+const exploreBuggy = async () => (explored ??= await exploreScenario(buggy(), { runs: 200, seed: 1, reportsDir, concurrency: 2 }));
+
 describe('retryproof explore', () => {
   it('finds the duplicate a fresh key per attempt causes and shrinks it to one fault', async () => {
-    const result = await exploreScenario(buggy(), { runs: 200, seed: 1, reportsDir, concurrency: 2 });
+    const result = await exploreBuggy();
     const { minimal, firstFailure } = result.explore;
     expect(firstFailure).not.toBeNull();
     expect(minimal).not.toBeNull();
@@ -27,24 +31,24 @@ describe('retryproof explore', () => {
   }, 180_000);
 
   it('passes the fixed twin', async () => {
-    const result = await exploreScenario(fixed(), { runs: 12, seed: 1, reportsDir });
+    const result = await exploreScenario(fixed(), { runs: 8, seed: 1, reportsDir, concurrency: 2 });
     expect(result.explore.minimal).toBeNull();
-    expect(result.explore.executed).toBe(12);
+    expect(result.explore.executed).toBe(8);
     expect(result.verdict).toBe('pass');
   }, 120_000);
 
   it('gives the same cases and verdicts for the same seed, run after run, at concurrency 1 and 2', async () => {
     const seen = new Set<string>();
     for (let run = 0; run < 10; run += 1) {
-      const result = await exploreScenario(fixed(), { runs: 6, seed: 42, reportsDir, concurrency: run % 2 === 0 ? 1 : 2 });
+      const result = await exploreScenario(fixed(), { runs: 3, seed: 42, reportsDir, concurrency: run % 2 === 0 ? 1 : 2 });
       seen.add(verdicts(path.join(result.runDir, 'report.json')));
     }
     expect(seen.size).toBe(1);
   }, 240_000);
 
   it('shrinks to the same minimal schedule at concurrency 1 and 2', async () => {
-    const one = await exploreScenario(buggy(), { runs: 20, seed: 3, reportsDir, concurrency: 1 });
-    const two = await exploreScenario(buggy(), { runs: 20, seed: 3, reportsDir, concurrency: 2 });
+    const one = await exploreScenario(buggy(), { runs: 8, seed: 1, reportsDir, concurrency: 1 });
+    const two = await exploreScenario(buggy(), { runs: 8, seed: 1, reportsDir, concurrency: 2 });
     expect(one.explore.minimal).not.toBeNull();
     expect(two.explore.firstFailure).toEqual(one.explore.firstFailure);
     expect(two.explore.minimal!.schedule).toEqual(one.explore.minimal!.schedule);
@@ -62,9 +66,9 @@ describe('retryproof explore', () => {
 
 describe('retryproof replay', () => {
   it('reproduces the minimal failure exactly: the same checks fail, the same requests and effects', async () => {
-    const explored = await exploreScenario(buggy(), { runs: 20, seed: 1, reportsDir });
-    const minimal = explored.explore.minimal!;
-    const replayed = await replayCase({ report: path.join(explored.runDir, 'report.json'), caseId: minimal.caseId, reportsDir });
+    const result = await exploreBuggy();
+    const minimal = result.explore.minimal!;
+    const replayed = await replayCase({ report: path.join(result.runDir, 'report.json'), caseId: minimal.caseId, reportsDir });
     expect(replayed.replay.recorded).toBe(true);
     expect(replayed.replay.failedChecks).toEqual(minimal.failedChecks);
     expect(replayed.replay.differences).toEqual([]);

@@ -146,14 +146,14 @@ describe('each Outcome kind, through a real fetch', () => {
     expect(rows.requests[0]).toMatchObject({ fault: 'slow', committed: true, delivery: 'response', clientStatus: 201 });
   });
 
-  it('respond with delayMs, abandoned by the client: nothing reached it (held), and the commit stands', async () => {
+  it('respond with delayMs, abandoned by the client: nothing reached it (abandoned, as over loopback), and the commit stands', async () => {
     const harness = await inProcess();
     const started = harness.begin([{ ...harness.fault('slow'), params: { delayMs: 1_000 } }]);
     const seen = await post(`${harness.url}/charges`, { amount: 1 }, { timeoutMs: CLIENT_TIMEOUT_MS });
     const rows = await store(started.recorder, harness);
     expect(seen.error?.name).toBe('TimeoutError');
     expect(seen.ms).toBeLessThan(800);
-    expect(rows.requests[0]).toMatchObject({ committed: true, delivery: 'held', clientStatus: null });
+    expect(rows.requests[0]).toMatchObject({ committed: true, delivery: 'abandoned', clientStatus: null });
   });
 
   it('reset: a network error before any byte (HttpResponse.error()), committed or not as the fault says', async () => {
