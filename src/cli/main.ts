@@ -84,6 +84,25 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('report')
+    .description("render a run's report.html and junit.xml again from its report.json and ledger.sqlite")
+    .argument('<run-dir>', 'a run folder: reports/<scenario>/<run-id>')
+    .action(async (runDir: string) => {
+      const { reportCommand } = await import('./commands/report.js');
+      process.exitCode = await reportCommand(runDir, process.stdout);
+    });
+
+  program
+    .command('show')
+    .description("print a case's timeline from a run's ledger: invocations, upstream requests, faults, commits")
+    .argument('<run-dir>', 'a run folder: reports/<scenario>/<run-id>')
+    .requiredOption('--case <id>', 'the case, as report.json names it')
+    .action(async (runDir: string, options) => {
+      const { showCommand } = await import('./commands/show.js');
+      process.exitCode = await showCommand(runDir, options, process.stdout);
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of scenario files')
     .action(async () => {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { CheckName } from '../checks/names.js';
 import type { Scenario } from '../scenario/load.js';
 import { writeJsonReport } from '../report/json.js';
+import { writeReports } from '../report/write-reports.js';
 import type { CaseResult, ScenarioResult } from '../runner/result.js';
 import { summarise } from '../runner/run-scenario.js';
 import { Interrupted } from '../runner/interrupted.js';
@@ -121,6 +122,7 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
   await session.finish();
   const result: ExploreResult = { ...summarise(scenario, session, cases), explore: summary };
   writeJsonReport(result, VERSION);
+  writeReports(result, result.runDir);
   return result;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { RetryproofError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { writeJsonReport } from '../report/json.js';
+import { writeReports } from '../report/write-reports.js';
 import type { CheckTally } from '../runner/result.js';
 import { VERSION } from '../version.js';
 import type { ExploreResult } from './explore.js';
@@ -58,6 +59,7 @@ export function mergeExploreReports(runDirs: readonly string[], outDir: string):
     },
   };
   writeJsonReport(merged, VERSION);
+  writeReports(merged, merged.runDir);
   return merged;
 }
 

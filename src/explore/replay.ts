@@ -6,6 +6,7 @@ import { Ledger } from '../ledger/ledger.js';
 import type { CaseRows } from '../ledger/rows.js';
 import { loadScenario, type Scenario } from '../scenario/load.js';
 import { writeJsonReport } from '../report/json.js';
+import { writeReports } from '../report/write-reports.js';
 import type { CaseResult, ScenarioResult } from '../runner/result.js';
 import { summarise } from '../runner/run-scenario.js';
 import { openRunSession } from '../runner/run-session.js';
@@ -101,6 +102,7 @@ export async function replayCase(options: ReplayOptions): Promise<ReplayResult> 
   }
   const summary: ReplayResult = { ...summarise(scenario, session, [result]), replay: comparison };
   writeJsonReport(summary, VERSION);
+  writeReports(summary, summary.runDir);
   return summary;
 }
 

@@ -5,6 +5,7 @@ import { CHECK_NAMES, type CheckName } from '../checks/names.js';
 import { systematicCases, type PlannedCase } from '../explore/systematic.js';
 import type { Scenario } from '../scenario/load.js';
 import { writeJsonReport } from '../report/json.js';
+import { writeReports } from '../report/write-reports.js';
 import { VERSION } from '../version.js';
 import type { BaselineResult, CaseResult, CheckTally, ScenarioResult } from './result.js';
 import { openRunSession, type RunSession } from './run-session.js';
@@ -57,6 +58,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const result = summarise(scenario, session, cases);
   result.unreachableCases = unreachable;
   writeJsonReport(result, VERSION);
+  writeReports(result, result.runDir);
   return result;
 }
 
