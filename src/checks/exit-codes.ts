@@ -11,8 +11,10 @@ import { isFailureEffect, isSuccessEffect } from './outcome.js';
  * do not apply): a response whose body reports a success effect (created,
  * updated, deleted, noop, would_*) must be a 2xx, one that reports none or
  * unknown must not be. Responses without `effect` cannot be held to anything
- * here (the probes' own checks judge 400, 409 and 422); when no response in
- * the case carries one, the check is skipped.
+ * here (the probes' own checks judge 409 and 422); when no response in
+ * the case carries one, the check is skipped. The missing-key probe is judged
+ * here: with `target.requireKey`, a mutating request without its key must get
+ * 400 and commit nothing.
  */
 export const exitCodes: Check = {
   name: 'exit-codes',
@@ -45,6 +47,22 @@ export const exitCodes: Check = {
 };
 
 function httpStatuses(name: CheckName, operation: string, rows: CaseRows): CheckResult {
+  // The missing-key probe (target.requireKey): the IETF draft answers a required key that is missing with 400, and does nothing.
+  const missing = rows.invocations.find((invocation) => invocation.role === 'missing-key');
+  if (missing) {
+    const requests = rows.requests.filter((request) => request.invocationId === missing.id);
+    const committed = rows.effects.filter((effect) => requests.some((request) => request.id === effect.requestId));
+    const problems = [
+      ...(missing.httpStatus === 400 ? [] : [`answered ${missing.httpStatus ?? `nothing (${missing.error ?? 'no response'})`} instead of 400`]),
+      ...(committed.length > 0 ? [`committed ${committed.length} effect(s) upstream`] : []),
+    ];
+    if (problems.length === 0) return pass(name, `${operation}: a request without its Idempotency-Key was refused with 400 and did nothing`);
+    return fail(name, `${operation}: a request without its required Idempotency-Key ${problems.join(' and ')} (IETF draft: 400)`, {
+      invocations: [missing.id],
+      requests: requests.map((request) => request.id),
+      effects: committed.map((effect) => effect.id),
+    });
+  }
   const judged = rows.invocations.filter(
     (invocation) => !invocation.killed && invocation.httpStatus !== null && invocation.httpStatus !== undefined && invocation.effect !== null,
   );

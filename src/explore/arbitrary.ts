@@ -11,6 +11,8 @@ export interface ScheduleSpace {
   maxOrdinal: number;
   maxRetries: number;
   concurrent: boolean;
+  /** The key policies the caller may use: the scenario's own, unless it allows both. */
+  keyPolicies: Array<'same' | 'fresh'>;
   faultParams: Scenario['faultParams'];
 }
 
@@ -36,6 +38,9 @@ export function scheduleSpace(
     maxOrdinal,
     maxRetries,
     concurrent: scenario.probes.concurrent,
+    // A caller that makes a fresh key after an unknown outcome breaks any key-based API:
+    // drawing it would blame the target for the caller's mistake, unless the scenario says callers do that.
+    keyPolicies: scenario.explore.freshKeys ? ['same', 'fresh'] : [scenario.caller.key],
     faultParams: scenario.faultParams,
   };
 }
@@ -67,7 +72,7 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
     const caller: fc.Arbitrary<CallerActions> = fc
       .record({
         retries: fc.integer({ min: 0, max: space.maxRetries }),
-        key: fc.constantFrom('same' as const, 'fresh' as const),
+        key: fc.constantFrom(...space.keyPolicies),
         replay: fc.boolean(),
         delayMs: fc.constantFrom(0, 20, 100),
         mode: fc.oneof({ arbitrary: fc.constant(modes[0]!), weight: 6 }, ...modes.slice(1).map((m) => ({ arbitrary: fc.constant(m), weight: 1 }))),

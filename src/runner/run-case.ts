@@ -27,6 +27,12 @@ export interface CaseEnvironment {
   ledger: Ledger;
   /** Aborted when the run is interrupted. */
   signal?: AbortSignal;
+  /**
+   * Mixed into the caller's keys. Empty (keys repeat from run to run, so a case
+   * replays exactly) except for an API already running at a base URL, whose key
+   * store outlives the run and would answer a new run's keys from an old one.
+   */
+  keySalt?: string;
 }
 
 /**
@@ -58,7 +64,7 @@ export async function executeCase(
     const context = { scenario, operation, urls: upstreams.urls, caseDir, recorder, live };
     await playOperation(schedule.caller, {
       invoke: (role, key, seq, variant) => env.target.invoke(context, kind === 'baseline' ? 'baseline' : role, key, seq, variant ?? {}),
-      keyFor: (n) => callerKey(scenario.name, id, n),
+      keyFor: (n) => callerKey(scenario.name, `${id}${env.keySalt ?? ''}`, n),
       outcomeOf: (invocation) => invocationOutcome(invocation, scenario.exitCodes),
     });
   } finally {

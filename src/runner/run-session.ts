@@ -65,6 +65,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
   ledger.setMeta('retryproofVersion', VERSION);
 
   const lanes: CaseEnvironment[] = [];
+  const keySalt = scenario.target.kind === 'http' && scenario.target.baseUrl ? `@${runId}` : '';
   const release = async (): Promise<void> => {
     for (const lane of lanes.splice(0)) {
       await lane.target.close().catch(() => undefined);
@@ -81,7 +82,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
     for (let i = 0; i < Math.max(1, options.concurrency ?? 1); i += 1) {
       const upstreams = await startUpstreams(scenario);
       try {
-        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal });
+        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal, keySalt });
       } catch (error) {
         await upstreams.close();
         throw error;

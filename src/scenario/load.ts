@@ -209,7 +209,13 @@ function checkTemplates(scenario: ScenarioFile, file: string): void {
     for (const [field, text] of [...fromTarget, ...own]) {
       for (const reference of templateReferences(text)) {
         // {{port}} is the free port the harness gives an http target it starts.
-        if (reference === 'port' && field.startsWith('target.start.')) continue;
+        if (field.startsWith('target.start.')) {
+          if (reference === 'port') continue;
+          // The API starts once for many invocations: a key, an input or a case folder has no value then.
+          if (!/^upstreams\.[^.]+\.url$/.test(reference)) {
+            throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the API starts; target.start may use only {{port}} and {{upstreams.NAME.url}}`, { file, field }, 'move per-request values into operations[].request');
+          }
+        }
         const reason = unresolvedReason(reference, known);
         if (reason) {
           const context = field.startsWith('target.') ? ` (as used by operation "${operation.name}")` : '';

@@ -250,9 +250,13 @@ export const scenarioSchema = z
         maxFaults: z.number().int().min(1).max(8).default(3).describe('Most faults in one random schedule.'),
         maxOrdinal: z.number().int().min(1).max(20).default(4).describe('Faults land on request positions 1..this.'),
         maxRetries: z.number().int().min(0).max(10).default(3).describe("Most retries of the caller in one schedule."),
+        freshKeys: z
+          .boolean()
+          .default(false)
+          .describe("Also draw callers that retry with a fresh key (default: only caller.key's policy)."),
       })
       .strict()
-      .default({ weights: {}, maxFaults: 3, maxOrdinal: 4, maxRetries: 3 })
+      .default({ weights: {}, maxFaults: 3, maxOrdinal: 4, maxRetries: 3, freshKeys: false })
       .describe('`retryproof explore`: the space random schedules are drawn from.'),
     probes: probes.default({ mismatch: true, concurrent: true, dryRun: true, missingKey: true, persistent: true }),
     retryPolicy: z

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodes } from '../../src/checks/exit-codes.js';
 import { failuresOf, runCareful } from './careful-tool.js';
-import { caseInput, invocation, killed, printed } from './rows.js';
+import { caseInput, effect, invocation, killed, printed, request } from './rows.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => exitCodes.evaluate(caseInput(spec));
 
@@ -122,5 +122,23 @@ describe('exit-codes end to end', () => {
     const result = await runCareful({ faults: ['503-before-commit', '503-after-commit'] });
     expect(result.failedChecks).toEqual([]);
     expect(result.checks['exit-codes']).toEqual({ pass: 2, fail: 0, warn: 0, skip: 0 });
+  });
+});
+
+describe('exit-codes for http targets: the missing-key probe', () => {
+  const http = (id: number, status: number | null, overrides: Parameters<typeof invocation>[1] = {}) =>
+    invocation(id, { role: 'missing-key', targetKind: 'http', exitCode: null, httpStatus: status, effect: null, ...overrides });
+
+  it('passes a 400 that did nothing', () => {
+    const result = evaluate({ invocations: [http(1, 400)], requests: [], effects: [] });
+    expect(result.status).toBe('pass');
+    expect(result.message).toContain('refused with 400');
+  });
+
+  it('fails an API that served a request without its required key, naming what came back and the commit', () => {
+    const result = evaluate({ invocations: [http(1, 201)], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe('create-order: a request without its required Idempotency-Key answered 201 instead of 400 and committed 1 effect(s) upstream (IETF draft: 400)');
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1], effects: [1] });
   });
 });

@@ -340,3 +340,25 @@ describe('scenarioJsonSchema', () => {
     expect(schema.required).toEqual(expect.arrayContaining(['target', 'upstreams', 'operations']));
   });
 });
+
+describe('loadScenario: http targets', () => {
+  const http = (scenario: Record<string, any>, start: Record<string, unknown>) => {
+    scenario.target = { kind: 'http', start: { argv: ['node', 'api.mjs', '--port', '{{port}}'], ...start } };
+    scenario.operations[0] = { name: 'create-order', request: { method: 'POST', path: '/orders', body: { amount: '{{input.amount}}' } }, input: { amount: 100 } };
+  };
+
+  it('accepts {{port}} and upstream URLs where the API is started', () => {
+    const scenario = minimal();
+    http(scenario, { env: { PAYMENTS_URL: '{{upstreams.payments.url}}' } });
+    const loaded = parseScenario(YAML.stringify(scenario), path.join(dir, 'http-ok.yaml'));
+    expect(loaded.target.kind).toBe('http');
+  });
+
+  it('refuses a per-request value where the API is started, naming the field', () => {
+    expectBad((scenario) => http(scenario, { env: { KEY: '{{key}}' } }), {
+      code: 'TEMPLATE_UNKNOWN',
+      field: 'target.start.env.KEY',
+      message: /\{\{key\}\} has no value when the API starts/,
+    });
+  });
+});
