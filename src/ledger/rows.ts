@@ -43,7 +43,8 @@ export interface InvocationRow {
 }
 
 /** What the upstream's own logic did with a request. */
-export type RequestOutcome = 'committed' | 'replayed' | 'read' | 'rejected' | 'not-run' | 'unmatched';
+/** 'unchanged': the upstream was already in the requested state (a naturally idempotent PUT). 'recorded-nothing': a mutating request whose handler recorded no effect. */
+export type RequestOutcome = 'committed' | 'replayed' | 'unchanged' | 'read' | 'rejected' | 'recorded-nothing' | 'not-run' | 'unmatched';
 /** What actually reached the client ('abandoned': the client gave up before a late answer was sent). */
 export type Delivery = 'response' | 'held' | 'reset' | 'truncated' | 'crashed' | 'abandoned';
 

@@ -342,6 +342,8 @@ function commitText(effect: EffectRow): string {
 
 const OUTCOME_WORDS: Partial<Record<RequestRow['outcome'], string>> = {
   replayed: 'replayed from its key, nothing committed',
+  unchanged: 'already so, nothing changed',
+  'recorded-nothing': 'the handler recorded no effect',
   rejected: 'rejected',
   'not-run': 'not committed',
   unmatched: 'no such route',

@@ -1,7 +1,7 @@
 import type { Scenario } from '../scenario/load.js';
 import { startLoopbackServer, type LoopbackServer } from '../upstream/loopback-server.js';
 import type { UpstreamTraits } from '../upstream/model.js';
-import { createModel } from '../upstream/models/index.js';
+import { loadModel } from '../upstream/models/index.js';
 import { UpstreamPipeline } from '../upstream/pipeline.js';
 
 /** A scenario's upstreams, each served on its own 127.0.0.1 port (or in-process by msw, for module targets) for the whole run. */
@@ -20,7 +20,7 @@ export async function startUpstreams(scenario: Scenario): Promise<RunningUpstrea
   const traits = new Map<string, UpstreamTraits>();
   try {
     for (const [name, spec] of Object.entries(scenario.upstreams)) {
-      const model = createModel(spec);
+      const model = await loadModel(spec, { upstream: name, scenario });
       const pipeline = new UpstreamPipeline(name, model);
       const server = await startLoopbackServer(pipeline, { holdLimitMs: scenario.holdLimitMs });
       pipelines.push(pipeline);
@@ -51,7 +51,7 @@ async function startInProcessUpstreams(scenario: Scenario): Promise<RunningUpstr
   const pipelines: UpstreamPipeline[] = [];
   const traits = new Map<string, UpstreamTraits>();
   for (const [name, spec] of Object.entries(scenario.upstreams)) {
-    const model = createModel(spec);
+    const model = await loadModel(spec, { upstream: name, scenario });
     pipelines.push(new UpstreamPipeline(name, model));
     traits.set(name, model.traits);
   }

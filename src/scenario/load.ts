@@ -168,6 +168,18 @@ function checkPaths(scenario: ScenarioFile, file: string, dir: string): void {
       throw new RetryproofError('SCENARIO_INVALID', `Node ${process.versions.node} cannot import TypeScript (${path.basename(modulePath)})`, { file, field: 'target.path' }, 'point target.path at the built JavaScript (e.g. dist/...js)');
     }
   }
+  // A custom upstream's handlers module: its exports are checked when the run imports it.
+  for (const [name, upstream] of Object.entries(scenario.upstreams)) {
+    if (upstream.model !== 'custom') continue;
+    const field = `upstreams.${name}.module`;
+    const modulePath = path.resolve(dir, upstream.module);
+    if (!existsSync(modulePath)) {
+      throw new RetryproofError('SCENARIO_INVALID', `no such module: ${modulePath}`, { file, field }, "give the handlers module's path relative to the scenario file's folder");
+    }
+    if (/\.(c|m)?ts$/.test(modulePath) && !(process.features as { typescript?: unknown }).typescript) {
+      throw new RetryproofError('SCENARIO_INVALID', `Node ${process.versions.node} cannot import TypeScript (${path.basename(modulePath)})`, { file, field }, 'point module at the built JavaScript, or write the handlers module in .mjs');
+    }
+  }
 }
 
 type Strings = readonly string[] | Record<string, string> | undefined;

@@ -47,7 +47,70 @@ const mailerUpstream = z
   })
   .strict();
 
-export const upstreamSchema = z.discriminatedUnion('model', [resourceUpstream, mailerUpstream]);
+const counterUpstream = z
+  .object({
+    model: z
+      .literal('counter')
+      .describe('POST adds to a counter (1, or the body\'s integer "by") and answers {value}; GET reads it. Never idempotent: every POST is an effect, no key, no look-up.'),
+    path: z.string().startsWith('/').default('/counter').describe('Path of the counter, e.g. /counters/visits.'),
+    noun: z.string().default('increment').describe('What one effect is called in reports.'),
+    ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+  })
+  .strict();
+
+const deployerUpstream = z
+  .object({
+    model: z
+      .literal('deployer')
+      .describe('PUT {version} sets the deployed version; GET reads it. Naturally idempotent: the version already deployed is answered 200 {changed: false} and is no effect.'),
+    path: z.string().startsWith('/').default('/deployment').describe('Path of the deployment, e.g. /services/web/deployment.'),
+    initialVersion: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe('The version deployed when each case starts (default: none).'),
+    noun: z.string().default('deploy').describe('What one effect is called in reports.'),
+    ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+  })
+  .strict();
+
+const customUpstream = z
+  .object({
+    model: z
+      .literal('custom')
+      .describe('Your own msw request handlers, from a module. They must call recordEffect() when they commit: a commit the harness is not told of is invisible to every check.'),
+    module: z
+      .string()
+      .min(1)
+      .describe("The module file (.js or .mjs), relative to the scenario file's folder."),
+    export: z
+      .string()
+      .default('default')
+      .describe('The export that holds the handlers: a factory (api) => handlers, called at the start of every case so each case starts from fresh state (preferred), or an array of msw request handlers (their state is yours to reset).'),
+    baseUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('The base URL your handlers are written for, e.g. https://api.billing.example/v1: a request to {{upstreams.NAME.url}}/charges is matched as https://api.billing.example/v1/charges. Without it, handlers see the harness\'s own address: write relative paths (/charges) or patterns (*/charges).'),
+    deduplicates: z
+      .boolean()
+      .default(false)
+      .describe('Whether your handlers answer a repeated Idempotency-Key without a new effect (they call recordReplay()).'),
+    lookup: z
+      .boolean()
+      .default(false)
+      .describe('Whether a client can look up what it created (by a client reference or key).'),
+    noun: z.string().default('effect').describe('What one effect is called in reports ("charge").'),
+    ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+  })
+  .strict();
+
+export const upstreamSchema = z.discriminatedUnion('model', [
+  resourceUpstream,
+  mailerUpstream,
+  counterUpstream,
+  deployerUpstream,
+  customUpstream,
+]);
 
 const commandTarget = z
   .object({

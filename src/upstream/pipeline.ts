@@ -94,7 +94,8 @@ export class UpstreamPipeline {
     const delayBeforeCommit = binding?.params?.delayBeforeCommitMs;
     if (delayBeforeCommit) await new Promise((resolve) => setTimeout(resolve, delayBeforeCommit));
     if (fault.commits) {
-      let outcome: RequestOutcome = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'rejected';
+      const reading = request.method === 'GET' || request.method === 'HEAD';
+      let outcome: RequestOutcome | undefined;
       const effects: EffectInput[] = [];
       const context = {
         upstream: this.name,
@@ -108,14 +109,17 @@ export class UpstreamPipeline {
         rejected: () => {
           outcome = 'rejected';
         },
+        unchanged: () => {
+          outcome = 'unchanged';
+        },
         route: (route: string) => {
           row.route = route;
         },
       };
       const handled = await runWithHandlerContext(context, () => getResponse(this.model.handlers, request));
       response = handled ?? unmatched(plainRoute);
-      if (!handled) outcome = 'unmatched';
-      row.outcome = outcome;
+      // A handler that said nothing: a read, a refusal (an error status), or a write it did not record.
+      row.outcome = !handled ? 'unmatched' : (outcome ?? (reading ? 'read' : response.status >= 400 ? 'rejected' : 'recorded-nothing'));
       row.upstreamStatus = response.status;
       for (const effect of effects) {
         if (effect.route) row.route = effect.route;

@@ -1,14 +1,52 @@
+import { RetryproofError } from '../../errors.js';
+import type { Scenario } from '../../scenario/load.js';
 import type { UpstreamSpec } from '../../scenario/schema.js';
 import type { UpstreamModel } from '../model.js';
+import { counterModel } from './counter.js';
+import { customModel } from './custom.js';
+import { deployerModel } from './deployer.js';
 import { mailerModel } from './mailer.js';
 import { resourceModel } from './resource.js';
 
-/** Builds the model a scenario's upstream entry names. */
+/** Where an upstream entry was declared: a custom upstream's module path starts in the scenario's folder. */
+export interface ModelOrigin {
+  /** The upstream's name (the key under `upstreams:`). */
+  upstream: string;
+  scenario: Pick<Scenario, 'dir' | 'file'>;
+}
+
+/**
+ * Builds the model a scenario's upstream entry names: any model, including a
+ * `custom` one, whose module is imported (hence async). Throws RetryproofError
+ * (exit 2) for a custom module that cannot be loaded or exports no handlers.
+ */
+export async function loadModel(spec: UpstreamSpec, origin: ModelOrigin): Promise<UpstreamModel> {
+  if (spec.model === 'custom') {
+    return customModel(spec, { upstream: origin.upstream, dir: origin.scenario.dir, file: origin.scenario.file });
+  }
+  return createModel(spec);
+}
+
+/**
+ * Builds a built-in model, synchronously. A `custom` upstream needs its module
+ * imported first: use `loadModel`.
+ */
 export function createModel(spec: UpstreamSpec): UpstreamModel {
   switch (spec.model) {
     case 'resource':
       return resourceModel(spec);
     case 'mailer':
       return mailerModel(spec);
+    case 'counter':
+      return counterModel(spec);
+    case 'deployer':
+      return deployerModel(spec);
+    case 'custom':
+      throw new RetryproofError(
+        'SCENARIO_INVALID',
+        `a custom upstream (${spec.module}) is imported from its module by the asynchronous loadModel(), but this build starts upstreams with the synchronous createModel()`,
+        { field: 'upstreams' },
+        'in src/runner/upstreams.ts, build models with `await loadModel(spec, { upstream: name, scenario })`',
+      );
   }
 }
