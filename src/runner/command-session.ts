@@ -4,6 +4,7 @@ import { renderTemplate } from '../scenario/template.js';
 import { startCommand } from '../targets/command.js';
 import { mismatchInput } from './inputs.js';
 import type { CaseInvokeContext, TargetSession } from './target-session.js';
+import { recordObservation } from './invocation-row.js';
 import { templateValues } from './template-values.js';
 
 /** Command targets keep nothing between invocations: each one is a fresh process. */
@@ -50,29 +51,7 @@ async function invokeCommand(
   recorder.live.add(id);
   try {
     const observed = await running.done;
-    const row: InvocationRow = {
-      caseId: recorder.caseId,
-      id,
-      seq,
-      role,
-      key,
-      argv,
-      exitCode: observed.exitCode,
-      signal: observed.signal,
-      killed: observed.killed,
-      killReason: observed.killReason,
-      effect: observed.effect,
-      stdoutJson: observed.stdoutJson,
-      stdout: observed.stdout,
-      stderr: observed.stderr,
-      outputTruncated: observed.outputTruncated,
-      startedMs,
-      durationMs: observed.durationMs,
-      targetKind: 'command',
-      request: { argv, input },
-    };
-    recorder.addInvocation(row);
-    return row;
+    return recordObservation(recorder, { id, seq, role, key, argv, startedMs, targetKind: 'command', request: { argv, input } }, observed);
   } finally {
     context.live.delete(id);
     recorder.live.delete(id);

@@ -6,6 +6,7 @@ import type { Scenario } from '../scenario/load.js';
 import { importTargetModule, pickExport, startModuleCall, type ModuleFunction } from '../targets/module.js';
 import { runAsInProcessCaller, type InProcessCaller } from '../upstream/in-process.js';
 import { mismatchInput } from './inputs.js';
+import { recordObservation } from './invocation-row.js';
 import type { CaseInvokeContext, TargetSession } from './target-session.js';
 
 /** Why crash faults are left out for module targets (the report lists them as skipped). */
@@ -99,28 +100,19 @@ async function invokeModule(
     running.delete(call);
   });
   const observed = await invocation.done;
-  const row: InvocationRow = {
-    caseId: recorder.caseId,
-    id,
-    seq,
-    role,
-    key,
-    argv: [`${target.path}#${selected.exportName}`],
-    exitCode: observed.exitCode,
-    signal: observed.signal,
-    killed: observed.killed,
-    killReason: observed.killReason,
-    effect: observed.effect,
-    stdoutJson: observed.stdoutJson,
-    stdout: observed.stdout,
-    stderr: observed.stderr,
-    outputTruncated: observed.outputTruncated,
-    startedMs,
-    durationMs: observed.durationMs,
-    targetKind: 'module',
-    error: observed.error,
-    request: { export: selected.exportName, input, ...(dryRun ? { dryRun } : {}) },
-  };
-  recorder.addInvocation(row);
-  return row;
+  return recordObservation(
+    recorder,
+    {
+      id,
+      seq,
+      role,
+      key,
+      argv: [`${target.path}#${selected.exportName}`],
+      startedMs,
+      targetKind: 'module',
+      request: { export: selected.exportName, input, ...(dryRun ? { dryRun } : {}) },
+    },
+    observed,
+    { error: observed.error },
+  );
 }
