@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { RetryproofError } from '../errors.js';
 import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
 import type { CallerActions, FaultBinding, Schedule } from './schedule.js';
@@ -52,7 +53,9 @@ export function scheduleSpace(
  * schedule that still breaks the target.
  */
 export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> {
-  if (space.operations.length === 0) throw new Error('no mutating operation talks to an upstream: nothing to explore');
+  if (space.operations.length === 0) {
+    throw new RetryproofError('SCENARIO_INVALID', 'no mutating operation talked to an upstream in its clean run: nothing to explore', { field: 'operations' }, 'mark the operations that change something mutating: true, and point them at the upstreams ({{upstreams.NAME.url}})');
+  }
   return fc.constantFrom(...space.operations).chain((operation) => {
     const binding: fc.Arbitrary<FaultBinding> = fc
       .record({

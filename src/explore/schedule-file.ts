@@ -52,7 +52,8 @@ export function loadScheduleFile(file: string, scenario: Scenario): Schedule {
   const parsed = scheduleSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new RetryproofError('SCENARIO_INVALID', issue.message, { file, field: fieldPath(issue.path) }, 'see the README section "Replaying an incident" for the schedule format');
+    const segments = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
+    throw new RetryproofError('SCENARIO_INVALID', issue.message, { file, field: fieldPath(segments) }, 'see the README section "Replaying an incident" for the schedule format');
   }
   const schedule = parsed.data as Schedule;
   return validateSchedule(schedule, scenario, file);
@@ -68,6 +69,12 @@ export function validateSchedule(schedule: Schedule, scenario: Scenario, file: s
   schedule.faults.forEach((binding, index) => {
     if (!upstreams.includes(binding.upstream)) {
       throw new RetryproofError('SCENARIO_INVALID', `unknown upstream "${binding.upstream}"; the scenario has: ${upstreams.join(', ')}`, { file, field: `faults[${index}].upstream` }, 'name an upstream of the scenario');
+    }
+    // A built-in model serves only its own path: a fault bound to another route would silently never apply.
+    const spec = scenario.upstreams[binding.upstream]!;
+    const routePath = binding.route?.split(' ')[1];
+    if (routePath !== undefined && spec.model !== 'custom' && 'path' in spec && !routePath.startsWith(spec.path)) {
+      throw new RetryproofError('SCENARIO_INVALID', `${binding.upstream} serves ${spec.path}, not ${routePath}: this fault would never apply`, { file, field: `faults[${index}].route` }, `bind the fault to a route under ${spec.path}, or leave route out`);
     }
   });
   return schedule;

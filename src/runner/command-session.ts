@@ -2,6 +2,7 @@ import type { InvocationVariant } from '../caller/caller.js';
 import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
 import { renderTemplate } from '../scenario/template.js';
 import { startCommand } from '../targets/command.js';
+import { HARNESS_MARKER } from '../targets/process-group.js';
 import { mismatchInput } from './inputs.js';
 import type { CaseInvokeContext, TargetSession } from './target-session.js';
 import { recordObservation } from './invocation-row.js';
@@ -68,5 +69,8 @@ export function inheritedEnv(): Record<string, string> {
     if (value === undefined || /^(VITEST|NODE_OPTIONS$|TEST$)/.test(name)) continue;
     env[name] = value;
   }
+  // So that a child that leaves the target's process group can still be found and killed.
+  const [markerName, markerValue] = HARNESS_MARKER.split('=') as [string, string];
+  env[markerName] = markerValue;
   return env;
 }

@@ -63,7 +63,11 @@ export async function executeCase(
   try {
     const context = { scenario, operation, urls: upstreams.urls, caseDir, recorder, live };
     await playOperation(schedule.caller, {
-      invoke: (role, key, seq, variant) => env.target.invoke(context, kind === 'baseline' ? 'baseline' : role, key, seq, variant ?? {}),
+      invoke: (role, key, seq, variant) => {
+        // After an interrupt the caller must not start the retry the interrupt just caused.
+        throwIfInterrupted(env.signal);
+        return env.target.invoke(context, kind === 'baseline' ? 'baseline' : role, key, seq, variant ?? {});
+      },
       keyFor: (n) => callerKey(scenario.name, `${id}${env.keySalt ?? ''}`, n),
       outcomeOf: (invocation) => invocationOutcome(invocation, scenario.exitCodes),
     });

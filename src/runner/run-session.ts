@@ -8,6 +8,7 @@ import { Ledger } from '../ledger/ledger.js';
 import type { CaseRows } from '../ledger/rows.js';
 import type { Scenario } from '../scenario/load.js';
 import { VERSION } from '../version.js';
+import { killEscapedProcesses } from '../targets/process-group.js';
 import { throwIfInterrupted } from './interrupted.js';
 import { runOnLanes } from './pool.js';
 import type { BaselineResult, CaseResult } from './result.js';
@@ -53,11 +54,19 @@ export interface RunSession {
   abort(): Promise<void>;
 }
 
+/** Two runs started in the same millisecond by one process still get two folders. */
+let runCounter = 0;
+
 export async function openRunSession(scenario: Scenario, options: SessionOptions = {}): Promise<RunSession> {
   const startedAt = new Date();
-  const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+  runCounter += 1;
+  const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${process.pid}${runCounter > 1 ? `-${runCounter}` : ''}`;
   const runDir = path.resolve(options.reportsDir ?? 'reports', scenario.name, runId);
-  mkdirSync(runDir, { recursive: true });
+  try {
+    mkdirSync(runDir, { recursive: true });
+  } catch (error) {
+    throw new RetryproofError('BAD_ARGUMENT', `cannot create the run folder ${runDir} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { field: '--reports' }, 'give --reports a folder you can write to');
+  }
   const partialLedger = path.join(runDir, '.ledger.sqlite.partial');
   const ledger = new Ledger(partialLedger);
   ledger.setMeta('scenario', scenario.name);
@@ -71,6 +80,8 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
       await lane.target.close().catch(() => undefined);
       await lane.upstreams.close().catch(() => undefined);
     }
+    // Daemons a target started in a session of their own: nothing of a run outlives it.
+    killEscapedProcesses();
   };
   const abort = async (): Promise<void> => {
     await release();

@@ -43,6 +43,7 @@ export function parseScenario(text: string, file: string): Scenario {
   checkTemplates(scenario, file);
   const dir = path.dirname(path.resolve(file));
   checkPaths(scenario, file, dir);
+  checkExpectations(scenario, file);
   return {
     ...scenario,
     name: scenario.name ?? path.basename(file).replace(/\.(ya?ml|json)$/i, ''),
@@ -59,7 +60,8 @@ function parseDocument(text: string, file: string): unknown {
     try {
       return JSON.parse(text);
     } catch (error) {
-      throw new RetryproofError('SCENARIO_SYNTAX', `not valid JSON: ${(error as Error).message}`, { file }, 'fix the JSON syntax');
+      const message = (error as Error).message;
+      throw new RetryproofError('SCENARIO_SYNTAX', `not valid JSON: ${message}`, { file, field: jsonErrorPlace(text, message) }, 'fix the JSON syntax at that line');
     }
   }
   const document = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -69,11 +71,31 @@ function parseDocument(text: string, file: string): unknown {
     const at = line ? `line ${line.line}, column ${line.col}` : undefined;
     throw new RetryproofError('SCENARIO_SYNTAX', `not valid YAML: ${first.message.split('\n')[0]}`, { file, field: at }, 'fix the YAML syntax at that line');
   }
-  const value: unknown = document.toJS();
+  let value: unknown;
+  try {
+    value = document.toJS();
+  } catch (error) {
+    // e.g. an alias to an anchor that does not exist: name the alias's line.
+    const alias = /alias\b.*?:\s*\*?([^\s:]+)\s*$/i.exec((error as Error).message.split('\n')[0]!)?.[1] ?? /alias\s+\*?([^\s:]+)/i.exec((error as Error).message)?.[1];
+    const index = alias ? text.indexOf(`*${alias}`) : -1;
+    const at = index >= 0 ? `line ${text.slice(0, index).split('\n').length}` : undefined;
+    throw new RetryproofError('SCENARIO_SYNTAX', `not valid YAML: ${(error as Error).message.split('\n')[0]}`, { file, field: at }, 'fix the YAML at that line (an alias needs an anchor defined before it)');
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new RetryproofError('SCENARIO_INVALID', 'the file must hold a mapping with target, upstreams and operations', { file }, 'see `retryproof schema` or the README for the format');
   }
   return value;
+}
+
+/** "line L, column C" from a JSON.parse message's "position N" (Node 20 gives only the offset), or the end of the text. */
+function jsonErrorPlace(text: string, message: string): string {
+  // Node 20 says "position N", or quotes the text around the error: "# expect-f"...
+  const position = /position (\d+)/.exec(message);
+  const quoted = /"(.{1,40}?)"(\.\.\.)? is not valid JSON/.exec(message)?.[1];
+  const found = quoted ? text.indexOf(quoted.replace(/^\.\.\./, '')) : -1;
+  const offset = position ? Number(position[1]) : found >= 0 ? found : text.length;
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${before.at(-1)!.length + 1}`;
 }
 
 /** Formats a field path the way users write it: operations[0].args[3]. */
@@ -158,7 +180,22 @@ function checkTargetKind(scenario: ScenarioFile, file: string): void {
   });
 }
 
+/** A check the scenario expects to fail must be one it runs, or the run could never be as expected. */
+function checkExpectations(scenario: ScenarioFile, file: string): void {
+  if (!scenario.checks) return;
+  scenario.expect.fail.forEach((check, index) => {
+    if (!scenario.checks!.includes(check)) {
+      throw new RetryproofError('SCENARIO_INVALID', `expects ${check} to fail, but the scenario's checks do not include it`, { file, field: `expect.fail[${index}]` }, `add ${check} to checks, or remove it from expect.fail`);
+    }
+  });
+}
+
 function checkPaths(scenario: ScenarioFile, file: string, dir: string): void {
+  const cwd = scenario.target.kind === 'command' ? scenario.target.cwd : scenario.target.kind === 'http' ? scenario.target.start?.cwd : undefined;
+  if (cwd !== undefined && !existsSync(path.resolve(dir, cwd))) {
+    const field = scenario.target.kind === 'command' ? 'target.cwd' : 'target.start.cwd';
+    throw new RetryproofError('SCENARIO_INVALID', `no such folder: ${path.resolve(dir, cwd)}`, { file, field }, "give the working directory relative to the scenario file's folder");
+  }
   if (scenario.target.kind === 'module') {
     const modulePath = path.resolve(dir, scenario.target.path);
     if (!existsSync(modulePath)) {

@@ -301,13 +301,13 @@ export const scenarioSchema = z
       .optional()
       .describe('Faults of the systematic pass (default: the whole catalog).'),
     faultParams: z
-      .record(z.enum(FAULT_NAMES), faultParams)
+      .partialRecord(z.enum(FAULT_NAMES), faultParams)
       .default({})
       .describe('Parameters per fault, e.g. {"429-retry-after": {retryAfterSeconds: 1}, slow: {delayMs: 100}}.'),
     explore: z
       .object({
         weights: z
-          .record(z.enum(FAULT_NAMES), z.number().int().min(0).max(100))
+          .partialRecord(z.enum(FAULT_NAMES), z.number().int().min(0).max(100))
           .default({})
           .describe('Relative weight of each fault in random schedules (default 1 each; 0 leaves it out).'),
         maxFaults: z.number().int().min(1).max(8).default(3).describe('Most faults in one random schedule.'),

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { reaperNotify } from './reaper.js';
 
 /**
  * Every target process is started in its own process group (detached), so the
@@ -8,8 +9,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
 
+/**
+ * Every target inherits this variable: a target that leaves its process group
+ * (setsid) can still be found, and killed, by it.
+ */
+export const HARNESS_MARKER = `RETRYPROOF_HARNESS=${process.pid}-${Date.now().toString(36)}`;
+
 export function trackGroup(pgid: number): void {
   liveGroups.add(pgid);
+  reaperNotify(`+${pgid}`, HARNESS_MARKER);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', killAllGroups);
@@ -18,6 +26,7 @@ export function trackGroup(pgid: number): void {
 
 export function untrackGroup(pgid: number): void {
   liveGroups.delete(pgid);
+  reaperNotify(`-${pgid}`, HARNESS_MARKER);
 }
 
 /** Sends a signal to a whole process group; a group that is already gone is not an error. */
@@ -84,4 +93,28 @@ function groupAlive(pgid: number): boolean {
     if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
   }
   return false;
+}
+
+/**
+ * SIGKILLs processes that carry this harness's marker but belong to no group
+ * it is tracking: targets' children that left their group (setsid, a daemon).
+ * Called when a run ends, so nothing it started outlives it.
+ */
+export function killEscapedProcesses(): number {
+  if (process.platform !== 'linux') return 0;
+  let killed = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(HARNESS_MARKER)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (liveGroups.has(pgrp)) continue;
+      process.kill(Number(entry), 'SIGKILL');
+      killed += 1;
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return killed;
 }
