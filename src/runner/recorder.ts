@@ -58,8 +58,17 @@ export class CaseRecorder {
 
   finish(traits: ReadonlyMap<string, UpstreamTraits>): CaseRows {
     const keys = [...this.keys];
-    const fingerprintOf = (upstream: string, route: string, body: string): string =>
-      fingerprint(upstream, route, normaliseBody(body, { keys, ignoreFields: traits.get(upstream)?.ignoreFields ?? [] }));
+    // A commit and its effect, and a target's retries, carry the same body: normalise and hash each once.
+    const memo = new Map<string, string>();
+    const fingerprintOf = (upstream: string, route: string, body: string): string => {
+      const id = `${upstream}\0${route}\0${body}`;
+      let value = memo.get(id);
+      if (value === undefined) {
+        value = fingerprint(upstream, route, normaliseBody(body, { keys, ignoreFields: traits.get(upstream)?.ignoreFields ?? [] }));
+        memo.set(id, value);
+      }
+      return value;
+    };
     for (const request of this.requests) {
       request.bodyFingerprint = fingerprintOf(request.upstream, request.route, request.body);
     }

@@ -72,6 +72,8 @@ export async function executeCase(
       outcomeOf: (invocation) => invocationOutcome(invocation, scenario.exitCodes),
     });
   } finally {
+    // Let held answers finish delivering, so their rows say what the client saw.
+    await Promise.all(upstreams.pipelines.map((pipeline) => pipeline.settle()));
     for (const pipeline of upstreams.pipelines) pipeline.endCase();
     rmSync(caseDir, { recursive: true, force: true });
   }

@@ -72,14 +72,13 @@ export async function waitForGroupGone(pgid: number, capMs = 1_000): Promise<boo
 }
 
 function groupAlive(pgid: number): boolean {
-  if (process.platform !== 'linux') {
-    try {
-      process.kill(-pgid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+  // The cheap probe first: no member at all (not even a zombie) is the common case.
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
   }
+  if (process.platform !== 'linux') return true;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;

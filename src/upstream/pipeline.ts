@@ -32,6 +32,9 @@ export interface PipelineResult {
  */
 export class UpstreamPipeline {
   private session: UpstreamSession | undefined;
+  /** Answers not yet delivered (a held request waits for its client to go). */
+  private pending = 0;
+  private settled: Array<() => void> = [];
   private count = 0;
   private readonly routeCounts = new Map<string, number>();
 
@@ -43,12 +46,29 @@ export class UpstreamPipeline {
   beginCase(session: UpstreamSession): void {
     this.session = session;
     this.count = 0;
+    this.pending = 0;
     this.routeCounts.clear();
     this.model.reset();
   }
 
   endCase(): void {
     this.session = undefined;
+  }
+
+  /**
+   * Waits (at most capMs) until every answer of the case was delivered, so the
+   * ledger gets a held request's end as the server saw it, not a half-written row.
+   */
+  async settle(capMs = 200): Promise<void> {
+    if (this.pending === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, capMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.settled.push(done);
+    });
   }
 
   async handle(request: Request): Promise<PipelineResult> {
@@ -90,6 +110,7 @@ export class UpstreamPipeline {
       clientStatus: null,
     });
 
+    this.pending += 1;
     let response: Response | null = null;
     const delayBeforeCommit = binding?.params?.delayBeforeCommitMs;
     if (delayBeforeCommit) await new Promise((resolve) => setTimeout(resolve, delayBeforeCommit));
@@ -137,6 +158,8 @@ export class UpstreamPipeline {
     return {
       outcome: fault.outcome(response, binding?.params ?? {}),
       delivered: (delivery, clientStatus) => {
+        this.pending = Math.max(0, this.pending - 1);
+        if (this.pending === 0) for (const wake of this.settled.splice(0)) wake();
         row.delivery = delivery;
         row.clientStatus = clientStatus;
         row.endedMs = session.recorder.now();
