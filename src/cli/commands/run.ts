@@ -1,5 +1,4 @@
 import { loadScenario, type Scenario } from '../../scenario/load.js';
-import { runScenario } from '../../runner/run-scenario.js';
 import { Interrupted } from '../../runner/interrupted.js';
 import { formatScenarioSummary } from '../../report/console.js';
 import { createProgress } from '../../report/progress.js';
@@ -17,6 +16,8 @@ export interface RunCommandOptions {
 /** `retryproof run SCENARIO...`: validates every file first, then runs each systematic pass. */
 export async function runCommand(files: string[], options: RunCommandOptions, out: NodeJS.WritableStream): Promise<number> {
   const scenarios: Scenario[] = files.map((file) => loadScenario(file));
+  // Loaded only once every file is valid: a typo is answered without loading the runner.
+  const { runScenario } = await import('../../runner/run-scenario.js');
   const style = { color: 'isTTY' in out && Boolean((out as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR };
   const interrupts = installInterruptHandlers();
   let status: number = EXIT.ok;
