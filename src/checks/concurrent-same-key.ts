@@ -82,8 +82,12 @@ export const concurrentSameKey: Check = {
         problems.push(`none of them succeeded (${racers.map(describeInvocation).join('; ')}), though no fault stood in the way`);
       }
     }
+    // A fault that lost a racer's answer (a timeout, a reset, a truncation) makes its "unknown" honest;
+    // requests sent during the race are not attributed, so any such fault excuses an unknown outcome.
+    const answersLost = rows.requests.some((request) => !BENIGN_FAULTS.includes(request.fault) && request.fault !== 'none');
     for (const racer of racers) {
       if (racer === winner) continue;
+      if (answersLost && invocationOutcome(racer, exitCodes) === 'unknown') continue;
       const problem = loserProblem(racer, winner, kind, exitCodes);
       if (problem) {
         evidenceInvocations.add(racer.id);

@@ -32,6 +32,19 @@ describe('concurrent-same-key on hand-built rows', () => {
     expectStatus(same, 'pass');
   });
 
+  it('does not blame a racer for "unknown" when a fault lost an answer in the race, but does otherwise', () => {
+    const unknown = loser(2, { exitCode: 75, effect: 'unknown', stdoutJson: { effect: 'unknown' } });
+    const truncated = evaluate({
+      faults: [...window, { upstream: 'payments', ordinal: 2, fault: 'truncate-after-commit' }],
+      invocations: [racer(1), unknown],
+      requests: [req(1, null), req(2, null, { fault: 'truncate-after-commit', committed: false, outcome: 'replayed', delivery: 'truncated' })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(truncated, 'pass');
+    const clean = evaluate({ faults: window, invocations: [racer(1), unknown], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expectStatus(clean, 'fail');
+  });
+
   it('fails two commits, naming both effects and their requests', () => {
     const result = evaluate({
       faults: window,
