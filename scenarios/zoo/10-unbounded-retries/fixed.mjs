@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Bug zoo 10, FIXED: the tool's own retries are bounded.
+//   create-order --amount N --idempotency-key K
+// It retries a charge itself after no answer or a 5xx (one key, backing off
+// to 0.4 s), at most 2 attempts; then it reports the outcome as unknown and
+// leaves the next try to its caller.
+import { parseArgs } from 'node:util';
+
+const { values: opt } = parseArgs({
+  options: { amount: { type: 'string' }, 'idempotency-key': { type: 'string' } },
+  allowPositionals: true,
+});
+const out = (code, result) => {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(code);
+};
+
+let status = null;
+for (let attempt = 1; attempt <= 2; attempt += 1) {
+  if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 3 ** (attempt - 2), 400)));
+  let res;
+  let answer = null;
+  try {
+    res = await fetch(`${process.env.PAYMENTS_URL}/charges`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': opt['idempotency-key'] },
+      body: JSON.stringify({ amount: Number(opt.amount) }),
+      signal: AbortSignal.timeout(Number(process.env.REQUEST_TIMEOUT_MS ?? 800)),
+    });
+    answer = await res.json();
+  } catch {
+    // no answer, or a cut-off one
+  }
+  status = res?.status ?? null;
+  if (res?.ok && answer?.id) out(0, { effect: res.headers.get('idempotent-replayed') === 'true' && attempt === 1 ? 'noop' : 'created', id: answer.id });
+  if (status !== null && status < 500) break;
+}
+if (status === 422) out(3, { effect: 'none', error: 'the key was used with another amount' });
+if (status === 409) out(4, { effect: 'none', error: 'a request with this key is still in flight' });
+if (status >= 400 && status < 500 && status !== 429) out(1, { effect: 'none', error: `refused: HTTP ${status}` });
+out(75, { effect: 'unknown', error: `gave up (last: ${status ?? 'no answer'}): the charge may or may not have gone through` });

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// Bug zoo 19, BUGGY: a replay returns a different resource id.
+// An orders API (node:http): POST /orders {amount} with an Idempotency-Key
+// header creates an order and charges payments (which gets the key too). The
+// key store claims a key before acting (a second request meanwhile gets 409)
+// and keeps the order it created; a replay gets it back with
+// `Idempotent-Replayed: true`, but rendered with a freshly numbered order id,
+// so the client now holds two ids for one order. The key with another body
+// gets 422. The fix (fixed.mjs): a replay returns the stored order's own id.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+
+const store = new Map(); // key -> { digest, order?: { amount, charge, id } } (no order: in flight)
+let orders = 0;
+
+const orderBody = (order) => ({ effect: 'created', id: `ord_${++orders}`, amount: order.amount, charge: order.charge });
+
+async function createOrder(key, digest, amount) {
+  const stored = store.get(key);
+  if (stored && stored.digest !== digest) return [422, { effect: 'none', error: 'the key was used with another body' }];
+  if (stored && !stored.order) return [409, { effect: 'none', error: 'a request with this key is in flight' }];
+  if (stored) return [201, orderBody(stored.order), { 'idempotent-replayed': 'true' }];
+  store.set(key, { digest });
+  let res;
+  let charge = null;
+  try {
+    res = await fetch(`${process.env.PAYMENTS_URL}/charges`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify({ amount }),
+      signal: AbortSignal.timeout(Number(process.env.UPSTREAM_TIMEOUT_MS ?? 800)),
+    });
+    charge = await res.json();
+  } catch {
+    // no answer, or a cut-off one
+  }
+  if (res?.ok && charge?.id) {
+    orders += 1;
+    const order = { amount, charge: charge.id, id: `ord_${orders}` };
+    store.set(key, { digest, order });
+    return [201, orderBody(order)];
+  }
+  store.delete(key);
+  if (res && res.status >= 400 && res.status < 500 && res.status !== 409 && res.status !== 429) {
+    return [402, { effect: 'none', error: `payments refused the charge (${res.status})` }];
+  }
+  return [502, { effect: 'unknown', error: `payments: ${res?.status ?? 'no answer'}; retry with the same key` }];
+}
+
+const server = http.createServer(async (req, res) => {
+  const reply = ([status, body, headers = {}]) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  if (req.method === 'GET') return reply([200, { ok: true }]);
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  const key = req.headers['idempotency-key']?.trim().replace(/^"(.*)"$/, '$1');
+  if (!key) return reply([400, { effect: 'none', error: 'an Idempotency-Key header is required' }]);
+  let amount;
+  try {
+    amount = JSON.parse(text).amount;
+  } catch {
+    return reply([400, { effect: 'none', error: 'the body must be JSON with an amount' }]);
+  }
+  const digest = createHash('sha256').update(JSON.stringify({ amount })).digest('hex');
+  reply(await createOrder(key, digest, amount));
+});
+server.listen(Number(process.env.PORT), '127.0.0.1');
