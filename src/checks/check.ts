@@ -197,6 +197,17 @@ export function responseBody(invocation: InvocationRow): unknown {
   return invocation.stdout === '' ? null : invocation.stdout;
 }
 
+/**
+ * The resource a command's or module's result names: its top-level `id`
+ * field (undefined when it prints none, or null: it does not know). Two answers for one key must name the
+ * same resource; other fields (messages, timings) may legitimately differ.
+ */
+export function resultId(invocation: InvocationRow): unknown {
+  const body = responseBody(invocation);
+  if (body && typeof body === 'object' && !Array.isArray(body)) return (body as Record<string, unknown>).id ?? undefined;
+  return undefined;
+}
+
 /** A response header of an http invocation, by case-insensitive name. */
 export function responseHeader(invocation: InvocationRow, name: string): string | undefined {
   const wanted = name.toLowerCase();

@@ -7,6 +7,7 @@ import {
   pass,
   plural,
   responseBody,
+  resultId,
   sameJson,
   scenarioFacts,
   shortJson,
@@ -119,12 +120,6 @@ function effectOf(invocation: InvocationRow): string | null {
   return null;
 }
 
-function idOf(invocation: InvocationRow): unknown {
-  const body = responseBody(invocation);
-  if (body && typeof body === 'object' && !Array.isArray(body)) return (body as Record<string, unknown>).id;
-  return undefined;
-}
-
 /** Why a non-winning racer's answer is not one a caller can act on, or undefined when it is. */
 function loserProblem(
   racer: InvocationRow,
@@ -149,10 +144,14 @@ function loserProblem(
   const code = racer.exitCode;
   if (code === null) return 'gave no exit code (a loser reports noop, the same result, or a conflict)';
   if (exitCodes.success.includes(code)) {
-    if (effect === 'noop') return undefined;
     if (!winner) return undefined;
+    if (effect === 'noop') {
+      const [mine, theirs] = [resultId(racer), resultId(winner)];
+      if (mine === undefined || theirs === undefined || sameJson(mine, theirs)) return undefined;
+      return `reported noop for ${shortJson(mine)}, but the winner (invocation ${winner.id}) reported ${shortJson(theirs)}: two different results for one key`;
+    }
     if (effect !== effectOf(winner)) return `reported effect "${effect}", but the winner (invocation ${winner.id}) reported "${effectOf(winner)}" (a loser reports noop, the same result, or a conflict)`;
-    const [mine, theirs] = [idOf(racer), idOf(winner)];
+    const [mine, theirs] = [resultId(racer), resultId(winner)];
     if (mine !== undefined || theirs !== undefined) {
       if (sameJson(mine, theirs)) return undefined;
       return `reported ${effect} ${shortJson(mine)}, but the winner (invocation ${winner.id}) reported ${shortJson(theirs)}: two different results for one key`;

@@ -6,6 +6,7 @@ import {
   pass,
   responseBody,
   responseHeader,
+  resultId,
   sameJson,
   scenarioFacts,
   shortJson,
@@ -18,8 +19,9 @@ import { invocationOutcome } from './outcome.js';
 /**
  * Re-running a completed operation with the same key commits nothing, and says so.
  *
- * Command and module targets: the replay exits with a success code and reports
- * effect `noop`.
+ * Command and module targets: the replay exits with a success code, reports
+ * effect `noop`, and names the same resource (`id`) as the first successful
+ * attempt with that key when both print one.
  *
  * http targets (IETF Idempotency-Key draft, Stripe): the replay returns the
  * first response — the same status and the same parsed body as the first
@@ -43,7 +45,7 @@ export const replayIsNoop: Check = {
     // A fault that hit the replay's own request (a 503, a 400, a reset...) may make a correct replay fail:
     // then only what it committed is judged (a commit is wrong whatever the answer).
     const faulted = requests.filter((request) => request.fault !== 'none' && !request.committed);
-    const problems = faulted.length > 0 ? [] : http ? httpProblems(replay, rows, exitCodes, facts.replayedHeader) : commandProblems(replay, exitCodes);
+    const problems = faulted.length > 0 ? [] : http ? httpProblems(replay, rows, exitCodes, facts.replayedHeader) : commandProblems(replay, rows, exitCodes);
     if (committed.length > 0) problems.push(`it committed ${committed.map(describeEffect).join('; ')}`);
     if (problems.length === 0 && faulted.length > 0) {
       return skip(this.name, `${operation}: the replay's own request ${faulted.map((request) => `${request.id} (${request.fault})`).join(', ')} was faulted; it committed nothing`);
@@ -64,7 +66,18 @@ export const replayIsNoop: Check = {
   },
 };
 
-function commandProblems(replay: InvocationRow, exitCodes: ExitCodeContract): string[] {
+/** The first successful attempt with the replay's key: the answer the replay must repeat. */
+function firstSuccess(replay: InvocationRow, rows: CaseRows, exitCodes: ExitCodeContract): InvocationRow | undefined {
+  return rows.invocations.find(
+    (invocation) =>
+      invocation.id < replay.id &&
+      invocation.key === replay.key &&
+      ['baseline', 'attempt', 'concurrent'].includes(invocation.role) &&
+      invocationOutcome(invocation, exitCodes) === 'success',
+  );
+}
+
+function commandProblems(replay: InvocationRow, rows: CaseRows, exitCodes: ExitCodeContract): string[] {
   const problems: string[] = [];
   if (replay.killed || replay.exitCode === null || !exitCodes.success.includes(replay.exitCode)) {
     problems.push(`${describeInvocation(replay)} did not exit with a success code`);
@@ -72,18 +85,18 @@ function commandProblems(replay: InvocationRow, exitCodes: ExitCodeContract): st
   if (replay.effect !== 'noop') {
     problems.push(replay.effect === null ? 'it reported no effect field' : `it reported effect "${replay.effect}"`);
   }
+  // A noop that names another resource than the first answer sends the caller to the wrong one.
+  const first = firstSuccess(replay, rows, exitCodes);
+  const [id, firstId] = [resultId(replay), first ? resultId(first) : undefined];
+  if (first && id !== undefined && firstId !== undefined && !sameJson(id, firstId)) {
+    problems.push(`it names id ${shortJson(id)}, but the first successful attempt (invocation ${first.id}) named ${shortJson(firstId)}`);
+  }
   return problems;
 }
 
 function httpProblems(replay: InvocationRow, rows: CaseRows, exitCodes: ExitCodeContract, replayedHeader: boolean): string[] {
   const problems: string[] = [];
-  const first = rows.invocations.find(
-    (invocation) =>
-      invocation.id < replay.id &&
-      invocation.key === replay.key &&
-      ['baseline', 'attempt', 'concurrent'].includes(invocation.role) &&
-      invocationOutcome(invocation, exitCodes) === 'success',
-  );
+  const first = firstSuccess(replay, rows, exitCodes);
   if (replay.httpStatus === null || replay.httpStatus === undefined) {
     problems.push(`${describeInvocation(replay)} got no response`);
   } else if (!first) {

@@ -32,6 +32,17 @@ describe('concurrent-same-key on hand-built rows', () => {
     expectStatus(same, 'pass');
   });
 
+  it('fails a noop loser that names another resource than the winner', () => {
+    const result = evaluate({
+      faults: window,
+      invocations: [racer(1), racer(2, { effect: 'noop', stdoutJson: { effect: 'noop', id: 'cha_9' } })],
+      requests: [req(1, null), req(2, null, { committed: false, outcome: 'replayed' })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('reported noop for "cha_9", but the winner (invocation 1) reported "cha_1"');
+  });
+
   it('does not blame a racer for "unknown" when a fault lost an answer in the race, but does otherwise', () => {
     const unknown = loser(2, { exitCode: 75, effect: 'unknown', stdoutJson: { effect: 'unknown' } });
     const truncated = evaluate({

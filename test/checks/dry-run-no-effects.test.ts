@@ -30,6 +30,17 @@ describe('dry-run-no-effects on hand-built rows', () => {
     expect(result.evidence).toEqual({ invocations: [1], requests: [2], effects: [] });
   });
 
+  it('does not blame a dry run for failing when its own read was faulted (exploration), but still for what it sent', () => {
+    const faultedRead = lookup(1, 1, { fault: '503-before-commit', upstreamStatus: null, clientStatus: 503, outcome: 'not-run' });
+    const failed = evaluate({ invocations: [dry({ exitCode: 75, effect: 'unknown' })], requests: [faultedRead] });
+    expectStatus(failed, 'skip');
+    expect(failed.message).toBe("create-order: the dry run's own request 1 (503-before-commit) was faulted; it sent no mutating request");
+    const sent = evaluate({ invocations: [dry({ exitCode: 75, effect: 'unknown' })], requests: [faultedRead, req(2, 1)], effects: [eff(1, 2)] });
+    expectStatus(sent, 'fail');
+    expect(sent.message).not.toContain('not a success code');
+    expect(sent.message).toContain('it sent request 2');
+  });
+
   it('fails a dry run that commits, naming the effect', () => {
     const result = evaluate({ invocations: [dry()], requests: [req(1, 1)], effects: [eff(1, 1)] });
     expectStatus(result, 'fail');

@@ -64,6 +64,18 @@ describe('replay-is-noop on hand-written rows', () => {
     expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
   });
 
+  it('fails a noop replay that names another resource than the first answer, and passes one that names the same', () => {
+    const first = invocation(1, { stdoutJson: { effect: 'created', id: 'ord_1' } });
+    const other = evaluate({ invocations: [first, replay(2, { stdoutJson: { effect: 'noop', id: 'ord_2' } })], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(other.status).toBe('fail');
+    expect(other.message).toBe(`create-order: replay with key ${KEY}: it names id "ord_2", but the first successful attempt (invocation 1) named "ord_1"`);
+    const same = evaluate({ invocations: [first, replay(2, { stdoutJson: { effect: 'noop', id: 'ord_1', note: 'already charged' } })], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(same.status).toBe('pass');
+    // A tool that prints no id is judged on its exit code and effect only.
+    const silent = evaluate({ invocations: [first, replay(2)], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(silent.status).toBe('pass');
+  });
+
   it('fails a replay that says "created" without sending anything', () => {
     const result = evaluate({ invocations: [invocation(1), replay(2, { effect: 'created' })], requests: [request(1, 1)], effects: [effect(1, 1)] });
     expect(result.status).toBe('fail');
