@@ -6,7 +6,7 @@ import type { CallerActions, FaultBinding, Schedule } from './schedule.js';
 
 /** What random schedules are drawn from: the operations, the upstreams each talks to, the faults and their weights. */
 export interface ScheduleSpace {
-  operations: Array<{ name: string; upstreams: readonly string[]; canMismatch: boolean }>;
+  operations: Array<{ name: string; upstreams: readonly string[]; canMismatch: boolean; canDryRun: boolean }>;
   faults: Array<{ name: string; weight: number }>;
   maxFaults: number;
   maxOrdinal: number;
@@ -30,6 +30,7 @@ export function scheduleSpace(
         name: operation.name,
         upstreams: contacts.get(operation.name) ?? [],
         canMismatch: scenario.probes.mismatch && mismatchInput(operation) !== undefined,
+        canDryRun: scenario.probes.dryRun && operation.dryRun !== undefined,
       })),
     faults: scenario.faults
       .filter((fault) => fault !== 'none' && !unsupportedFaults.has(fault))
@@ -49,7 +50,7 @@ export function scheduleSpace(
 /**
  * Random schedules as a fast-check arbitrary. Every part shrinks toward the
  * simplest case — fewer faults, earlier positions, fewer retries, the same key,
- * no replay, no pause, a plain sequence — so a failure shrinks to the smallest
+ * no replay, no pause, a plain sequence (not a probe) — so a failure shrinks to the smallest
  * schedule that still breaks the target.
  */
 export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> {
@@ -67,10 +68,11 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
     const faults = space.faults.length > 0
       ? fc.uniqueArray(binding, { maxLength: space.maxFaults, selector: (b) => `${b.upstream}#${b.ordinal}` })
       : fc.constant([] as FaultBinding[]);
-    const modes: Array<'sequence' | 'concurrent' | 'mismatch'> = [
+    const modes: Array<'sequence' | 'concurrent' | 'mismatch' | 'dry-run'> = [
       'sequence',
       ...(space.concurrent ? (['concurrent'] as const) : []),
       ...(operation.canMismatch ? (['mismatch'] as const) : []),
+      ...(operation.canDryRun ? (['dry-run'] as const) : []),
     ];
     const caller: fc.Arbitrary<CallerActions> = fc
       .record({
@@ -84,6 +86,7 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
         ...actions,
         ...(mode === 'concurrent' ? { concurrent: 2 } : {}),
         ...(mode === 'mismatch' ? { mismatch: true } : {}),
+        ...(mode === 'dry-run' ? { dryRun: true } : {}),
       }));
     return fc.record({ operation: fc.constant(operation.name), faults, caller });
   });

@@ -11,9 +11,17 @@ export function describeSchedule(schedule: Schedule): string {
         const which = binding.route ? `${binding.route} request ${binding.ordinal}` : `request ${binding.ordinal}`;
         return `${which} to ${binding.upstream}: ${faultNamed(binding.fault).words}`;
       });
-  const { retries, key, replay } = schedule.caller;
+  return [...faults, ...callerWords(schedule.caller)].join('; ');
+}
+
+/** What the caller does; a probe that replaces the retry sequence (src/caller/caller.ts) is named instead of it. */
+function callerWords(caller: Schedule['caller']): string[] {
+  if (caller.dryRun) return ['caller makes one dry run'];
+  if (caller.omitKey) return ['caller sends no idempotency key'];
+  if (caller.concurrent && caller.concurrent > 1) return [`caller runs ${caller.concurrent} invocations at once with one key`];
+  const { retries, key, replay } = caller;
   const retryWords = retries === 0 ? 'caller does not retry' : `caller retries up to ${retries}× with ${key === 'same' ? 'the same key' : 'a fresh key each time'}`;
-  return [...faults, retryWords, ...(replay ? ['replays once after success'] : [])].join('; ');
+  return [retryWords, ...(replay ? ['replays once after success'] : []), ...(caller.mismatch ? ['then sends the same key with another payload'] : [])];
 }
 
 export function ordinalWord(n: number): string {
