@@ -6,6 +6,7 @@
 // an attempt whose answer was lost is safe.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
@@ -16,6 +17,33 @@ const out = (code, result) => {
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(code);
 };
+
+/** POSTs JSON to payments: {status, replayed, answer}; status null when no answer came (refused, reset, timed out). */
+function post(path, body, headers) {
+  return new Promise((resolve) => {
+    const timeout = Number(process.env.REQUEST_TIMEOUT_MS ?? 800);
+    const options = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, timeout, agent: false };
+    const request = http.request(`${process.env.PAYMENTS_URL}${path}`, options, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('error', () => undefined); // a cut-off answer: judged on 'close'
+      res.on('close', () => {
+        let answer = null;
+        try {
+          answer = res.complete ? JSON.parse(text) : null;
+        } catch {
+          // not JSON
+        }
+        resolve({ status: res.statusCode, replayed: res.headers['idempotent-replayed'] === 'true', answer });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', () => resolve({ status: null, replayed: false, answer: null }));
+    request.end(JSON.stringify(body));
+  });
+}
+
 const key = opt['idempotency-key'];
 const amount = Number(opt.amount);
 const payload = createHash('sha256').update(JSON.stringify({ amount })).digest('hex');
@@ -34,24 +62,13 @@ try {
 if (state && state.payload !== payload) out(3, { effect: 'none', error: 'the key was used with another amount' });
 if (state) out(0, { effect: 'noop', id: state.id });
 
-let res;
-let answer = null;
-try {
-  res = await fetch(`${process.env.PAYMENTS_URL}/charges`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': key },
-    body: JSON.stringify({ amount }),
-    signal: AbortSignal.timeout(Number(process.env.REQUEST_TIMEOUT_MS ?? 800)),
-  });
-  answer = await res.json();
-} catch (error) {
-  if (!res) out(75, { effect: 'unknown', error: `no answer: ${error.message}` });
-}
-if (res.ok && answer?.id) {
+const { status, replayed, answer } = await post('/charges', { amount }, { 'idempotency-key': key });
+if (status === null) out(75, { effect: 'unknown', error: 'no answer: the charge may or may not have gone through' });
+if (status < 300 && answer?.id) {
   save({ payload, id: answer.id });
-  out(0, { effect: res.headers.get('idempotent-replayed') === 'true' ? 'noop' : 'created', id: answer.id });
+  out(0, { effect: replayed ? 'noop' : 'created', id: answer.id });
 }
-if (res.status === 422) out(3, { effect: 'none', error: 'the key was used with another amount' });
-if (res.status === 409) out(4, { effect: 'none', error: 'a request with this key is still in flight' });
-if (res.status >= 400 && res.status < 500 && res.status !== 429) out(1, { effect: 'none', error: `refused: HTTP ${res.status}` });
-out(75, { effect: 'unknown', error: `HTTP ${res.status}: the charge may or may not have gone through` });
+if (status === 422) out(3, { effect: 'none', error: 'the key was used with another amount' });
+if (status === 409) out(4, { effect: 'none', error: 'a request with this key is still in flight' });
+if (status >= 400 && status < 500 && status !== 429) out(1, { effect: 'none', error: `refused: HTTP ${status}` });
+out(75, { effect: 'unknown', error: `HTTP ${status}: the charge may or may not have gone through` });

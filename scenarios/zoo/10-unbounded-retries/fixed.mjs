@@ -4,6 +4,7 @@
 // It retries a charge itself after no answer or a 5xx (one key, backing off
 // to 0.4 s), at most 2 attempts; then it reports the outcome as unknown and
 // leaves the next try to its caller.
+import http from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
@@ -15,24 +16,38 @@ const out = (code, result) => {
   process.exit(code);
 };
 
+/** POSTs JSON to payments: {status, replayed, answer}; status null when no answer came (refused, reset, timed out). */
+function post(path, body, headers) {
+  return new Promise((resolve) => {
+    const timeout = Number(process.env.REQUEST_TIMEOUT_MS ?? 800);
+    const options = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, timeout, agent: false };
+    const request = http.request(`${process.env.PAYMENTS_URL}${path}`, options, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('error', () => undefined); // a cut-off answer: judged on 'close'
+      res.on('close', () => {
+        let answer = null;
+        try {
+          answer = res.complete ? JSON.parse(text) : null;
+        } catch {
+          // not JSON
+        }
+        resolve({ status: res.statusCode, replayed: res.headers['idempotent-replayed'] === 'true', answer });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', () => resolve({ status: null, replayed: false, answer: null }));
+    request.end(JSON.stringify(body));
+  });
+}
+
 let status = null;
 for (let attempt = 1; attempt <= 2; attempt += 1) {
   if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 3 ** (attempt - 2), 400)));
-  let res;
-  let answer = null;
-  try {
-    res = await fetch(`${process.env.PAYMENTS_URL}/charges`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': opt['idempotency-key'] },
-      body: JSON.stringify({ amount: Number(opt.amount) }),
-      signal: AbortSignal.timeout(Number(process.env.REQUEST_TIMEOUT_MS ?? 800)),
-    });
-    answer = await res.json();
-  } catch {
-    // no answer, or a cut-off one
-  }
-  status = res?.status ?? null;
-  if (res?.ok && answer?.id) out(0, { effect: res.headers.get('idempotent-replayed') === 'true' && attempt === 1 ? 'noop' : 'created', id: answer.id });
+  const { replayed, answer, ...got } = await post('/charges', { amount: Number(opt.amount) }, { 'idempotency-key': opt['idempotency-key'] });
+  status = got.status;
+  if (status < 300 && answer?.id) out(0, { effect: replayed && attempt === 1 ? 'noop' : 'created', id: answer.id });
   if (status !== null && status < 500) break;
 }
 if (status === 422) out(3, { effect: 'none', error: 'the key was used with another amount' });

@@ -11,36 +11,50 @@ import http from 'node:http';
 const store = new Map(); // key -> { digest, response?: { status, body } } (no response: in flight)
 let orders = 0;
 
+/** POSTs JSON to payments: {status, answer}; status null when no answer came (refused, reset, timed out). */
+function post(path, body, headers) {
+  return new Promise((resolve) => {
+    const timeout = Number(process.env.UPSTREAM_TIMEOUT_MS ?? 800);
+    const options = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, timeout, agent: false };
+    const request = http.request(`${process.env.PAYMENTS_URL}${path}`, options, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('error', () => undefined); // a cut-off answer: judged on 'close'
+      res.on('close', () => {
+        let answer = null;
+        try {
+          answer = res.complete ? JSON.parse(text) : null;
+        } catch {
+          // not JSON
+        }
+        resolve({ status: res.statusCode, answer });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', () => resolve({ status: null, answer: null }));
+    request.end(JSON.stringify(body));
+  });
+}
+
 async function createOrder(key, digest, amount) {
   const stored = store.get(key);
   if (stored && stored.digest !== digest) return [422, { effect: 'none', error: 'the key was used with another body' }];
   if (stored && !stored.response) return [409, { effect: 'none', error: 'a request with this key is in flight' }];
   if (stored) return [stored.response.status, stored.response.body, { 'idempotent-replayed': 'true' }];
   store.set(key, { digest });
-  let res;
-  let charge = null;
-  try {
-    res = await fetch(`${process.env.PAYMENTS_URL}/charges`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify({ amount }),
-      signal: AbortSignal.timeout(Number(process.env.UPSTREAM_TIMEOUT_MS ?? 800)),
-    });
-    charge = await res.json();
-  } catch {
-    // no answer, or a cut-off one
-  }
-  if (res?.ok && charge?.id) {
+  const { status, answer: charge } = await post('/charges', { amount }, { 'idempotency-key': key });
+  if (status !== null && status < 300 && charge?.id) {
     orders += 1;
     const response = { status: 201, body: { effect: 'created', id: `ord_${orders}`, amount, charge: charge.id } };
     store.set(key, { digest, response });
     return [response.status, response.body];
   }
   store.delete(key);
-  if (res && res.status >= 400 && res.status < 500 && res.status !== 409 && res.status !== 429) {
-    return [402, { effect: 'none', error: `payments refused the charge (${res.status})` }];
+  if (status !== null && status >= 400 && status < 500 && status !== 409 && status !== 429) {
+    return [402, { effect: 'none', error: `payments refused the charge (${status})` }];
   }
-  return [502, { effect: 'unknown', error: `payments: ${res?.status ?? 'no answer'}; retry with the same key` }];
+  return [502, { effect: 'unknown', error: `payments: ${status ?? 'no answer'}; retry with the same key` }];
 }
 
 const server = http.createServer(async (req, res) => {

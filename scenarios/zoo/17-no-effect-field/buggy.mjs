@@ -5,6 +5,7 @@
 // prints payments' answer as it came: a charge record, with no effect, so its
 // caller cannot tell a replay from a new charge. The fix (fixed.mjs): print
 // {effect: created | noop, id}.
+import http from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
@@ -16,22 +17,37 @@ const out = (code, result) => {
   process.exit(code);
 };
 
-const headers = { 'content-type': 'application/json', 'idempotency-key': opt['idempotency-key'] };
-let res;
-let answer = null;
-try {
-  res = await fetch(`${process.env.PAYMENTS_URL}/charges`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ amount: Number(opt.amount) }),
-    signal: AbortSignal.timeout(Number(process.env.REQUEST_TIMEOUT_MS ?? 800)),
+/** POSTs JSON to payments: {status, replayed, answer}; status null when no answer came (refused, reset, timed out). */
+function post(path, body, headers) {
+  return new Promise((resolve) => {
+    const timeout = Number(process.env.REQUEST_TIMEOUT_MS ?? 800);
+    const options = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, timeout, agent: false };
+    const request = http.request(`${process.env.PAYMENTS_URL}${path}`, options, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('error', () => undefined); // a cut-off answer: judged on 'close'
+      res.on('close', () => {
+        let answer = null;
+        try {
+          answer = res.complete ? JSON.parse(text) : null;
+        } catch {
+          // not JSON
+        }
+        resolve({ status: res.statusCode, replayed: res.headers['idempotent-replayed'] === 'true', answer });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', () => resolve({ status: null, replayed: false, answer: null }));
+    request.end(JSON.stringify(body));
   });
-  answer = await res.json();
-} catch (error) {
-  if (!res) out(75, { effect: 'unknown', error: `no answer: ${error.message}` });
 }
-if (res.ok && answer?.id) out(0, answer);
-if (res.status === 422) out(3, { effect: 'none', error: 'the key was used with another payload' });
-if (res.status === 409) out(4, { effect: 'none', error: 'a request with this key is still in flight' });
-if (res.status >= 400 && res.status < 500 && res.status !== 429) out(1, { effect: 'none', error: `refused: HTTP ${res.status}` });
-out(75, { effect: 'unknown', error: `HTTP ${res.status}: the charge may or may not have gone through` });
+
+const headers = { 'idempotency-key': opt['idempotency-key'] };
+const { status, replayed, answer } = await post('/charges', { amount: Number(opt.amount) }, headers);
+if (status === null) out(75, { effect: 'unknown', error: 'no answer: the charge may or may not have gone through' });
+if (status < 300 && answer?.id) out(0, answer);
+if (status === 422) out(3, { effect: 'none', error: 'the key was used with another payload' });
+if (status === 409) out(4, { effect: 'none', error: 'a request with this key is still in flight' });
+if (status >= 400 && status < 500 && status !== 429) out(1, { effect: 'none', error: `refused: HTTP ${status}` });
+out(75, { effect: 'unknown', error: `HTTP ${status}: the charge may or may not have gone through` });
