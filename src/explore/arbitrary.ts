@@ -80,7 +80,8 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
         key: fc.constantFrom(...space.keyPolicies),
         replay: fc.boolean(),
         delayMs: fc.constantFrom(0, 20, 100),
-        mode: fc.oneof({ arbitrary: fc.constant(modes[0]!), weight: 6 }, ...modes.slice(1).map((m) => ({ arbitrary: fc.constant(m), weight: 1 }))),
+        // withCrossShrink: a failure found under a probe is also tried as a plain sequence while shrinking.
+        mode: fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(modes[0]!), weight: 6 }, ...modes.slice(1).map((m) => ({ arbitrary: fc.constant(m), weight: 1 }))),
       })
       .map(({ mode, ...actions }) => ({
         ...actions,
