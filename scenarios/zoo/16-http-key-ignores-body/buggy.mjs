@@ -9,35 +9,13 @@
 // fix (fixed.mjs): the key with another body gets 422.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { postJson } from '../lib/post-json.mjs';
 
 const store = new Map(); // key -> { digest, response?: { status, body } } (no response: in flight)
 let orders = 0;
 
-/** POSTs JSON to payments: {status, answer}; status null when no answer came (refused, reset, timed out). */
-function post(path, body, headers) {
-  return new Promise((resolve) => {
-    const timeout = Number(process.env.UPSTREAM_TIMEOUT_MS ?? 800);
-    const options = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, timeout, agent: false };
-    const request = http.request(`${process.env.PAYMENTS_URL}${path}`, options, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('error', () => undefined); // a cut-off answer: judged on 'close'
-      res.on('close', () => {
-        let answer = null;
-        try {
-          answer = res.complete ? JSON.parse(text) : null;
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode, answer });
-      });
-    });
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', () => resolve({ status: null, answer: null }));
-    request.end(JSON.stringify(body));
-  });
-}
+/** POSTs JSON to payments: {status, replayed, answer}; status null when no answer came (refused, reset, timed out). */
+const post = (path, body, headers) => postJson(`${process.env.PAYMENTS_URL}${path}`, body, headers, Number(process.env.UPSTREAM_TIMEOUT_MS ?? 800));
 
 async function createOrder(key, digest, amount) {
   const stored = store.get(key);

@@ -3,8 +3,8 @@
 //   create-order --amount N --idempotency-key K
 // One charge with the caller's key (payments deduplicates). On success it
 // prints {effect: created | noop, id}: a replay is told apart from a new charge.
-import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { postJson } from '../lib/post-json.mjs';
 
 const { values: opt } = parseArgs({
   options: { amount: { type: 'string' }, 'idempotency-key': { type: 'string' } },
@@ -16,30 +16,7 @@ const out = (code, result) => {
 };
 
 /** POSTs JSON to payments: {status, replayed, answer}; status null when no answer came (refused, reset, timed out). */
-function post(path, body, headers) {
-  return new Promise((resolve) => {
-    const timeout = Number(process.env.REQUEST_TIMEOUT_MS ?? 800);
-    const options = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, timeout, agent: false };
-    const request = http.request(`${process.env.PAYMENTS_URL}${path}`, options, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('error', () => undefined); // a cut-off answer: judged on 'close'
-      res.on('close', () => {
-        let answer = null;
-        try {
-          answer = res.complete ? JSON.parse(text) : null;
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode, replayed: res.headers['idempotent-replayed'] === 'true', answer });
-      });
-    });
-    request.on('timeout', () => request.destroy(new Error('timed out')));
-    request.on('error', () => resolve({ status: null, replayed: false, answer: null }));
-    request.end(JSON.stringify(body));
-  });
-}
+const post = (path, body, headers) => postJson(`${process.env.PAYMENTS_URL}${path}`, body, headers, Number(process.env.REQUEST_TIMEOUT_MS ?? 800));
 
 const headers = { 'idempotency-key': opt['idempotency-key'] };
 const { status, replayed, answer } = await post('/charges', { amount: Number(opt.amount) }, headers);
