@@ -74,7 +74,7 @@ async function startRetryproof(fast) {
   };
   begin();
   // Count requests at the pipeline: every CASE_SIZE, close the case and open the next.
-  const method = fast ? 'handleRaw' : 'handle';
+  const method = 'handleRaw';
   const handle = pipeline[method].bind(pipeline);
   pipeline[method] = async (request) => {
     const result = await handle(request);
