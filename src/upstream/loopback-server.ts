@@ -86,7 +86,7 @@ async function deliver(
     case 'plain': {
       if (res.destroyed || req.socket.destroyed) return { delivery: 'abandoned', status: null };
       const { status, headers, bytes } = outcome.plain;
-      res.writeHead(status, { ...headers, 'content-length': String(bytes.length) });
+      res.writeHead(status, headers);
       res.end(bytes);
       return { delivery: 'response', status };
     }

@@ -15,7 +15,7 @@ export interface RawRequest {
 /** An answer ready for a socket: no WHATWG Response behind it. */
 export interface PlainResponse {
   status: number;
-  /** Lower-case names in WHATWG `Headers` order (sorted), without content-length. */
+  /** Lower-case names in the order the loopback server writes a Response's (sorted, content-length last). */
   headers: Record<string, string>;
   bytes: Buffer;
 }
@@ -35,16 +35,23 @@ export function toRequest(raw: RawRequest, href: string): Request {
   });
 }
 
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
-
 /** What `HttpResponse.json(answer.json, answer)` holds, already serialised: the same status, headers and bytes on the wire. */
 export function plainResponse(answer: ModelAnswer): PlainResponse {
-  return { status: answer.status, headers: answer.headers ? withJsonType(answer.headers) : JSON_HEADERS, bytes: Buffer.from(JSON.stringify(answer.json) ?? '') };
+  const bytes = Buffer.from(JSON.stringify(answer.json) ?? '');
+  const length = String(bytes.length);
+  // A literal, not a spread: the common answer pays for no generic header code.
+  const headers = answer.headers ? withJsonType(answer.headers, length) : { 'content-type': 'application/json', 'content-length': length };
+  return { status: answer.status, headers, bytes };
 }
 
-function withJsonType(extra: Record<string, string>): Record<string, string> {
-  const merged: Record<string, string> = { 'content-type': 'application/json' };
-  for (const [name, value] of Object.entries(extra)) merged[name.toLowerCase()] = value;
-  // Sorted as a WHATWG Headers iterates, so the header order is msw's too.
-  return Object.fromEntries(Object.keys(merged).sort().map((name) => [name, merged[name]!]));
+function withJsonType(extra: Record<string, string>, length: string): Record<string, string> {
+  const merged = new Map<string, string>([['content-type', 'application/json']]);
+  for (const [name, value] of Object.entries(extra)) merged.set(name.toLowerCase(), value);
+  merged.delete('content-length');
+  merged.delete('transfer-encoding');
+  // Sorted as a WHATWG Headers iterates, then the length, as the loopback server writes a Response.
+  const headers: Record<string, string> = {};
+  for (const name of [...merged.keys()].sort()) headers[name] = merged.get(name)!;
+  headers['content-length'] = length;
+  return headers;
 }

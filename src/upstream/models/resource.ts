@@ -68,9 +68,14 @@ export function resourceModel(options: ResourceOptions): UpstreamModel {
       keys.set(key, inFlight);
     }
     sequence += 1;
-    const record = { ...body, id: `${prefix}_${sequence}`, idempotencyKey: key, created: new Date().toISOString() };
-    records.set(record.id, record);
-    context.commit({ route: createRoute, resourceId: record.id, body });
+    const id = `${prefix}_${sequence}`;
+    // `{ ...body, id, idempotencyKey, created }`, built without the spread: see copyFields.
+    const record = copyFields(body);
+    record.id = id;
+    record.idempotencyKey = key;
+    record.created = new Date().toISOString();
+    records.set(id, record);
+    context.commit({ route: createRoute, resourceId: id, body });
     if (inFlight) inFlight.response = { status: 201, body: record };
     return { status: 201, json: record };
   };
@@ -119,6 +124,20 @@ export function resourceModel(options: ResourceOptions): UpstreamModel {
       ignoreFields: options.ignoreFields,
     },
   };
+}
+
+/**
+ * `{ ...body }`, field by field: on Node 20 (V8 11.3) an object made by a
+ * spread is slow to add properties to, microseconds per record.
+ */
+function copyFields(body: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(body)) {
+    // Defined, not assigned: a JSON field named __proto__ stays a field, as in a spread.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: body[key], enumerable: true, writable: true, configurable: true });
+    else copy[key] = body[key];
+  }
+  return copy;
 }
 
 function canonicalJson(value: unknown): string {
