@@ -62,9 +62,9 @@ export class Ledger {
   private readonly insertRequest;
   private readonly insertEffect;
   private readonly insertCheck;
-  private readonly selectInvocations;
-  private readonly selectRequests;
-  private readonly selectEffects;
+  private readonly selectInvocations: (caseId: string) => Cells[];
+  private readonly selectRequests: (caseId: string) => Cells[];
+  private readonly selectEffects: (caseId: string) => Cells[];
   private readonly selectChecks;
   /** Runs a function in one transaction (made once: better-sqlite3 builds a wrapper per `transaction()` call). */
   private readonly inTransaction: (work: () => unknown) => unknown;
@@ -82,9 +82,9 @@ export class Ledger {
     this.insertRequest = this.db.prepare(`INSERT INTO requests VALUES (${placeholders(19)})`);
     this.insertEffect = this.db.prepare(`INSERT INTO effects VALUES (${placeholders(10)})`);
     this.insertCheck = this.db.prepare(`INSERT INTO check_results VALUES (${placeholders(5)})`);
-    this.selectInvocations = this.db.prepare('SELECT * FROM invocations WHERE case_id = ? ORDER BY id');
-    this.selectRequests = this.db.prepare('SELECT * FROM requests WHERE case_id = ? ORDER BY id');
-    this.selectEffects = this.db.prepare('SELECT * FROM effects WHERE case_id = ? ORDER BY id');
+    this.selectInvocations = rawReader(this.db.prepare('SELECT * FROM invocations WHERE case_id = ? ORDER BY id'));
+    this.selectRequests = rawReader(this.db.prepare('SELECT * FROM requests WHERE case_id = ? ORDER BY id'));
+    this.selectEffects = rawReader(this.db.prepare('SELECT * FROM effects WHERE case_id = ? ORDER BY id'));
     this.selectChecks = this.db.prepare('SELECT * FROM check_results WHERE case_id = ? ORDER BY rowid');
     this.inTransaction = this.db.transaction((work: () => unknown) => work());
   }
@@ -117,9 +117,9 @@ export class Ledger {
 
   readCase(caseId: string): CaseRows {
     return {
-      invocations: (this.selectInvocations.all(caseId) as SqlRow[]).map(invocationFromSql),
-      requests: (this.selectRequests.all(caseId) as SqlRow[]).map(requestFromSql),
-      effects: (this.selectEffects.all(caseId) as SqlRow[]).map(effectFromSql),
+      invocations: this.selectInvocations(caseId).map(invocationFromSql),
+      requests: this.selectRequests(caseId).map(requestFromSql),
+      effects: this.selectEffects(caseId).map(effectFromSql),
     };
   }
 
@@ -158,9 +158,22 @@ export class Ledger {
 }
 
 type SqlRow = Record<string, unknown>;
+/** A row read as an array (better-sqlite3's raw mode), its cells found by column name. */
+type Cells = (column: string) => unknown;
 const bool = (value: boolean): number => (value ? 1 : 0);
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+/**
+ * A query for one case's rows, read as arrays: better-sqlite3 builds no object
+ * per row (that was most of the read-back's cost). Columns are found by name,
+ * so a ledger written with fewer columns reads as before (absent: undefined).
+ */
+function rawReader(statement: Database.Statement): (caseId: string) => Cells[] {
+  statement.raw(true);
+  const index = new Map(statement.columns().map((column, i) => [column.name, i]));
+  return (caseId) => (statement.all(caseId) as unknown[][]).map((row) => (column: string) => row[index.get(column) ?? -1]);
+}
 
 /** `?, ?, ?`: one per column, in the table's column order. */
 function placeholders(count: number): string {
@@ -223,68 +236,68 @@ function effectParams(row: EffectRow): unknown[] {
   return [row.caseId, row.id, row.operation, row.upstream, row.route, row.key, row.resourceId, row.requestId, row.body, row.fingerprint];
 }
 
-function invocationFromSql(row: SqlRow): InvocationRow {
+function invocationFromSql(row: Cells): InvocationRow {
   return {
-    caseId: String(row.case_id),
-    id: Number(row.id),
-    seq: Number(row.seq),
-    role: row.role as InvocationRow['role'],
-    key: String(row.key),
-    argv: JSON.parse(String(row.argv)) as string[],
-    exitCode: numOrNull(row.exit_code),
-    signal: strOrNull(row.signal),
-    killed: row.killed === 1,
-    killReason: strOrNull(row.kill_reason) as InvocationRow['killReason'],
-    effect: strOrNull(row.effect),
-    stdoutJson: row.stdout_json === null ? null : (JSON.parse(String(row.stdout_json)) as unknown),
-    stdout: String(row.stdout),
-    stderr: String(row.stderr),
-    outputTruncated: row.output_truncated === 1,
-    startedMs: Number(row.started_ms),
-    durationMs: Number(row.duration_ms),
-    targetKind: row.target_kind as InvocationRow['targetKind'],
-    httpStatus: numOrNull(row.http_status),
-    responseHeaders: row.response_headers === null ? null : (JSON.parse(String(row.response_headers)) as Record<string, string>),
-    error: strOrNull(row.error),
-    request: row.request === null ? undefined : (JSON.parse(String(row.request)) as unknown),
+    caseId: String(row('case_id')),
+    id: Number(row('id')),
+    seq: Number(row('seq')),
+    role: row('role') as InvocationRow['role'],
+    key: String(row('key')),
+    argv: JSON.parse(String(row('argv'))) as string[],
+    exitCode: numOrNull(row('exit_code')),
+    signal: strOrNull(row('signal')),
+    killed: row('killed') === 1,
+    killReason: strOrNull(row('kill_reason')) as InvocationRow['killReason'],
+    effect: strOrNull(row('effect')),
+    stdoutJson: row('stdout_json') === null ? null : (JSON.parse(String(row('stdout_json'))) as unknown),
+    stdout: String(row('stdout')),
+    stderr: String(row('stderr')),
+    outputTruncated: row('output_truncated') === 1,
+    startedMs: Number(row('started_ms')),
+    durationMs: Number(row('duration_ms')),
+    targetKind: row('target_kind') as InvocationRow['targetKind'],
+    httpStatus: numOrNull(row('http_status')),
+    responseHeaders: row('response_headers') === null ? null : (JSON.parse(String(row('response_headers'))) as Record<string, string>),
+    error: strOrNull(row('error')),
+    request: row('request') === null ? undefined : (JSON.parse(String(row('request'))) as unknown),
   };
 }
 
-function requestFromSql(row: SqlRow): RequestRow {
+function requestFromSql(row: Cells): RequestRow {
   return {
-    caseId: String(row.case_id),
-    id: Number(row.id),
-    invocationId: numOrNull(row.invocation_id),
-    upstream: String(row.upstream),
-    ordinal: Number(row.ordinal),
-    method: String(row.method),
-    path: String(row.path),
-    route: String(row.route),
-    idempotencyKey: strOrNull(row.idempotency_key),
-    body: String(row.body),
-    bodyFingerprint: String(row.body_fingerprint),
-    fault: String(row.fault),
-    committed: row.committed === 1,
-    outcome: row.outcome as RequestRow['outcome'],
-    delivery: row.delivery as RequestRow['delivery'],
-    upstreamStatus: numOrNull(row.upstream_status),
-    clientStatus: numOrNull(row.client_status),
-    startedMs: Number(row.started_ms),
-    endedMs: numOrNull(row.ended_ms),
+    caseId: String(row('case_id')),
+    id: Number(row('id')),
+    invocationId: numOrNull(row('invocation_id')),
+    upstream: String(row('upstream')),
+    ordinal: Number(row('ordinal')),
+    method: String(row('method')),
+    path: String(row('path')),
+    route: String(row('route')),
+    idempotencyKey: strOrNull(row('idempotency_key')),
+    body: String(row('body')),
+    bodyFingerprint: String(row('body_fingerprint')),
+    fault: String(row('fault')),
+    committed: row('committed') === 1,
+    outcome: row('outcome') as RequestRow['outcome'],
+    delivery: row('delivery') as RequestRow['delivery'],
+    upstreamStatus: numOrNull(row('upstream_status')),
+    clientStatus: numOrNull(row('client_status')),
+    startedMs: Number(row('started_ms')),
+    endedMs: numOrNull(row('ended_ms')),
   };
 }
 
-function effectFromSql(row: SqlRow): EffectRow {
+function effectFromSql(row: Cells): EffectRow {
   return {
-    caseId: String(row.case_id),
-    id: Number(row.id),
-    operation: String(row.operation),
-    upstream: String(row.upstream),
-    route: String(row.route),
-    key: strOrNull(row.key),
-    resourceId: strOrNull(row.resource_id),
-    requestId: Number(row.request_id),
-    body: String(row.body),
-    fingerprint: String(row.fingerprint),
+    caseId: String(row('case_id')),
+    id: Number(row('id')),
+    operation: String(row('operation')),
+    upstream: String(row('upstream')),
+    route: String(row('route')),
+    key: strOrNull(row('key')),
+    resourceId: strOrNull(row('resource_id')),
+    requestId: Number(row('request_id')),
+    body: String(row('body')),
+    fingerprint: String(row('fingerprint')),
   };
 }
