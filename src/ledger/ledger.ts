@@ -62,10 +62,12 @@ export class Ledger {
   private readonly insertRequest;
   private readonly insertEffect;
   private readonly insertCheck;
-  private readonly selectInvocations;
-  private readonly selectRequests;
-  private readonly selectEffects;
+  private readonly selectInvocations: (caseId: string) => Cells[];
+  private readonly selectRequests: (caseId: string) => Cells[];
+  private readonly selectEffects: (caseId: string) => Cells[];
   private readonly selectChecks;
+  /** Runs a function in one transaction (made once: better-sqlite3 builds a wrapper per `transaction()` call). */
+  private readonly inTransaction: (work: () => unknown) => unknown;
 
   constructor(file: string, options: { readonly?: boolean } = {}) {
     this.db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
@@ -74,20 +76,17 @@ export class Ledger {
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
     }
-    this.insertCase = this.db.prepare('INSERT INTO cases (id, operation, kind, schedule) VALUES (@id, @operation, @kind, @scheduleJson)');
-    this.insertInvocation = this.db.prepare(`INSERT INTO invocations VALUES (@caseId, @id, @seq, @role, @key, @argv, @exitCode,
-      @signal, @killed, @killReason, @effect, @stdoutJson, @stdout, @stderr, @outputTruncated, @startedMs, @durationMs,
-      @targetKind, @httpStatus, @responseHeaders, @error, @request)`);
-    this.insertRequest = this.db.prepare(`INSERT INTO requests VALUES (@caseId, @id, @invocationId, @upstream, @ordinal, @method,
-      @path, @route, @idempotencyKey, @body, @bodyFingerprint, @fault, @committed, @outcome, @delivery, @upstreamStatus,
-      @clientStatus, @startedMs, @endedMs)`);
-    this.insertEffect = this.db.prepare(`INSERT INTO effects VALUES (@caseId, @id, @operation, @upstream, @route, @key,
-      @resourceId, @requestId, @body, @fingerprint)`);
-    this.insertCheck = this.db.prepare('INSERT INTO check_results VALUES (@caseId, @check, @status, @message, @evidenceJson)');
-    this.selectInvocations = this.db.prepare('SELECT * FROM invocations WHERE case_id = ? ORDER BY id');
-    this.selectRequests = this.db.prepare('SELECT * FROM requests WHERE case_id = ? ORDER BY id');
-    this.selectEffects = this.db.prepare('SELECT * FROM effects WHERE case_id = ? ORDER BY id');
+    // Positional parameters: better-sqlite3 binds named ones by looking each name up on the object, per row.
+    this.insertCase = this.db.prepare('INSERT INTO cases (id, operation, kind, schedule) VALUES (?, ?, ?, ?)');
+    this.insertInvocation = this.db.prepare(`INSERT INTO invocations VALUES (${placeholders(22)})`);
+    this.insertRequest = this.db.prepare(`INSERT INTO requests VALUES (${placeholders(19)})`);
+    this.insertEffect = this.db.prepare(`INSERT INTO effects VALUES (${placeholders(10)})`);
+    this.insertCheck = this.db.prepare(`INSERT INTO check_results VALUES (${placeholders(5)})`);
+    this.selectInvocations = rawReader(this.db.prepare('SELECT * FROM invocations WHERE case_id = ? ORDER BY id'));
+    this.selectRequests = rawReader(this.db.prepare('SELECT * FROM requests WHERE case_id = ? ORDER BY id'));
+    this.selectEffects = rawReader(this.db.prepare('SELECT * FROM effects WHERE case_id = ? ORDER BY id'));
     this.selectChecks = this.db.prepare('SELECT * FROM check_results WHERE case_id = ? ORDER BY rowid');
+    this.inTransaction = this.db.transaction((work: () => unknown) => work());
   }
 
   setMeta(key: string, value: string): void {
@@ -103,30 +102,24 @@ export class Ledger {
     rows: CaseRows,
     evaluate: (stored: CaseRows) => T[],
   ): T[] {
-    return this.db.transaction(() => {
-      this.insertCase.run(record);
+    return this.inTransaction(() => {
+      this.insertCase.run(record.id, record.operation, record.kind, record.scheduleJson);
       for (const row of rows.invocations) this.insertInvocation.run(invocationParams(row));
       for (const row of rows.requests) this.insertRequest.run(requestParams(row));
-      for (const row of rows.effects) this.insertEffect.run(row);
+      for (const row of rows.effects) this.insertEffect.run(effectParams(row));
       const results = evaluate(this.readCase(record.id));
       for (const result of results) {
-        this.insertCheck.run({
-          caseId: record.id,
-          check: result.check,
-          status: result.status,
-          message: result.message,
-          evidenceJson: JSON.stringify(result.evidence ?? {}),
-        });
+        this.insertCheck.run(record.id, result.check, result.status, result.message, JSON.stringify(result.evidence ?? {}));
       }
       return results;
-    })();
+    }) as T[];
   }
 
   readCase(caseId: string): CaseRows {
     return {
-      invocations: (this.selectInvocations.all(caseId) as SqlRow[]).map(invocationFromSql),
-      requests: (this.selectRequests.all(caseId) as SqlRow[]).map(requestFromSql),
-      effects: (this.selectEffects.all(caseId) as SqlRow[]).map(effectFromSql),
+      invocations: this.selectInvocations(caseId).map(invocationFromSql),
+      requests: this.selectRequests(caseId).map(requestFromSql),
+      effects: this.selectEffects(caseId).map(effectFromSql),
     };
   }
 
@@ -165,91 +158,146 @@ export class Ledger {
 }
 
 type SqlRow = Record<string, unknown>;
+/** A row read as an array (better-sqlite3's raw mode), its cells found by column name. */
+type Cells = (column: string) => unknown;
 const bool = (value: boolean): number => (value ? 1 : 0);
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
-function invocationParams(row: InvocationRow): Record<string, unknown> {
+/**
+ * A query for one case's rows, read as arrays: better-sqlite3 builds no object
+ * per row (that was most of the read-back's cost). Columns are found by name,
+ * so a ledger written with fewer columns reads as before (absent: undefined).
+ */
+function rawReader(statement: Database.Statement): (caseId: string) => Cells[] {
+  statement.raw(true);
+  const index = new Map(statement.columns().map((column, i) => [column.name, i]));
+  return (caseId) => (statement.all(caseId) as unknown[][]).map((row) => (column: string) => row[index.get(column) ?? -1]);
+}
+
+/** `?, ?, ?`: one per column, in the table's column order. */
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
+// Each row's values in its table's column order.
+function invocationParams(row: InvocationRow): unknown[] {
+  return [
+    row.caseId,
+    row.id,
+    row.seq,
+    row.role,
+    row.key,
+    JSON.stringify(row.argv),
+    row.exitCode,
+    row.signal,
+    bool(row.killed),
+    row.killReason,
+    row.effect,
+    row.stdoutJson === null || row.stdoutJson === undefined ? null : JSON.stringify(row.stdoutJson),
+    row.stdout,
+    row.stderr,
+    bool(row.outputTruncated),
+    row.startedMs,
+    row.durationMs,
+    row.targetKind ?? 'command',
+    row.httpStatus ?? null,
+    row.responseHeaders ? JSON.stringify(row.responseHeaders) : null,
+    row.error ?? null,
+    row.request === undefined ? null : JSON.stringify(row.request),
+  ];
+}
+
+function requestParams(row: RequestRow): unknown[] {
+  return [
+    row.caseId,
+    row.id,
+    row.invocationId,
+    row.upstream,
+    row.ordinal,
+    row.method,
+    row.path,
+    row.route,
+    row.idempotencyKey,
+    row.body,
+    row.bodyFingerprint,
+    row.fault,
+    bool(row.committed),
+    row.outcome,
+    row.delivery,
+    row.upstreamStatus,
+    row.clientStatus,
+    row.startedMs,
+    row.endedMs,
+  ];
+}
+
+function effectParams(row: EffectRow): unknown[] {
+  return [row.caseId, row.id, row.operation, row.upstream, row.route, row.key, row.resourceId, row.requestId, row.body, row.fingerprint];
+}
+
+function invocationFromSql(row: Cells): InvocationRow {
   return {
-    ...row,
-    argv: JSON.stringify(row.argv),
-    killed: bool(row.killed),
-    outputTruncated: bool(row.outputTruncated),
-    stdoutJson: row.stdoutJson === null || row.stdoutJson === undefined ? null : JSON.stringify(row.stdoutJson),
-    targetKind: row.targetKind ?? 'command',
-    httpStatus: row.httpStatus ?? null,
-    responseHeaders: row.responseHeaders ? JSON.stringify(row.responseHeaders) : null,
-    error: row.error ?? null,
-    request: row.request === undefined ? null : JSON.stringify(row.request),
+    caseId: String(row('case_id')),
+    id: Number(row('id')),
+    seq: Number(row('seq')),
+    role: row('role') as InvocationRow['role'],
+    key: String(row('key')),
+    argv: JSON.parse(String(row('argv'))) as string[],
+    exitCode: numOrNull(row('exit_code')),
+    signal: strOrNull(row('signal')),
+    killed: row('killed') === 1,
+    killReason: strOrNull(row('kill_reason')) as InvocationRow['killReason'],
+    effect: strOrNull(row('effect')),
+    stdoutJson: row('stdout_json') === null ? null : (JSON.parse(String(row('stdout_json'))) as unknown),
+    stdout: String(row('stdout')),
+    stderr: String(row('stderr')),
+    outputTruncated: row('output_truncated') === 1,
+    startedMs: Number(row('started_ms')),
+    durationMs: Number(row('duration_ms')),
+    targetKind: row('target_kind') as InvocationRow['targetKind'],
+    httpStatus: numOrNull(row('http_status')),
+    responseHeaders: row('response_headers') === null ? null : (JSON.parse(String(row('response_headers'))) as Record<string, string>),
+    error: strOrNull(row('error')),
+    request: row('request') === null ? undefined : (JSON.parse(String(row('request'))) as unknown),
   };
 }
 
-function requestParams(row: RequestRow): Record<string, unknown> {
-  return { ...row, committed: bool(row.committed) };
-}
-
-function invocationFromSql(row: SqlRow): InvocationRow {
+function requestFromSql(row: Cells): RequestRow {
   return {
-    caseId: String(row.case_id),
-    id: Number(row.id),
-    seq: Number(row.seq),
-    role: row.role as InvocationRow['role'],
-    key: String(row.key),
-    argv: JSON.parse(String(row.argv)) as string[],
-    exitCode: numOrNull(row.exit_code),
-    signal: strOrNull(row.signal),
-    killed: row.killed === 1,
-    killReason: strOrNull(row.kill_reason) as InvocationRow['killReason'],
-    effect: strOrNull(row.effect),
-    stdoutJson: row.stdout_json === null ? null : (JSON.parse(String(row.stdout_json)) as unknown),
-    stdout: String(row.stdout),
-    stderr: String(row.stderr),
-    outputTruncated: row.output_truncated === 1,
-    startedMs: Number(row.started_ms),
-    durationMs: Number(row.duration_ms),
-    targetKind: row.target_kind as InvocationRow['targetKind'],
-    httpStatus: numOrNull(row.http_status),
-    responseHeaders: row.response_headers === null ? null : (JSON.parse(String(row.response_headers)) as Record<string, string>),
-    error: strOrNull(row.error),
-    request: row.request === null ? undefined : (JSON.parse(String(row.request)) as unknown),
+    caseId: String(row('case_id')),
+    id: Number(row('id')),
+    invocationId: numOrNull(row('invocation_id')),
+    upstream: String(row('upstream')),
+    ordinal: Number(row('ordinal')),
+    method: String(row('method')),
+    path: String(row('path')),
+    route: String(row('route')),
+    idempotencyKey: strOrNull(row('idempotency_key')),
+    body: String(row('body')),
+    bodyFingerprint: String(row('body_fingerprint')),
+    fault: String(row('fault')),
+    committed: row('committed') === 1,
+    outcome: row('outcome') as RequestRow['outcome'],
+    delivery: row('delivery') as RequestRow['delivery'],
+    upstreamStatus: numOrNull(row('upstream_status')),
+    clientStatus: numOrNull(row('client_status')),
+    startedMs: Number(row('started_ms')),
+    endedMs: numOrNull(row('ended_ms')),
   };
 }
 
-function requestFromSql(row: SqlRow): RequestRow {
+function effectFromSql(row: Cells): EffectRow {
   return {
-    caseId: String(row.case_id),
-    id: Number(row.id),
-    invocationId: numOrNull(row.invocation_id),
-    upstream: String(row.upstream),
-    ordinal: Number(row.ordinal),
-    method: String(row.method),
-    path: String(row.path),
-    route: String(row.route),
-    idempotencyKey: strOrNull(row.idempotency_key),
-    body: String(row.body),
-    bodyFingerprint: String(row.body_fingerprint),
-    fault: String(row.fault),
-    committed: row.committed === 1,
-    outcome: row.outcome as RequestRow['outcome'],
-    delivery: row.delivery as RequestRow['delivery'],
-    upstreamStatus: numOrNull(row.upstream_status),
-    clientStatus: numOrNull(row.client_status),
-    startedMs: Number(row.started_ms),
-    endedMs: numOrNull(row.ended_ms),
-  };
-}
-
-function effectFromSql(row: SqlRow): EffectRow {
-  return {
-    caseId: String(row.case_id),
-    id: Number(row.id),
-    operation: String(row.operation),
-    upstream: String(row.upstream),
-    route: String(row.route),
-    key: strOrNull(row.key),
-    resourceId: strOrNull(row.resource_id),
-    requestId: Number(row.request_id),
-    body: String(row.body),
-    fingerprint: String(row.fingerprint),
+    caseId: String(row('case_id')),
+    id: Number(row('id')),
+    operation: String(row('operation')),
+    upstream: String(row('upstream')),
+    route: String(row('route')),
+    key: strOrNull(row('key')),
+    resourceId: strOrNull(row('resource_id')),
+    requestId: Number(row('request_id')),
+    body: String(row('body')),
+    fingerprint: String(row('fingerprint')),
   };
 }

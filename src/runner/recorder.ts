@@ -40,8 +40,23 @@ export class CaseRecorder {
 
   startRequest(row: Omit<RequestRow, 'caseId' | 'id' | 'invocationId' | 'startedMs' | 'endedMs'>): RequestRow {
     const live = [...this.live];
+    // Field by field, not `{ ...row, caseId, ... }`: on Node 20 a spread followed by
+    // more properties takes V8's slow path (microseconds per row, on every request).
     const full: RequestRow = {
-      ...row,
+      upstream: row.upstream,
+      ordinal: row.ordinal,
+      method: row.method,
+      path: row.path,
+      route: row.route,
+      idempotencyKey: row.idempotencyKey,
+      body: row.body,
+      bodyFingerprint: row.bodyFingerprint,
+      fault: row.fault,
+      committed: row.committed,
+      outcome: row.outcome,
+      delivery: row.delivery,
+      upstreamStatus: row.upstreamStatus,
+      clientStatus: row.clientStatus,
       caseId: this.caseId,
       id: this.requests.length + 1,
       invocationId: live.length === 1 ? live[0]! : null,
@@ -53,7 +68,17 @@ export class CaseRecorder {
   }
 
   addEffect(effect: Omit<PendingEffect, 'caseId' | 'id' | 'operation'>): void {
-    this.effects.push({ ...effect, caseId: this.caseId, id: this.effects.length + 1, operation: this.operation });
+    this.effects.push({
+      upstream: effect.upstream,
+      route: effect.route,
+      key: effect.key,
+      resourceId: effect.resourceId,
+      requestId: effect.requestId,
+      body: effect.body,
+      caseId: this.caseId,
+      id: this.effects.length + 1,
+      operation: this.operation,
+    });
   }
 
   finish(traits: ReadonlyMap<string, UpstreamTraits>): CaseRows {
@@ -75,7 +100,18 @@ export class CaseRecorder {
     return {
       invocations: [...this.invocations].sort((a, b) => a.id - b.id),
       requests: this.requests,
-      effects: this.effects.map((effect) => ({ ...effect, fingerprint: fingerprintOf(effect.upstream, effect.route, effect.body) })),
+      effects: this.effects.map((effect) => ({
+        upstream: effect.upstream,
+        route: effect.route,
+        key: effect.key,
+        resourceId: effect.resourceId,
+        requestId: effect.requestId,
+        body: effect.body,
+        caseId: effect.caseId,
+        id: effect.id,
+        operation: effect.operation,
+        fingerprint: fingerprintOf(effect.upstream, effect.route, effect.body),
+      })),
     };
   }
 }

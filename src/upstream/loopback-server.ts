@@ -1,8 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Outcome } from '../faults/fault.js';
 import type { Delivery } from '../ledger/rows.js';
-import type { UpstreamPipeline } from './pipeline.js';
+import type { RawOutcome, UpstreamPipeline } from './pipeline.js';
 
 export interface LoopbackServer {
   readonly url: string;
@@ -67,25 +66,16 @@ async function serve(
     res.writeHead(413).end();
     return;
   }
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
-  }
-  const method = req.method ?? 'GET';
-  const request = new Request(`http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`, {
-    method,
-    headers,
-    body: method === 'GET' || method === 'HEAD' || body.length === 0 ? undefined : body,
-  });
-  const result = await pipeline.handle(request);
+  // No WHATWG Request here: the pipeline builds one only for msw handlers.
+  const raw = { method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host, headers: req.headers, body };
+  const result = await pipeline.handleRaw(raw);
   await deliver(result.outcome, req, res, options, holds, result.crashTarget).then(
     ({ delivery, status }) => result.delivered(delivery, status),
   );
 }
 
 async function deliver(
-  outcome: Outcome,
+  outcome: RawOutcome,
   req: IncomingMessage,
   res: ServerResponse,
   options: LoopbackOptions,
@@ -93,6 +83,13 @@ async function deliver(
   crashTarget: () => void,
 ): Promise<{ delivery: Delivery; status: number | null }> {
   switch (outcome.kind) {
+    case 'plain': {
+      if (res.destroyed || req.socket.destroyed) return { delivery: 'abandoned', status: null };
+      const { status, headers, bytes } = outcome.plain;
+      res.writeHead(status, headers);
+      res.end(bytes);
+      return { delivery: 'response', status };
+    }
     case 'respond': {
       if (outcome.delayMs) await new Promise((resolve) => setTimeout(resolve, outcome.delayMs));
       // The client gave up while the answer was late: nothing reached it.
@@ -166,7 +163,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
     });
-    req.on('end', () => resolve(size > limit ? 'too-large' : Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > limit ? 'too-large' : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

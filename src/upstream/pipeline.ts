@@ -1,12 +1,17 @@
 import { getResponse } from 'msw';
 import { faultNamed } from '../faults/registry.js';
-import type { Outcome } from '../faults/fault.js';
-import type { RequestOutcome } from '../ledger/rows.js';
+import { none } from '../faults/none.js';
+import type { Fault, Outcome } from '../faults/fault.js';
+import type { Delivery, RequestOutcome, RequestRow } from '../ledger/rows.js';
 import { bindingFor, type FaultBinding } from '../explore/schedule.js';
 import type { CaseRecorder } from '../runner/recorder.js';
-import { runWithHandlerContext, type EffectInput } from './context.js';
+import { runWithHandlerContext, type EffectInput, type HandlerContext } from './context.js';
 import { parseIdempotencyKey } from './idempotency-key.js';
 import type { UpstreamModel } from './model.js';
+import { headerValue, jsonResponse } from './models/answer.js';
+import { plainResponse, toRequest, type PlainResponse, type RawRequest } from './raw-request.js';
+
+export type { PlainResponse, RawRequest } from './raw-request.js';
 
 /** What one case gives an upstream: its faults, where to record, and how to crash the target. */
 export interface UpstreamSession {
@@ -16,19 +21,42 @@ export interface UpstreamSession {
   crashTarget(): void;
 }
 
+/** A fault's outcome, or (no fault, a built-in model's route) the answer as bytes, ready for a socket. */
+export type RawOutcome = Outcome | { kind: 'plain'; plain: PlainResponse };
+
 /** The pipeline's answer: the fault's outcome plus the ledger row to finish once delivered. */
-export interface PipelineResult {
-  outcome: Outcome;
+export interface PipelineResult<O = Outcome> {
+  outcome: O;
   /** Call when the outcome reached the client (or failed to). */
-  delivered(delivery: import('../ledger/rows.js').Delivery, clientStatus: number | null): void;
+  delivered(delivery: Delivery, clientStatus: number | null): void;
   crashTarget(): void;
 }
 
+/** A request counted in the case: where it stands among the case's requests and the fault bound to it. */
+interface Admitted {
+  session: UpstreamSession;
+  ordinal: number;
+  method: string;
+  url: URL;
+  /** `METHOD /path`: the route a binding names, and the row's route unless a handler names another. */
+  plainRoute: string;
+  binding: FaultBinding | undefined;
+  fault: Fault;
+}
+
+const utf8 = new TextDecoder();
+
 /**
  * The environment-free core of an upstream: counts requests, picks the fault
- * bound to this one, runs the msw handlers when the fault lets the upstream
- * commit, and records the request and its effects. Servers (loopback or
- * in-process) only turn the outcome into bytes, silence or a reset.
+ * bound to this one, runs the model when the fault lets the upstream commit,
+ * and records the request and its effects. Servers (loopback or in-process)
+ * only turn the outcome into bytes, silence or a reset.
+ *
+ * Two entry points, one behaviour: `handle` takes a WHATWG Request (msw's
+ * in-process interception) and always runs the msw handlers; `handleRaw`
+ * takes what the loopback server read from the socket and calls a built-in
+ * model's fast route when it has one for the request, so the common request
+ * builds no Request, runs no msw pipeline and no AsyncLocalStorage.
  */
 export class UpstreamPipeline {
   private session: UpstreamSession | undefined;
@@ -73,90 +101,116 @@ export class UpstreamPipeline {
 
   async handle(request: Request): Promise<PipelineResult> {
     const session = this.session;
-    if (!session) {
-      // A straggler from a finished case (e.g. a grandchild the target left behind): refuse it.
-      return {
-        outcome: { kind: 'respond', response: new Response('no case is running', { status: 503 }) },
-        delivered: () => undefined,
-        crashTarget: () => undefined,
-      };
-    }
-    const url = new URL(request.url);
-    const plainRoute = `${request.method} ${url.pathname}`;
+    if (!session) return straggler();
+    const admitted = this.admit(session, request.method, new URL(request.url));
+    const body = request.body ? await request.clone().text() : '';
+    const row = this.startRow(admitted, request.headers.get('idempotency-key'), body);
+    this.pending += 1;
+    const delay = admitted.binding?.params?.delayBeforeCommitMs;
+    if (delay) await sleep(delay);
+    const response = admitted.fault.commits ? await this.runHandlers(admitted, row, request, body) : null;
+    return this.result(admitted, row, admitted.fault.outcome(response, admitted.binding?.params ?? {}));
+  }
+
+  /** `handle` for a request read off a socket: the same counting, faults and rows. */
+  async handleRaw(raw: RawRequest): Promise<PipelineResult<RawOutcome>> {
+    const href = `http://${raw.host ?? '127.0.0.1'}${raw.url}`;
+    const url = new URL(href);
+    const fast = this.model.fast?.route(raw.method, url.pathname);
+    // The loopback server used to build a Request first: one it refuses still fails before it counts.
+    const request = fast ? undefined : toRequest(raw, href);
+    if (fast && (url.username || url.password)) throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${href}`);
+    const session = this.session;
+    if (!session) return straggler();
+    const admitted = this.admit(session, raw.method, url);
+    const hasBody = raw.method !== 'GET' && raw.method !== 'HEAD' && raw.body.length > 0;
+    const body = hasBody ? utf8.decode(raw.body) : '';
+    const row = this.startRow(admitted, headerValue(raw.headers, 'idempotency-key'), body);
+    this.pending += 1;
+    const { fault, binding } = admitted;
+    if (binding?.params?.delayBeforeCommitMs) await sleep(binding.params.delayBeforeCommitMs);
+    if (!fault.commits) return this.result(admitted, row, fault.outcome(null, binding?.params ?? {}));
+    if (!fast) return this.result(admitted, row, fault.outcome(await this.runHandlers(admitted, row, request!, body), binding?.params ?? {}));
+
+    const report = new RequestReport(this.name, row);
+    const answer = fast({ text: body, headers: raw.headers, url }, report);
+    this.conclude(admitted, row, report, answer.status, true, body);
+    // No fault: straight to bytes. A fault gets the Response msw would have made, so the fault catalog is unchanged.
+    if (fault === none) return this.result(admitted, row, { kind: 'plain', plain: plainResponse(answer) });
+    return this.result(admitted, row, fault.outcome(jsonResponse(answer), binding?.params ?? {}));
+  }
+
+  /** Counts the request in the case and finds the fault bound to it. */
+  private admit(session: UpstreamSession, method: string, url: URL): Admitted {
+    const plainRoute = `${method} ${url.pathname}`;
     this.count += 1;
     const ordinal = this.count;
-    this.routeCounts.set(plainRoute, (this.routeCounts.get(plainRoute) ?? 0) + 1);
-    const binding = bindingFor(session.faults, {
+    const routeOrdinal = (this.routeCounts.get(plainRoute) ?? 0) + 1;
+    this.routeCounts.set(plainRoute, routeOrdinal);
+    const binding =
+      session.faults.length === 0
+        ? undefined
+        : bindingFor(session.faults, {
+            upstream: this.name,
+            ordinal,
+            routeOrdinal: (route) => (route === plainRoute ? routeOrdinal : -1),
+          });
+    return { session, ordinal, method, url, plainRoute, binding, fault: faultNamed(binding?.fault ?? 'none') };
+  }
+
+  private startRow(admitted: Admitted, keyHeader: string | null, body: string): RequestRow {
+    const { session, url } = admitted;
+    return session.recorder.startRequest({
       upstream: this.name,
-      ordinal,
-      routeOrdinal: (route) => (route === plainRoute ? this.routeCounts.get(plainRoute)! : -1),
-    });
-    const fault = faultNamed(binding?.fault ?? 'none');
-    const body = request.body ? await request.clone().text() : '';
-    const row = session.recorder.startRequest({
-      upstream: this.name,
-      ordinal,
-      method: request.method,
+      ordinal: admitted.ordinal,
+      method: admitted.method,
       path: url.pathname + url.search,
-      route: plainRoute,
-      idempotencyKey: parseIdempotencyKey(request.headers.get('idempotency-key')),
+      route: admitted.plainRoute,
+      idempotencyKey: parseIdempotencyKey(keyHeader),
       body,
       bodyFingerprint: '',
-      fault: fault.name,
+      fault: admitted.fault.name,
       committed: false,
       outcome: 'not-run',
       delivery: 'response',
       upstreamStatus: null,
       clientStatus: null,
     });
+  }
 
-    this.pending += 1;
-    let response: Response | null = null;
-    const delayBeforeCommit = binding?.params?.delayBeforeCommitMs;
-    if (delayBeforeCommit) await new Promise((resolve) => setTimeout(resolve, delayBeforeCommit));
-    if (fault.commits) {
-      const reading = request.method === 'GET' || request.method === 'HEAD';
-      let outcome: RequestOutcome | undefined;
-      const effects: EffectInput[] = [];
-      const context = {
+  /** The model's msw handlers, as custom upstreams are always served. */
+  private async runHandlers(admitted: Admitted, row: RequestRow, request: Request, body: string): Promise<Response> {
+    const report = new RequestReport(this.name, row);
+    const handled = await runWithHandlerContext(report, () => getResponse(this.model.handlers, request));
+    const response = handled ?? unmatched(admitted.plainRoute);
+    this.conclude(admitted, row, report, response.status, handled !== undefined, body);
+    return response;
+  }
+
+  /** Writes what the handler did into the row, and its effects. */
+  private conclude(admitted: Admitted, row: RequestRow, report: RequestReport, status: number, matched: boolean, body: string): void {
+    const reading = admitted.method === 'GET' || admitted.method === 'HEAD';
+    // A handler that said nothing: a read, a refusal (an error status), or a write it did not record.
+    row.outcome = !matched ? 'unmatched' : (report.outcome ?? (reading ? 'read' : status >= 400 ? 'rejected' : 'recorded-nothing'));
+    row.upstreamStatus = status;
+    for (const effect of report.effects) {
+      if (effect.route) row.route = effect.route;
+      row.committed = true;
+      admitted.session.recorder.addEffect({
         upstream: this.name,
-        commit: (effect: EffectInput = {}) => {
-          effects.push(effect);
-          outcome = 'committed';
-        },
-        replayed: () => {
-          outcome = 'replayed';
-        },
-        rejected: () => {
-          outcome = 'rejected';
-        },
-        unchanged: () => {
-          outcome = 'unchanged';
-        },
-        route: (route: string) => {
-          row.route = route;
-        },
-      };
-      const handled = await runWithHandlerContext(context, () => getResponse(this.model.handlers, request));
-      response = handled ?? unmatched(plainRoute);
-      // A handler that said nothing: a read, a refusal (an error status), or a write it did not record.
-      row.outcome = !handled ? 'unmatched' : (outcome ?? (reading ? 'read' : response.status >= 400 ? 'rejected' : 'recorded-nothing'));
-      row.upstreamStatus = response.status;
-      for (const effect of effects) {
-        if (effect.route) row.route = effect.route;
-        row.committed = true;
-        session.recorder.addEffect({
-          upstream: this.name,
-          route: effect.route ?? plainRoute,
-          key: row.idempotencyKey,
-          resourceId: effect.resourceId ?? null,
-          requestId: row.id,
-          body: effect.body === undefined ? body : typeof effect.body === 'string' ? effect.body : JSON.stringify(effect.body),
-        });
-      }
+        route: effect.route ?? admitted.plainRoute,
+        key: row.idempotencyKey,
+        resourceId: effect.resourceId ?? null,
+        requestId: row.id,
+        body: effect.body === undefined ? body : typeof effect.body === 'string' ? effect.body : JSON.stringify(effect.body),
+      });
     }
+  }
+
+  private result<O>(admitted: Admitted, row: RequestRow, outcome: O): PipelineResult<O> {
+    const session = admitted.session;
     return {
-      outcome: fault.outcome(response, binding?.params ?? {}),
+      outcome,
       delivered: (delivery, clientStatus) => {
         this.pending = Math.max(0, this.pending - 1);
         if (this.pending === 0) for (const wake of this.settled.splice(0)) wake();
@@ -167,6 +221,55 @@ export class UpstreamPipeline {
       crashTarget: () => session.crashTarget(),
     };
   }
+}
+
+/**
+ * The handler context of one request: what its handler says it did. Called
+ * as methods, by `recordEffect` and friends (through AsyncLocalStorage) or by
+ * a built-in model's fast route (passed in).
+ */
+class RequestReport implements HandlerContext {
+  outcome: RequestOutcome | undefined;
+  readonly effects: EffectInput[] = [];
+
+  constructor(
+    readonly upstream: string,
+    private readonly row: RequestRow,
+  ) {}
+
+  commit(effect: EffectInput = {}): void {
+    this.effects.push(effect);
+    this.outcome = 'committed';
+  }
+
+  replayed(): void {
+    this.outcome = 'replayed';
+  }
+
+  rejected(): void {
+    this.outcome = 'rejected';
+  }
+
+  unchanged(): void {
+    this.outcome = 'unchanged';
+  }
+
+  route(route: string): void {
+    this.row.route = route;
+  }
+}
+
+/** A straggler from a finished case (e.g. a grandchild the target left behind): refused. */
+function straggler(): PipelineResult {
+  return {
+    outcome: { kind: 'respond', response: new Response('no case is running', { status: 503 }) },
+    delivered: () => undefined,
+    crashTarget: () => undefined,
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function unmatched(route: string): Response {

@@ -115,9 +115,9 @@ const table = [
 const profile = ctx.shared.profile
   ? [
       '',
-      '## Where the current upstream spends its CPU (node --cpu-prof, 10 connections)',
+      '## Where the upstream spends its CPU (node --cpu-prof, 10 connections)',
       '',
-      'Share of non-idle samples at or under each frame (they overlap: msw\'s pipeline builds WHATWG objects too).',
+      'Share of non-idle samples at or under each frame (they may overlap: a frame counts under each group it is in).',
       '',
       ...ctx.shared.profile.map((p) => `- ${p.name}: ${(100 * p.share).toFixed(0)} %`),
     ]

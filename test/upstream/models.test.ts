@@ -127,6 +127,16 @@ describe('resource that ignores Idempotency-Key', () => {
   });
 });
 
+describe('resource records', () => {
+  it('keep every field of the body in its order, its id overridden, a field named __proto__ a field', async () => {
+    const { h, l } = await serve(charges());
+    const started = h.begin();
+    const created = await h.post('/charges', '{"__proto__":{"admin":true},"id":"mine","amount":10}');
+    await l.store(h, started);
+    expect(created.text).toMatch(/^\{"__proto__":\{"admin":true\},"id":"cha_1","amount":10,"idempotencyKey":null,"created":"[^"]+"\}$/);
+  });
+});
+
 describe('resource look-up: GET path?ref=', () => {
   it.each([false, true])('finds records by the client reference field and by key (honoursIdempotencyKey %s)', async (honours) => {
     const { h, l } = await serve(charges({ honoursIdempotencyKey: honours, clientRefField: 'orderRef' }));

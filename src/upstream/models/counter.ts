@@ -1,6 +1,7 @@
-import { http, HttpResponse } from 'msw';
-import { recordEffect, recordRejection } from '../context.js';
-import type { UpstreamModel } from '../model.js';
+import { http } from 'msw';
+import type { ModelAnswer, ModelContext, UpstreamModel } from '../model.js';
+import { ambientContext, jsonResponse } from './answer.js';
+import { plainPath } from './plain-path.js';
 
 export interface CounterOptions {
   path: string;
@@ -19,38 +20,50 @@ export interface CounterOptions {
 export function counterModel(options: CounterOptions): UpstreamModel {
   let value = 0;
   const route = `POST ${options.path}`;
-  const handlers = [
-    http.post(`*${options.path}`, async ({ request }) => {
-      const text = await request.text();
-      let body: Record<string, unknown> = {};
-      if (text.trim()) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          recordRejection();
-          return HttpResponse.json({ error: 'body must be JSON (or empty)' }, { status: 400 });
-        }
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-          recordRejection();
-          return HttpResponse.json({ error: 'body must be a JSON object, e.g. {"by": 1}' }, { status: 400 });
-        }
-        body = parsed as Record<string, unknown>;
+
+  const add = (text: string, context: ModelContext): ModelAnswer => {
+    let body: Record<string, unknown> = {};
+    if (text.trim()) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        context.rejected();
+        return { status: 400, json: { error: 'body must be JSON (or empty)' } };
       }
-      const by = body.by ?? 1;
-      if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
-        recordRejection();
-        return HttpResponse.json({ error: '"by" must be an integer' }, { status: 400 });
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        context.rejected();
+        return { status: 400, json: { error: 'body must be a JSON object, e.g. {"by": 1}' } };
       }
-      value += by;
-      // The id of an increment is the value it produced.
-      recordEffect({ route, resourceId: String(value), body });
-      return HttpResponse.json({ value });
-    }),
-    http.get(`*${options.path}`, () => HttpResponse.json({ value })),
-  ];
+      body = parsed as Record<string, unknown>;
+    }
+    const by = body.by ?? 1;
+    if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
+      context.rejected();
+      return { status: 400, json: { error: '"by" must be an integer' } };
+    }
+    value += by;
+    // The id of an increment is the value it produced.
+    context.commit({ route, resourceId: String(value), body });
+    return { status: 200, json: { value } };
+  };
+  const read = (): ModelAnswer => ({ status: 200, json: { value } });
+
+  const paths = plainPath(options.path);
   return {
-    handlers,
+    handlers: [
+      http.post(`*${options.path}`, async ({ request }) => jsonResponse(add(await request.text(), ambientContext))),
+      http.get(`*${options.path}`, () => jsonResponse(read())),
+    ],
+    ...(paths && {
+      fast: {
+        route(method: string, pathname: string) {
+          if (!paths.isCollection(pathname)) return undefined;
+          if (method === 'POST') return (request, context) => add(request.text, context);
+          return method === 'GET' ? read : undefined;
+        },
+      },
+    }),
     reset() {
       value = 0;
     },

@@ -1,6 +1,7 @@
-import { http, HttpResponse } from 'msw';
-import { recordEffect, recordRejection, recordUnchanged } from '../context.js';
-import type { UpstreamModel } from '../model.js';
+import { http } from 'msw';
+import type { ModelAnswer, ModelContext, UpstreamModel } from '../model.js';
+import { ambientContext, jsonResponse } from './answer.js';
+import { plainPath } from './plain-path.js';
 
 export interface DeployerOptions {
   path: string;
@@ -22,35 +23,47 @@ export function deployerModel(options: DeployerOptions): UpstreamModel {
   const initial = options.initialVersion ?? null;
   let deployed: string | null = initial;
   const route = `PUT ${options.path}`;
-  const handlers = [
-    http.put(`*${options.path}`, async ({ request }) => {
-      const text = await request.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        recordRejection();
-        return HttpResponse.json({ error: 'body must be JSON: {"version": "..."}' }, { status: 400 });
-      }
-      const version = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).version : undefined;
-      if ((typeof version !== 'string' || version === '') && typeof version !== 'number') {
-        recordRejection();
-        return HttpResponse.json({ error: '"version" is required (a non-empty string or a number)' }, { status: 400 });
-      }
-      const wanted = String(version);
-      if (wanted === deployed) {
-        recordUnchanged();
-        return HttpResponse.json({ version: deployed, changed: false });
-      }
-      const previous = deployed;
-      deployed = wanted;
-      recordEffect({ route, resourceId: wanted, body });
-      return HttpResponse.json({ version: deployed, previous, changed: true });
-    }),
-    http.get(`*${options.path}`, () => HttpResponse.json({ version: deployed })),
-  ];
+
+  const deploy = (text: string, context: ModelContext): ModelAnswer => {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      context.rejected();
+      return { status: 400, json: { error: 'body must be JSON: {"version": "..."}' } };
+    }
+    const version = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).version : undefined;
+    if ((typeof version !== 'string' || version === '') && typeof version !== 'number') {
+      context.rejected();
+      return { status: 400, json: { error: '"version" is required (a non-empty string or a number)' } };
+    }
+    const wanted = String(version);
+    if (wanted === deployed) {
+      context.unchanged();
+      return { status: 200, json: { version: deployed, changed: false } };
+    }
+    const previous = deployed;
+    deployed = wanted;
+    context.commit({ route, resourceId: wanted, body });
+    return { status: 200, json: { version: deployed, previous, changed: true } };
+  };
+  const read = (): ModelAnswer => ({ status: 200, json: { version: deployed } });
+
+  const paths = plainPath(options.path);
   return {
-    handlers,
+    handlers: [
+      http.put(`*${options.path}`, async ({ request }) => jsonResponse(deploy(await request.text(), ambientContext))),
+      http.get(`*${options.path}`, () => jsonResponse(read())),
+    ],
+    ...(paths && {
+      fast: {
+        route(method: string, pathname: string) {
+          if (!paths.isCollection(pathname)) return undefined;
+          if (method === 'PUT') return (request, context) => deploy(request.text, context);
+          return method === 'GET' ? read : undefined;
+        },
+      },
+    }),
     reset() {
       deployed = initial;
     },

@@ -1,6 +1,7 @@
-import { http, HttpResponse } from 'msw';
-import { recordEffect } from '../context.js';
-import type { UpstreamModel } from '../model.js';
+import { http } from 'msw';
+import type { ModelAnswer, ModelContext, UpstreamModel } from '../model.js';
+import { ambientContext, jsonResponse } from './answer.js';
+import { plainPath } from './plain-path.js';
 
 export interface MailerOptions {
   path: string;
@@ -15,23 +16,29 @@ export interface MailerOptions {
 export function mailerModel(options: MailerOptions): UpstreamModel {
   let sequence = 0;
   const route = `POST ${options.path}`;
-  const handlers = [
-    http.post(`*${options.path}`, async ({ request }) => {
-      const text = await request.text();
-      let body: unknown = text;
-      try {
-        body = text ? JSON.parse(text) : {};
-      } catch {
-        // A mailer sends whatever it is given.
-      }
-      sequence += 1;
-      const id = `msg_${sequence}`;
-      recordEffect({ route, resourceId: id, body });
-      return HttpResponse.json({ id, status: 'sent' }, { status: 202 });
-    }),
-  ];
+
+  const send = (text: string, context: ModelContext): ModelAnswer => {
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      // A mailer sends whatever it is given.
+    }
+    sequence += 1;
+    const id = `msg_${sequence}`;
+    context.commit({ route, resourceId: id, body });
+    return { status: 202, json: { id, status: 'sent' } };
+  };
+
+  const paths = plainPath(options.path);
   return {
-    handlers,
+    handlers: [http.post(`*${options.path}`, async ({ request }) => jsonResponse(send(await request.text(), ambientContext)))],
+    ...(paths && {
+      fast: {
+        route: (method: string, pathname: string) =>
+          method === 'POST' && paths.isCollection(pathname) ? (request, context) => send(request.text, context) : undefined,
+      },
+    }),
     reset() {
       sequence = 0;
     },

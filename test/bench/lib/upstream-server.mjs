@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One upstream variant for the throughput figure, alone in its own process so
 // that the load generator (in the parent) and the server do not share a thread.
-//   node upstream-server.mjs bare|retryproof|fastpath [--case-size N] [--no-ledger]
+//   node upstream-server.mjs bare|retryproof [--case-size N] [--no-ledger]
 // --no-ledger: cases still rotate every N requests, but their rows are
 // dropped instead of fingerprinted and written (the serving path alone).
 // Listens on 127.0.0.1 (a free port), prints {"url": ...} on stdout, serves
@@ -29,7 +29,7 @@ async function startBare() {
  * fingerprinted and written into the Ledger in one transaction (as runCase
  * does, without the checks, which are not the upstream's cost).
  */
-async function startRetryproof(fast) {
+async function startRetryproof() {
   const dist = new URL('../../../dist/', import.meta.url);
   const { startLoopbackServer } = await import(new URL('upstream/loopback-server.js', dist).href);
   const { resourceModel } = await import(new URL('upstream/models/resource.js', dist).href);
@@ -37,20 +37,8 @@ async function startRetryproof(fast) {
   const { Ledger } = await import(new URL('ledger/ledger.js', dist).href);
   const { UpstreamPipeline } = await import(new URL('upstream/pipeline.js', dist).href);
   const options = { path: '/charges', honoursIdempotencyKey: false, clientRefField: 'ref', noun: 'charge', ignoreFields: [] };
-  let model;
-  let pipeline;
-  let Recorder = CaseRecorder;
-  let serverStart = startLoopbackServer;
-  if (fast) {
-    const proto = await import('../fastpath/fast-pipeline.mjs');
-    model = proto.fastResourceModel(options);
-    Recorder = (await import('../fastpath/memo-recorder.mjs')).MemoCaseRecorder;
-    pipeline = new proto.FastUpstreamPipeline('payments', model);
-    serverStart = proto.startFastLoopbackServer;
-  } else {
-    model = resourceModel(options);
-    pipeline = new UpstreamPipeline('payments', model);
-  }
+  const model = resourceModel(options);
+  const pipeline = new UpstreamPipeline('payments', model);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-bench-upstream-'));
   const ledgerFile = path.join(dir, 'ledger.sqlite');
   const ledger = new Ledger(ledgerFile);
@@ -62,7 +50,7 @@ async function startRetryproof(fast) {
   const begin = () => {
     caseNumber += 1;
     inCase = 0;
-    recorder = new Recorder(`bench/${caseNumber}`, 'create-order');
+    recorder = new CaseRecorder(`bench/${caseNumber}`, 'create-order');
     pipeline.beginCase({ faults: [], recorder, crashTarget: () => undefined });
   };
   const flush = () => {
@@ -73,10 +61,9 @@ async function startRetryproof(fast) {
     ledger.recordCase({ id: recorder.caseId, operation: 'create-order', kind: 'explore', scheduleJson: JSON.stringify(schedule) }, rows, () => []);
   };
   begin();
-  // Count requests at the pipeline: every CASE_SIZE, close the case and open the next.
-  const method = fast ? 'handleRaw' : 'handle';
-  const handle = pipeline[method].bind(pipeline);
-  pipeline[method] = async (request) => {
+  // Count requests at the pipeline (the loopback server's entry point): every CASE_SIZE, close the case and open the next.
+  const handle = pipeline.handleRaw.bind(pipeline);
+  pipeline.handleRaw = async (request) => {
     const result = await handle(request);
     requests += 1;
     inCase += 1;
@@ -86,7 +73,7 @@ async function startRetryproof(fast) {
     }
     return result;
   };
-  const server = await serverStart(pipeline, { holdLimitMs: 10_000 });
+  const server = await startLoopbackServer(pipeline, { holdLimitMs: 10_000 });
   return {
     url: server.url,
     stats: () => ({ requests, cases: caseNumber - 1, ledgerBytes: statSync(ledgerFile).size }),
@@ -101,7 +88,7 @@ async function startRetryproof(fast) {
   };
 }
 
-const running = variant === 'bare' ? await startBare() : variant === 'retryproof' ? await startRetryproof(false) : variant === 'fastpath' ? await startRetryproof(true) : null;
+const running = variant === 'bare' ? await startBare() : variant === 'retryproof' ? await startRetryproof() : null;
 if (!running) {
   process.stderr.write(`upstream-server: unknown variant ${variant}\n`);
   process.exit(2);

@@ -27,20 +27,24 @@ const schedule = (faulted) => ({
  */
 function instrument(UpstreamPipeline) {
   const proto = UpstreamPipeline.prototype;
-  const { handle, endCase } = proto;
+  // handleRaw: requests over the loopback server; handle: in-process (msw) requests.
+  const { handle, handleRaw, endCase } = proto;
   const log = { requests: [], caseEnded: Number.NaN };
-  proto.handle = async function instrumentedHandle(request) {
-    const entry = { arrived: performance.now(), delivered: Number.NaN, delivery: null };
-    log.requests.push(entry);
-    const result = await handle.call(this, request);
-    const delivered = result.delivered;
-    result.delivered = (delivery, status) => {
-      entry.delivered = performance.now();
-      entry.delivery = delivery;
-      delivered(delivery, status);
+  const watched = (original) =>
+    async function instrumented(request) {
+      const entry = { arrived: performance.now(), delivered: Number.NaN, delivery: null };
+      log.requests.push(entry);
+      const result = await original.call(this, request);
+      const delivered = result.delivered;
+      result.delivered = (delivery, status) => {
+        entry.delivered = performance.now();
+        entry.delivery = delivery;
+        delivered(delivery, status);
+      };
+      return result;
     };
-    return result;
-  };
+  proto.handle = watched(handle);
+  proto.handleRaw = watched(handleRaw);
   proto.endCase = function instrumentedEndCase() {
     log.caseEnded = performance.now();
     return endCase.call(this);
@@ -49,6 +53,7 @@ function instrument(UpstreamPipeline) {
     log,
     restore: () => {
       proto.handle = handle;
+      proto.handleRaw = handleRaw;
       proto.endCase = endCase;
     },
   };
@@ -124,7 +129,7 @@ export async function run(ctx) {
       });
       rows.push({
         figure: `3a. module target, T=${T} ms: held request's delivery in the ledger`,
-        value: `missing in ${data[T].missing}/${data[T].moduleWall.length} cases (the delivery arrived ${late.toFixed(1)} ms after the case ended)`,
+        value: `missing in ${data[T].missing}/${data[T].moduleWall.length} cases (the delivery was recorded ${Math.abs(late).toFixed(1)} ms ${late < 0 ? 'before' : 'after'} the case ended)`,
         ratio: data[T].missing / data[T].moduleWall.length,
         ratioText: `${data[T].missing}/${data[T].moduleWall.length}`,
         target: '0 missing',

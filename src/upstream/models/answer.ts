@@ -1,0 +1,23 @@
+import { HttpResponse, type JsonBodyType } from 'msw';
+import { recordEffect, recordRejection, recordReplay, recordUnchanged } from '../context.js';
+import type { ModelAnswer, ModelContext } from '../model.js';
+
+/** The handler context of the request msw is serving (from AsyncLocalStorage), for a model's logic called by its msw handler. */
+export const ambientContext: ModelContext = {
+  commit: recordEffect,
+  replayed: recordReplay,
+  rejected: recordRejection,
+  unchanged: recordUnchanged,
+};
+
+/** A model's answer as its msw handler returns it. */
+export function jsonResponse(answer: ModelAnswer): Response {
+  return HttpResponse.json(answer.json as JsonBodyType, { status: answer.status, headers: answer.headers });
+}
+
+/** One header of a node header record as WHATWG `Headers.get` reads it: repeated values joined, absent as null. */
+export function headerValue(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | null {
+  const value = headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
