@@ -100,8 +100,10 @@ describe('the bundled example APIs, end to end', () => {
     before.expectNothingLeft(token);
   });
 
-  it('the concurrency probe catches RACY every time (20 runs) and never SAFE (10 runs)', { timeout: 90_000 }, async () => {
-    for (const [name, runs, effects] of [['http-api-racy', 20, 2], ['http-api-safe', 10, 1]] as const) {
+  // 20 and 10 runs in the slow tier (RETRYPROOF_SLOW=1), 8 and 4 by default.
+  const slow = process.env.RETRYPROOF_SLOW === '1';
+  it(`the concurrency probe catches RACY every time (${slow ? 20 : 8} runs) and never SAFE (${slow ? 10 : 4} runs)`, { timeout: 90_000 }, async () => {
+    for (const [name, runs, effects] of [['http-api-racy', slow ? 20 : 8, 2], ['http-api-safe', slow ? 10 : 4, 1]] as const) {
       const { scenario, token } = example(name);
       const before = snapshot();
       const session = await openRunSession(scenario, { reportsDir });
