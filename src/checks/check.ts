@@ -199,8 +199,9 @@ export function responseBody(invocation: InvocationRow): unknown {
 
 /**
  * The resource a command's or module's result names: its top-level `id`
- * field (undefined when it prints none, or null: it does not know). Two answers for one key must name the
- * same resource; other fields (messages, timings) may legitimately differ.
+ * field (undefined when it prints none, or null: it does not know). Two
+ * answers for one key must name the same resource; other fields (messages,
+ * timings) may legitimately differ.
  */
 export function resultId(invocation: InvocationRow): unknown {
   const body = responseBody(invocation);

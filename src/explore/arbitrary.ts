@@ -50,8 +50,8 @@ export function scheduleSpace(
 /**
  * Random schedules as a fast-check arbitrary. Every part shrinks toward the
  * simplest case — fewer faults, earlier positions, fewer retries, the same key,
- * no replay, no pause, a plain sequence (not a probe) — so a failure shrinks to the smallest
- * schedule that still breaks the target.
+ * no replay, no pause, a plain sequence rather than a probe — so a failure
+ * shrinks to the smallest schedule that still breaks the target.
  */
 export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> {
   if (space.operations.length === 0) {
