@@ -1,5 +1,6 @@
 import type { InvocationVariant } from '../caller/caller.js';
 import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
+import type { OperationSpec } from '../scenario/schema.js';
 import { renderTemplate } from '../scenario/template.js';
 import { startCommand } from '../targets/command.js';
 import { HARNESS_MARKER } from '../targets/process-group.js';
@@ -25,11 +26,28 @@ async function invokeCommand(
   seq: number,
   variant: InvocationVariant,
 ): Promise<InvocationRow> {
+  const { operation, recorder } = context;
+  const input = variant.mismatch ? (mismatchInput(operation) ?? operation.input) : operation.input;
+  const id = recorder.nextInvocationId();
+  // Racers get upstream URLs of their own, so each request is attributed to the racer that sent it.
+  const doors = role === 'concurrent' && context.doors ? await context.doors(id) : undefined;
+  try {
+    return await runCommand(context, { role, key, seq, variant, input, id, urls: doors?.urls ?? context.urls });
+  } finally {
+    doors?.release();
+  }
+}
+
+/** Renders the argv and env of one invocation, runs it, and records it. */
+async function runCommand(
+  context: CaseInvokeContext,
+  call: { role: InvocationRole; key: string; seq: number; variant: InvocationVariant; input: OperationSpec['input']; id: number; urls: ReadonlyMap<string, string> },
+): Promise<InvocationRow> {
   const { scenario, operation, recorder } = context;
   if (scenario.target.kind !== 'command') throw new Error(`invokeCommand called for a ${scenario.target.kind} target`);
   const target = scenario.target;
-  const input = variant.mismatch ? (mismatchInput(operation) ?? operation.input) : operation.input;
-  const values = templateValues(context, key, input);
+  const { role, key, seq, variant, input, id } = call;
+  const values = templateValues({ ...context, urls: call.urls }, key, input);
   const render = (text: string): string => renderTemplate(text, values);
   const renderEnv = (env: Record<string, string> | undefined): Record<string, string> =>
     Object.fromEntries(Object.entries(env ?? {}).map(([name, value]) => [name, render(value)]));
@@ -38,7 +56,6 @@ async function invokeCommand(
   const env = { ...inheritedEnv(), ...renderEnv(target.env), ...renderEnv(operation.env) };
 
   recorder.keys.add(key);
-  const id = recorder.nextInvocationId();
   const startedMs = recorder.now();
   const running = startCommand(
     { argv, env, cwd: scenario.cwd },

@@ -13,7 +13,11 @@ export class CaseRecorder {
   readonly invocations: InvocationRow[] = [];
   readonly requests: RequestRow[] = [];
   private readonly effects: PendingEffect[] = [];
-  /** Invocations running now: a request is attributed to one when exactly one is live. */
+  /**
+   * Invocations running now: a request is attributed to the live invocation
+   * whose own port it came in on (a loopback door, see loopback-server.ts), or
+   * else to the only live one; with several live and no door, to none.
+   */
   readonly live = new Set<number>();
   readonly keys = new Set<string>();
   private readonly started = performance.now();
@@ -38,8 +42,10 @@ export class CaseRecorder {
     this.invocations.push(row);
   }
 
-  startRequest(row: Omit<RequestRow, 'caseId' | 'id' | 'invocationId' | 'startedMs' | 'endedMs'>): RequestRow {
-    const live = [...this.live];
+  startRequest(row: Omit<RequestRow, 'caseId' | 'id' | 'invocationId' | 'startedMs' | 'endedMs'>, invocationHint?: number): RequestRow {
+    // A door's tag outlives its invocation only for a straggler (a process it left behind): then the old rule.
+    const onlyLive = this.live.size === 1 ? this.live.values().next().value! : null;
+    const invocationId = invocationHint !== undefined && this.live.has(invocationHint) ? invocationHint : onlyLive;
     // Field by field, not `{ ...row, caseId, ... }`: on Node 20 a spread followed by
     // more properties takes V8's slow path (microseconds per row, on every request).
     const full: RequestRow = {
@@ -59,7 +65,7 @@ export class CaseRecorder {
       clientStatus: row.clientStatus,
       caseId: this.caseId,
       id: this.requests.length + 1,
-      invocationId: live.length === 1 ? live[0]! : null,
+      invocationId,
       startedMs: this.now(),
       endedMs: null,
     };

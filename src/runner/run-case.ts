@@ -61,7 +61,7 @@ export async function executeCase(
     });
   }
   try {
-    const context = { scenario, operation, urls: upstreams.urls, caseDir, recorder, live };
+    const context = { scenario, operation, urls: upstreams.urls, caseDir, recorder, live, doors: upstreams.doors };
     await playOperation(schedule.caller, {
       invoke: (role, key, seq, variant) => {
         // After an interrupt the caller must not start the retry the interrupt just caused.

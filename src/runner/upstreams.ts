@@ -9,8 +9,12 @@ export interface RunningUpstreams {
   pipelines: UpstreamPipeline[];
   urls: ReadonlyMap<string, string>;
   traits: ReadonlyMap<string, UpstreamTraits>;
+  /** Loopback upstreams: every upstream's URL on a port of this invocation's own (see LoopbackServer.door). */
+  doors?: InvocationDoors;
   close(): Promise<void>;
 }
+
+export type InvocationDoors = (invocationId: number) => Promise<{ urls: ReadonlyMap<string, string>; release(): void }>;
 
 export async function startUpstreams(scenario: Scenario): Promise<RunningUpstreams> {
   if (scenario.target.kind === 'module' && scenario.target.interception === 'msw') return startInProcessUpstreams(scenario);
@@ -32,10 +36,19 @@ export async function startUpstreams(scenario: Scenario): Promise<RunningUpstrea
     await Promise.all(servers.map((server) => server.close()));
     throw error;
   }
+  const doors: InvocationDoors = async (invocationId) => {
+    const names = [...urls.keys()]; // in the order of `servers`
+    const opened = await Promise.all(servers.map((server) => server.door(invocationId)));
+    return {
+      urls: new Map(opened.map((door, i) => [names[i]!, door.url])),
+      release: () => opened.forEach((door) => door.release()),
+    };
+  };
   return {
     pipelines,
     urls,
     traits,
+    doors,
     close: async () => {
       await Promise.all(servers.map((server) => server.close()));
     },

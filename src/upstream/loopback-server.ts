@@ -1,12 +1,23 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Delivery } from '../ledger/rows.js';
 import type { RawOutcome, UpstreamPipeline } from './pipeline.js';
 
 export interface LoopbackServer {
   readonly url: string;
   readonly port: number;
+  /**
+   * A port of its own for one invocation: what comes in on it is attributed to
+   * that invocation, even while others run (the concurrency probe). Release it
+   * when the invocation is over; ports are reused, and closed with the server.
+   */
+  door(invocationId: number): Promise<Door>;
   close(): Promise<void>;
+}
+
+export interface Door {
+  readonly url: string;
+  release(): void;
 }
 
 export interface LoopbackOptions {
@@ -25,8 +36,13 @@ export interface LoopbackOptions {
 export async function startLoopbackServer(pipeline: UpstreamPipeline, options: LoopbackOptions): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
   const holds = new Set<() => void>();
+  /** Door port -> the invocation it is lent to (absent: free). */
+  const lentTo = new Map<number, number>();
+  const doors: Array<{ port: number; listener: net.Server }> = [];
+  const free: number[] = [];
   const server = http.createServer((req, res) => {
-    serve(pipeline, options, holds, req, res).catch((error: unknown) => {
+    const invocationHint = lentTo.get(req.socket.localPort ?? -1);
+    serve(pipeline, options, holds, req, res, invocationHint).catch((error: unknown) => {
       // A harness bug: answer 500 so the target sees something, and say why on stderr.
       process.stderr.write(`retryproof: upstream ${pipeline.name} failed on ${req.method} ${req.url}: ${String(error)}\n`);
       if (!res.headersSent) res.writeHead(500).end();
@@ -46,10 +62,34 @@ export async function startLoopbackServer(pipeline: UpstreamPipeline, options: L
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    async door(invocationId) {
+      let doorPort = free.pop();
+      if (doorPort === undefined) {
+        // Another listening socket, whose connections the one http server serves.
+        const listener = net.createServer((socket) => server.emit('connection', socket));
+        await new Promise<void>((resolve, reject) => {
+          listener.once('error', reject);
+          listener.listen(0, '127.0.0.1', () => resolve());
+        });
+        doorPort = (listener.address() as AddressInfo).port;
+        doors.push({ port: doorPort, listener });
+      }
+      const lent = doorPort;
+      lentTo.set(lent, invocationId);
+      return {
+        url: `http://127.0.0.1:${lent}`,
+        release() {
+          if (lentTo.delete(lent)) free.push(lent);
+        },
+      };
+    },
     async close() {
       for (const release of holds) release();
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([
+        new Promise<void>((resolve) => server.close(() => resolve())),
+        ...doors.map(({ listener }) => new Promise<void>((resolve) => listener.close(() => resolve()))),
+      ]);
     },
   };
 }
@@ -60,6 +100,7 @@ async function serve(
   holds: Set<() => void>,
   req: IncomingMessage,
   res: ServerResponse,
+  invocationHint: number | undefined,
 ): Promise<void> {
   const body = await readBody(req, options.maxBodyBytes ?? 10 * 1024 * 1024);
   if (body === 'too-large') {
@@ -67,7 +108,7 @@ async function serve(
     return;
   }
   // No WHATWG Request here: the pipeline builds one only for msw handlers.
-  const raw = { method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host, headers: req.headers, body };
+  const raw = { method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host, headers: req.headers, body, invocationHint };
   const result = await pipeline.handleRaw(raw);
   await deliver(result.outcome, req, res, options, holds, result.crashTarget).then(
     ({ delivery, status }) => result.delivered(delivery, status),

@@ -125,7 +125,7 @@ export class UpstreamPipeline {
     const admitted = this.admit(session, raw.method, url);
     const hasBody = raw.method !== 'GET' && raw.method !== 'HEAD' && raw.body.length > 0;
     const body = hasBody ? utf8.decode(raw.body) : '';
-    const row = this.startRow(admitted, headerValue(raw.headers, 'idempotency-key'), body);
+    const row = this.startRow(admitted, headerValue(raw.headers, 'idempotency-key'), body, raw.invocationHint);
     this.pending += 1;
     const { fault, binding } = admitted;
     if (binding?.params?.delayBeforeCommitMs) await sleep(binding.params.delayBeforeCommitMs);
@@ -158,24 +158,27 @@ export class UpstreamPipeline {
     return { session, ordinal, method, url, plainRoute, binding, fault: faultNamed(binding?.fault ?? 'none') };
   }
 
-  private startRow(admitted: Admitted, keyHeader: string | null, body: string): RequestRow {
+  private startRow(admitted: Admitted, keyHeader: string | null, body: string, invocationHint?: number): RequestRow {
     const { session, url } = admitted;
-    return session.recorder.startRequest({
-      upstream: this.name,
-      ordinal: admitted.ordinal,
-      method: admitted.method,
-      path: url.pathname + url.search,
-      route: admitted.plainRoute,
-      idempotencyKey: parseIdempotencyKey(keyHeader),
-      body,
-      bodyFingerprint: '',
-      fault: admitted.fault.name,
-      committed: false,
-      outcome: 'not-run',
-      delivery: 'response',
-      upstreamStatus: null,
-      clientStatus: null,
-    });
+    return session.recorder.startRequest(
+      {
+        upstream: this.name,
+        ordinal: admitted.ordinal,
+        method: admitted.method,
+        path: url.pathname + url.search,
+        route: admitted.plainRoute,
+        idempotencyKey: parseIdempotencyKey(keyHeader),
+        body,
+        bodyFingerprint: '',
+        fault: admitted.fault.name,
+        committed: false,
+        outcome: 'not-run',
+        delivery: 'response',
+        upstreamStatus: null,
+        clientStatus: null,
+      },
+      invocationHint,
+    );
   }
 
   /** The model's msw handlers, as custom upstreams are always served. */

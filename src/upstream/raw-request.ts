@@ -10,6 +10,8 @@ export interface RawRequest {
   /** Node's lower-case header record. */
   headers: Readonly<Record<string, string | string[] | undefined>>;
   body: Buffer;
+  /** The invocation whose own port (a loopback door) the request came in on, if any. */
+  invocationHint?: number;
 }
 
 /** An answer ready for a socket: no WHATWG Response behind it. */

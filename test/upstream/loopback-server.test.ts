@@ -146,3 +146,47 @@ describe('request bodies', () => {
     expect((all.json as { data: unknown[] }).data).toHaveLength(1);
   });
 });
+
+describe('doors: a port of its own per invocation', () => {
+  const post = async (base: string): Promise<number> => {
+    const response = await fetch(`${base}/charges`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":1}' });
+    await response.arrayBuffer();
+    return response.status;
+  };
+
+  it('attributes what comes in on a door to its invocation while two run, and what comes in on the main port to none', async () => {
+    const harness = await start();
+    const { recorder } = harness.begin();
+    recorder.live.add(1).add(2);
+    const [one, two] = [await harness.server.door(1), await harness.server.door(2)];
+    expect(new URL(one.url).hostname).toBe('127.0.0.1');
+    expect(one.url).not.toBe(two.url);
+    expect([await post(two.url), await post(one.url), await post(harness.url)]).toEqual([201, 201, 201]);
+    expect(recorder.requests.map((row) => row.invocationId)).toEqual([2, 1, null]);
+    // One upstream behind every door: the three requests made three charges on the same model.
+    expect(recorder.requests.map((row) => row.ordinal)).toEqual([1, 2, 3]);
+  });
+
+  it('falls back to the only live invocation for a straggler on a door whose invocation is over', async () => {
+    const harness = await start();
+    const { recorder } = harness.begin();
+    const door = await harness.server.door(1);
+    recorder.live.add(2);
+    expect(await post(door.url)).toBe(201);
+    expect(recorder.requests[0]!.invocationId).toBe(2);
+  });
+
+  it('reuses a released door, listens on 127.0.0.1 only, and closes with the server', async () => {
+    const harness = await start();
+    harness.begin();
+    const first = await harness.server.door(1);
+    first.release();
+    const again = await harness.server.door(2);
+    expect(again.url).toBe(first.url);
+    const port = Number(new URL(again.url).port);
+    if (process.platform === 'linux') expect(listeningAddresses(port)).toEqual(['0100007F']);
+    expect(await post(again.url)).toBe(201);
+    await harness.server.close();
+    expect(await tryConnect(port)).toBe('ECONNREFUSED');
+  });
+});
