@@ -2,7 +2,6 @@ import type { CaseRows, EffectRow, InvocationRow, RequestRow } from '../ledger/r
 import { fingerprint, normaliseBody } from '../upstream/fingerprint.js';
 import type { UpstreamTraits } from '../upstream/model.js';
 
-type PendingEffect = Omit<EffectRow, 'fingerprint'>;
 
 /**
  * Collects one case's rows in memory while it runs; the ledger writes them in
@@ -12,7 +11,7 @@ type PendingEffect = Omit<EffectRow, 'fingerprint'>;
 export class CaseRecorder {
   readonly invocations: InvocationRow[] = [];
   readonly requests: RequestRow[] = [];
-  private readonly effects: PendingEffect[] = [];
+  private readonly effects: EffectRow[] = [];
   /**
    * Invocations running now: a request is attributed to the live invocation
    * whose own port it came in on (a loopback door, see loopback-server.ts), or
@@ -73,7 +72,7 @@ export class CaseRecorder {
     return full;
   }
 
-  addEffect(effect: Omit<PendingEffect, 'caseId' | 'id' | 'operation'>): void {
+  addEffect(effect: Omit<EffectRow, 'caseId' | 'id' | 'operation' | 'fingerprint'>): void {
     this.effects.push({
       upstream: effect.upstream,
       route: effect.route,
@@ -84,6 +83,7 @@ export class CaseRecorder {
       caseId: this.caseId,
       id: this.effects.length + 1,
       operation: this.operation,
+      fingerprint: '', // set by finish(), once every key of the case is known
     });
   }
 
@@ -103,21 +103,13 @@ export class CaseRecorder {
     for (const request of this.requests) {
       request.bodyFingerprint = fingerprintOf(request.upstream, request.route, request.body);
     }
+    for (const effect of this.effects) {
+      effect.fingerprint = fingerprintOf(effect.upstream, effect.route, effect.body);
+    }
     return {
       invocations: [...this.invocations].sort((a, b) => a.id - b.id),
       requests: this.requests,
-      effects: this.effects.map((effect) => ({
-        upstream: effect.upstream,
-        route: effect.route,
-        key: effect.key,
-        resourceId: effect.resourceId,
-        requestId: effect.requestId,
-        body: effect.body,
-        caseId: effect.caseId,
-        id: effect.id,
-        operation: effect.operation,
-        fingerprint: fingerprintOf(effect.upstream, effect.route, effect.body),
-      })),
+      effects: this.effects,
     };
   }
 }
