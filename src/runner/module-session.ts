@@ -75,9 +75,11 @@ async function invokeModule(
   const { operation, recorder } = context;
   const input = variant.mismatch ? (mismatchInput(operation) ?? operation.input) : operation.input;
   const dryRun = Boolean(variant.dryRun);
-  const upstreams = Object.fromEntries(context.urls);
   recorder.keys.add(key);
   const id = recorder.nextInvocationId();
+  // Over loopback, racers get upstream URLs of their own, so each request is attributed to the racer that sent it.
+  const doors = role === 'concurrent' && context.doors ? await context.doors(id) : undefined;
+  const upstreams = Object.fromEntries(doors?.urls ?? context.urls);
   const startedMs = recorder.now();
   const call: Call = { caller: { stale: false } };
   running.add(call);
@@ -98,6 +100,7 @@ async function invokeModule(
     context.live.delete(id);
     recorder.live.delete(id);
     running.delete(call);
+    doors?.release();
   });
   const observed = await invocation.done;
   return recordObservation(

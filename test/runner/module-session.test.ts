@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { InvocationVariant } from '../../src/caller/caller.js';
 import { RetryproofError } from '../../src/errors.js';
+import { Ledger } from '../../src/ledger/ledger.js';
 import { CRASH_FAULTS } from '../../src/faults/registry.js';
 import type { InvocationRole, InvocationRow } from '../../src/ledger/rows.js';
 import { MODULE_CRASH_REASON } from '../../src/runner/module-session.js';
@@ -350,5 +351,16 @@ describe('the bundled example', () => {
     const timeout = result.cases.find((item) => item.id === 'create-order/timeout-after-commit@payments#1')!;
     expect(timeout.effects).toBe(1);
     expect(timeout.requests).toBe(2);
+    // Over loopback each racer of the concurrency probe has ports of its own: every request is attributed to its racer.
+    const ledger = new Ledger(path.join(result.runDir, 'ledger.sqlite'), { readonly: true });
+    try {
+      const race = ledger.readCase('create-order/probe:concurrent');
+      const racers = race.invocations.filter((invocation) => invocation.role === 'concurrent').map((invocation) => invocation.id);
+      expect(racers).toHaveLength(2);
+      expect(race.requests.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(race.requests.map((request) => request.invocationId))).toEqual(new Set(racers));
+    } finally {
+      ledger.close();
+    }
   });
 });
