@@ -58,7 +58,9 @@ export async function assertRetrySafe(scenario: string | ScenarioInput | Scenari
     throw new RetrySafetyError(
       [
         `${loaded.name} is not retry-safe: ${minimal.failedChecks.join(', ')} failed (seed ${seed}, case ${firstFailure.index}).`,
-        `Minimal schedule (${minimal.scheduleSize} fault${minimal.scheduleSize === 1 ? '' : 's'}, after ${minimal.shrinks} shrinks): ${minimal.scheduleText}`,
+        minimal.reproduced
+          ? `Minimal schedule (${minimal.scheduleSize} fault${minimal.scheduleSize === 1 ? '' : 's'}, after ${minimal.shrinks} shrinks): ${minimal.scheduleText}`
+          : `Schedule (not shrunk: it did not fail again when run again, so it depends on timing): ${minimal.scheduleText}`,
         ...broken.map((check) => `  ${check.check}: ${check.message}`),
         `Schedule: ${JSON.stringify(minimal.schedule)}`,
         `Reproduce: ${reproduce}`,

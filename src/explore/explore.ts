@@ -53,6 +53,12 @@ export interface ExploreSummary {
     /** fast-check's path of the counterexample: with the seed, it replays the shrunk case. */
     path: string;
     shrinks: number;
+    /**
+     * False when the first failure did not fail again when its schedule was
+     * run again: it depends on timing (a race, a load-dependent timeout).
+     * Then `minimal` is that first failure, unshrunk; its ledger is the evidence.
+     */
+    reproduced: boolean;
   } | null;
   /** The one command that reproduces the minimal failure. */
   reproduce: string | null;
@@ -112,8 +118,9 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
         cases.push(result);
         return result;
       });
-      summary.minimal = shrunk;
-      summary.reproduce = `retryproof replay ${session.runDir}/report.json --case ${shrunk.caseId}`;
+      // A failure that does not come back is still a failure: report it as found, unshrunk, and say so.
+      summary.minimal = shrunk ?? { ...minimalOf(first, first.schedule, String(index), 0), reproduced: false };
+      summary.reproduce = `retryproof replay ${session.runDir}/report.json --case ${summary.minimal.caseId}`;
     }
   } catch (error) {
     await session.abort();
@@ -138,7 +145,7 @@ async function shrink(
   index: number,
   isFailure: (result: CaseResult) => boolean,
   runCase: (schedule: Schedule, step: number) => Promise<CaseResult>,
-): Promise<NonNullable<ExploreSummary['minimal']>> {
+): Promise<NonNullable<ExploreSummary['minimal']> | undefined> {
   let step = 0;
   let smallest: CaseResult | undefined;
   const details = await fc.check(
@@ -164,15 +171,19 @@ async function shrink(
       markInterruptAsFailure: false,
     },
   );
-  if (!smallest) throw new Error(`explore: the failure at index ${index} did not fail again when replayed: the target is not deterministic`);
+  if (!smallest) return undefined; // the failure did not come back when its schedule ran again
   const schedule = (details.counterexample?.[0] as Schedule | undefined) ?? smallest.schedule;
+  return { ...minimalOf(smallest, schedule, details.counterexamplePath ?? String(index), details.numShrinks), reproduced: true };
+}
+
+function minimalOf(result: CaseResult, schedule: Schedule, path: string, shrinks: number): Omit<NonNullable<ExploreSummary['minimal']>, 'reproduced'> {
   return {
-    caseId: smallest.id,
+    caseId: result.id,
     schedule,
     scheduleText: describeSchedule(schedule),
     scheduleSize: scheduleSize(schedule),
-    failedChecks: smallest.checks.filter((check) => check.status === 'fail').map((check) => check.check),
-    path: details.counterexamplePath ?? String(index),
-    shrinks: details.numShrinks,
+    failedChecks: result.checks.filter((check) => check.status === 'fail').map((check) => check.check),
+    path,
+    shrinks,
   };
 }

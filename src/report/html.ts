@@ -22,7 +22,7 @@ interface Extras {
     runs: number;
     executed: number;
     planned: number;
-    minimal: { caseId: string; scheduleText: string; failedChecks: string[]; shrinks: number } | null;
+    minimal: { caseId: string; scheduleText: string; failedChecks: string[]; shrinks: number; reproduced?: boolean } | null;
     reproduce: string | null;
   };
   replay?: { of: { caseId: string }; recorded: boolean; sameChecks: boolean; sameLedger: boolean; differences: string[] };
@@ -142,7 +142,9 @@ function exploreView(extras: Extras): Raw | '' {
     const { explore } = extras;
     return html`<section id="explore"><h2>Exploration</h2><div class="card">
 <p>seed ${explore.seed}: ${explore.executed} of ${explore.planned} random cases run.</p>
-${explore.minimal
+${explore.minimal?.reproduced === false
+  ? html`<p>First failure, case <a href="#${anchorId('case', explore.minimal.caseId)}">${explore.minimal.caseId}</a>: ${explore.minimal.scheduleText}. It breaks ${explore.minimal.failedChecks.join(', ')}. It did not fail again when its schedule ran again: it depends on timing, so it was not shrunk; its ledger is the evidence.</p>`
+  : explore.minimal
   ? html`<p>Smallest failing schedule (after ${explore.minimal.shrinks} shrinks), case <a href="#${anchorId('case', explore.minimal.caseId)}">${explore.minimal.caseId}</a>: ${explore.minimal.scheduleText}. It breaks ${explore.minimal.failedChecks.join(', ')}.</p>${explore.reproduce ? html`<pre>${explore.reproduce}</pre>` : ''}`
   : html`<p>No random schedule broke a check.</p>`}
 </div></section>`;

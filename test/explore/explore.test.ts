@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,58 @@ describe('retryproof merge', () => {
       expect(ledger.readCase('explore/2').invocations.length).toBeGreaterThan(0);
     } finally {
       ledger.close();
+    }
+  }, 120_000);
+});
+
+describe('retryproof explore, a failure that depends on timing', () => {
+  it('reports a failure that does not come back when run again as found, unshrunk, and says it depends on timing', async () => {
+    // A tool that is right every time but one: its third invocation in the whole run (a counter in a file) charges twice.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-once-flaky-'));
+    writeFileSync(
+      path.join(dir, 'once-flaky.mjs'),
+      `import { readFileSync, writeFileSync } from 'node:fs';
+const [, , amount, key] = process.argv;
+const counter = process.env.COUNTER_FILE;
+let n = 0;
+try { n = Number(readFileSync(counter, 'utf8')); } catch {}
+writeFileSync(counter, String(n + 1));
+const charge = (k) => fetch(process.env.PAYMENTS_URL + '/charges', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': k }, body: JSON.stringify({ amount: Number(amount) }) });
+const response = await charge(key);
+if (n + 1 === 3) await charge(key + '-again');
+const body = await response.json();
+console.log(JSON.stringify({ effect: response.headers.get('idempotent-replayed') === 'true' ? 'noop' : 'created', id: body.id }));
+`,
+    );
+    const file = path.join(dir, 'once-flaky.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: once-flaky',
+        'target:',
+        '  kind: command',
+        '  argv: [node, once-flaky.mjs]',
+        `  env: { PAYMENTS_URL: "{{upstreams.payments.url}}", COUNTER_FILE: ${JSON.stringify(path.join(dir, 'count'))} }`,
+        'upstreams:',
+        '  payments: { model: resource, path: /charges, honoursIdempotencyKey: true, noun: charge }',
+        'operations:',
+        '  - { name: create-order, args: ["{{input.amount}}", "{{key}}"], input: { amount: 100 } }',
+        'faults: [none]',
+        'exitCodes: { success: 0, failure: [1, 75] }',
+        'probes: { concurrent: false, mismatch: false, dryRun: false, persistent: false }',
+        'checks: [no-duplicate-effects]',
+        'explore: { maxFaults: 1, maxOrdinal: 2, maxRetries: 0 }',
+      ].join('\n'),
+    );
+    try {
+      const result = await exploreScenario(loadScenario(file), { runs: 10, seed: 3, reportsDir, concurrency: 1 });
+      const { minimal, firstFailure } = result.explore;
+      expect(firstFailure).not.toBeNull();
+      expect(minimal).toMatchObject({ caseId: firstFailure!.caseId, reproduced: false, shrinks: 0, failedChecks: ['no-duplicate-effects'] });
+      expect(result.verdict).toBe('fail');
+      expect(result.cases.find((item) => item.id === firstFailure!.caseId)!.effects).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

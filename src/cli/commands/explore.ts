@@ -54,7 +54,14 @@ export async function exploreCommand(file: string, options: ExploreCommandOption
   const lines = [
     `explored ${scenario.name}: seed ${explore.seed}, ${explore.executed} of ${explore.planned} random cases run${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${explore.casesPerSecond} cases/s`,
   ];
-  if (explore.minimal) {
+  if (explore.minimal && !explore.minimal.reproduced) {
+    lines.push(
+      `  first failure: case ${explore.firstFailure!.index} (${explore.firstFailure!.scheduleSize} faults): ${explore.minimal.scheduleText}`,
+      `  it breaks: ${explore.minimal.failedChecks.join(', ')}`,
+      '  it did not fail again when its schedule ran again: it depends on timing (a race, a load-dependent timeout), so it was not shrunk; its ledger is the evidence',
+      `  try again: ${explore.reproduce}`,
+    );
+  } else if (explore.minimal) {
     lines.push(
       `  first failure: case ${explore.firstFailure!.index} (${explore.firstFailure!.scheduleSize} faults)`,
       `  shrunk in ${explore.minimal.shrinks} steps to ${explore.minimal.scheduleSize} fault${explore.minimal.scheduleSize === 1 ? '' : 's'}: ${explore.minimal.scheduleText}`,
