@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { RetryproofError } from '../errors.js';
 import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
+import { raceWindow } from './race-window.js';
 import type { CallerActions, FaultBinding, Schedule } from './schedule.js';
 
 /** What random schedules are drawn from: the operations, the upstreams each talks to, the faults and their weights. */
@@ -89,7 +90,14 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
         ...(mode === 'mismatch' ? { mismatch: true } : {}),
         ...(mode === 'dry-run' ? { dryRun: true } : {}),
       }));
-    return fc.record({ operation: fc.constant(operation.name), faults, caller });
+    // Two racers get the systematic probe's race window (unless a drawn fault already binds that request),
+    // so a check-then-act race is caught by the schedule, the same on every run, not by the machine's timing.
+    const first = operation.upstreams[0];
+    return fc.record({ operation: fc.constant(operation.name), faults, caller }).map((schedule) =>
+      (schedule.caller.concurrent ?? 0) > 1 && first && !schedule.faults.some((b) => b.upstream === first && b.ordinal === 1)
+        ? { ...schedule, faults: [...schedule.faults, raceWindow(first)] }
+        : schedule,
+    );
   });
 }
 

@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
 import type { CallerActions, FaultBinding, Schedule } from './schedule.js';
+import { raceWindow } from './race-window.js';
 
 export interface PlannedCase {
   id: string;
@@ -12,9 +13,6 @@ export type BaselineContacts = ReadonlyMap<string, readonly string[]>;
 
 /** Faults a client is expected to retry through: held on every request, retries must stay bounded. */
 const PERSISTENT_FAULTS = ['503-before-commit', '429-retry-after', 'timeout-before-commit'];
-
-/** How long the concurrency probe holds the first upstream request before it commits: the race window. */
-export const RACE_WINDOW_MS = 150;
 
 /**
  * The systematic pass: for each mutating operation, every listed fault at
@@ -60,7 +58,7 @@ export function systematicCases(
     }
     const probe = { retries: 0, key: 'same' as const, replay: false, delayMs: 0 };
     if (scenario.probes.concurrent) {
-      const window = upstreams[0] ? [{ ...bind(upstreams[0], 1, 'slow'), params: { delayBeforeCommitMs: RACE_WINDOW_MS, delayMs: 0 } }] : [];
+      const window = upstreams[0] ? [raceWindow(upstreams[0])] : [];
       add('probe:concurrent', window, { ...probe, concurrent: 2 });
     }
     if (scenario.probes.mismatch && mismatchInput(operation)) add('probe:key-mismatch', [], { ...caller, replay: false, mismatch: true });

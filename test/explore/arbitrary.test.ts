@@ -25,6 +25,18 @@ describe('scheduleArbitrary', () => {
     expect([...plain]).toEqual(['sequence']);
   });
 
+  it('gives two racers the race window on the first request, unless a drawn fault binds that request', () => {
+    const racing = fc.sample(scheduleArbitrary(space()), { seed: 11, numRuns: 400 }).filter((schedule) => probeOf(schedule) === 'concurrent');
+    expect(racing.length).toBeGreaterThan(10);
+    for (const schedule of racing) {
+      const first = schedule.faults.filter((binding) => binding.upstream === 'payments' && binding.ordinal === 1);
+      expect(first, JSON.stringify(schedule)).toHaveLength(1);
+    }
+    expect(racing.some((schedule) => schedule.faults.some((binding) => binding.fault === 'slow' && binding.params?.delayBeforeCommitMs === 150))).toBe(true);
+    const plain = fc.sample(scheduleArbitrary(space()), { seed: 11, numRuns: 400 }).filter((schedule) => probeOf(schedule) === 'sequence');
+    expect(plain.every((schedule) => schedule.faults.every((binding) => binding.fault !== 'slow'))).toBe(true);
+  });
+
   it('shrinks a failure found under a probe to a plain sequence when the probe is not needed', () => {
     // The "bug": any schedule whose caller retries. Among the seeds, keep those whose first failure came under a probe.
     const fails = (schedule: Schedule): boolean => schedule.caller.retries === 0;
