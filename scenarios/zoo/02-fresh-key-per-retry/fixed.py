@@ -7,48 +7,28 @@ It retries a lost or failed answer itself (3 attempts, backing off), and every
 attempt carries the same Idempotency-Key: payments answers a retry of a charge
 that did go through from its key store.
 """
-import argparse
-import http.client
-import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 
-
-def out(code, **result):
-    print(json.dumps(result), flush=True)
-    sys.exit(code)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from zoo_tool import out, order_args, call, replayed  # noqa: E402
 
 
 def charge(amount, key):
-    """(status, replayed, body); status None when no answer came."""
-    request = urllib.request.Request(
-        os.environ["PAYMENTS_URL"] + "/charges", method="POST", data=json.dumps({"amount": amount}).encode(),
-        headers={"Content-Type": "application/json", "Idempotency-Key": key})
-    try:
-        with urllib.request.urlopen(request, timeout=int(os.environ.get("REQUEST_TIMEOUT_MS", "800")) / 1000) as res:
-            return res.status, res.headers.get("Idempotent-Replayed") == "true", json.loads(res.read())
-    except urllib.error.HTTPError as err:
-        return err.code, False, None
-    except (OSError, ValueError, http.client.HTTPException):  # no answer, a reset, a cut-off body
-        return None, False, None
+    """(status, headers, body) from payments; status None when no answer came."""
+    return call("POST", "/charges", {"amount": amount}, {"Idempotency-Key": key})
 
 
-parser = argparse.ArgumentParser()
-parser.add_argument("command", choices=["create-order"])
-parser.add_argument("--amount", type=int, required=True)
-parser.add_argument("--idempotency-key", required=True)
-args = parser.parse_args()
+args = order_args()
 
 key = args.idempotency_key
 for attempt in range(1, 4):
     if attempt > 1:
         time.sleep(0.1 * 3 ** (attempt - 2))
-    status, replayed, body = charge(args.amount, key)
+    status, headers, body = charge(args.amount, key)
     if status is not None and 200 <= status < 300 and isinstance(body, dict) and body.get("id"):
-        out(0, effect="noop" if replayed and attempt == 1 else "created", id=body["id"])
+        out(0, effect="noop" if replayed(headers) and attempt == 1 else "created", id=body["id"])
     if status == 422:
         out(3, effect="none", error="the key was used with another amount")
     if status is not None and 400 <= status < 500 and status != 409:

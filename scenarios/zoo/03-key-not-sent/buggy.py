@@ -9,41 +9,23 @@ a replay is answered from the file, the key with another amount is refused.
 But the derived key never reaches payments (the header is not set), so a
 retry after a lost answer charges again. The fix (fixed.py): send the key.
 """
-import argparse
 import fcntl
 import hashlib
-import http.client
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
-
-def out(code, **result):
-    print(json.dumps(result), flush=True)
-    sys.exit(code)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from zoo_tool import out, order_args, call, replayed  # noqa: E402
 
 
 def charge(amount, key):
-    """(status, replayed, body); status None when no answer came."""
-    headers = {"Content-Type": "application/json"}
-    request = urllib.request.Request(os.environ["PAYMENTS_URL"] + "/charges", method="POST",
-                                     data=json.dumps({"amount": amount}).encode(), headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=int(os.environ.get("REQUEST_TIMEOUT_MS", "800")) / 1000) as res:
-            return res.status, res.headers.get("Idempotent-Replayed") == "true", json.loads(res.read())
-    except urllib.error.HTTPError as err:
-        return err.code, False, None
-    except (OSError, ValueError, http.client.HTTPException):  # no answer, a reset, a cut-off body
-        return None, False, None
+    """(status, headers, body) from payments; status None when no answer came."""
+    headers = {}
+    return call("POST", "/charges", {"amount": amount}, headers)
 
 
-parser = argparse.ArgumentParser()
-parser.add_argument("command", choices=["create-order"])
-parser.add_argument("--amount", type=int, required=True)
-parser.add_argument("--idempotency-key", required=True)
-args = parser.parse_args()
+args = order_args()
 
 key = f"order-{args.idempotency_key}"
 payload = hashlib.sha256(json.dumps({"amount": args.amount}).encode()).hexdigest()
@@ -60,12 +42,12 @@ if state and state["payload"] != payload:
 if state:
     out(0, effect="noop", id=state["id"])
 
-status, replayed, body = charge(args.amount, key)
+status, headers, body = charge(args.amount, key)
 if status is not None and 200 <= status < 300 and isinstance(body, dict) and body.get("id"):
     with open(path + ".tmp", "w") as f:
         json.dump({"payload": payload, "id": body["id"]}, f)
     os.replace(path + ".tmp", path)
-    out(0, effect="noop" if replayed else "created", id=body["id"])
+    out(0, effect="noop" if replayed(headers) else "created", id=body["id"])
 if status == 422:
     out(3, effect="none", error="the key was used with another amount")
 if status is not None and 400 <= status < 500 and status not in (409, 429):

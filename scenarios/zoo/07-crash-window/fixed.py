@@ -9,35 +9,22 @@ concurrent run with the same key backs off, exit 4). It saves "pending" before
 it charges; a run that finds "pending" (an earlier one may have charged, then
 died or lost the answer) looks the charge up before it charges again.
 """
-import argparse
 import fcntl
 import hashlib
-import http.client
 import json
 import os
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 
-
-def out(code, **result):
-    print(json.dumps(result), flush=True)
-    sys.exit(code)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import zoo_tool  # noqa: E402
+from zoo_tool import out, order_args  # noqa: E402
 
 
 def call(method, path, body=None):
     """(status, JSON body) from payments; status None when no answer came."""
-    request = urllib.request.Request(os.environ["PAYMENTS_URL"] + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=int(os.environ.get("REQUEST_TIMEOUT_MS", "800")) / 1000) as res:
-            return res.status, json.loads(res.read())
-    except urllib.error.HTTPError as err:
-        return err.code, None
-    except (OSError, ValueError, http.client.HTTPException):  # no answer, a reset, a cut-off body
-        return None, None
+    status, _, answer = zoo_tool.call(method, path, body)
+    return status, answer
 
 
 def save(path, state):
@@ -46,11 +33,7 @@ def save(path, state):
     os.replace(path + ".tmp", path)
 
 
-parser = argparse.ArgumentParser()
-parser.add_argument("command", choices=["create-order"])
-parser.add_argument("--amount", type=int, required=True)
-parser.add_argument("--idempotency-key", required=True)
-args = parser.parse_args()
+args = order_args()
 
 key = args.idempotency_key
 payload = hashlib.sha256(json.dumps({"amount": args.amount}).encode()).hexdigest()

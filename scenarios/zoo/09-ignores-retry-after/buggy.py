@@ -8,40 +8,20 @@ or a 429, backing off; but it never reads Retry-After, so after a 429 it
 comes back long before the server asked it to. The fix (fixed.py): wait at
 least as long as Retry-After says.
 """
-import argparse
-import http.client
-import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 
-
-def out(code, **result):
-    print(json.dumps(result), flush=True)
-    sys.exit(code)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from zoo_tool import out, order_args, call  # noqa: E402
 
 
 def charge(amount, key):
     """(status, headers, body); status None when no answer came."""
-    request = urllib.request.Request(
-        os.environ["PAYMENTS_URL"] + "/charges", method="POST", data=json.dumps({"amount": amount}).encode(),
-        headers={"Content-Type": "application/json", "Idempotency-Key": key})
-    try:
-        with urllib.request.urlopen(request, timeout=int(os.environ.get("REQUEST_TIMEOUT_MS", "800")) / 1000) as res:
-            return res.status, res.headers, json.loads(res.read())
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers, None
-    except (OSError, ValueError, http.client.HTTPException):  # no answer, a reset, a cut-off body
-        return None, {}, None
+    return call("POST", "/charges", {"amount": amount}, {"Idempotency-Key": key})
 
 
-parser = argparse.ArgumentParser()
-parser.add_argument("command", choices=["create-order"])
-parser.add_argument("--amount", type=int, required=True)
-parser.add_argument("--idempotency-key", required=True)
-args = parser.parse_args()
+args = order_args()
 
 delay = 0.05
 for attempt in range(1, 3):
