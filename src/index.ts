@@ -72,7 +72,7 @@ export const runScenario: typeof run = run;
 export type { Scenario } from './scenario/load.js';
 export type { ScenarioInput } from './scenario/schema.js';
 export type { RunOptions } from './runner/run-scenario.js';
-export type { ScenarioResult, CaseResult, BaselineResult, CheckTally } from './runner/result.js';
+export type { ScenarioResult, CaseResult, BaselineResult, CheckTally } from './core/result.js';
 export type { CheckResult, Evidence } from './checks/check.js';
 export { RetryproofError, isRetryproofError, type ErrorCode, type ErrorWhere } from './errors.js';
 
@@ -82,7 +82,7 @@ export type { Fault, FaultParams } from './faults/fault.js';
 /** The checks by name: each evaluates one invariant on a case's ledger rows. */
 export { CHECKS } from './checks/registry.js';
 export type { Check } from './checks/check.js';
-export { CHECK_NAMES, type CheckName } from './checks/names.js';
+export { CHECK_NAMES, type CheckName } from './core/check-names.js';
 
 // For upstream handlers (a custom upstream's module, or msw handlers of your own).
 export {
@@ -98,5 +98,5 @@ export type { HandlersFactory } from './upstream/models/custom.js';
 // Exploration, replay and the test-suite helper.
 export { exploreScenario, type ExploreOptions, type ExploreResult, type ExploreSummary } from './explore/explore.js';
 export { replayCase, type ReplayOptions, type ReplayResult } from './explore/replay.js';
-export type { Schedule, FaultBinding, CallerActions } from './explore/schedule.js';
+export type { Schedule, FaultBinding, CallerActions } from './core/schedule.js';
 export { assertRetrySafe, RetrySafetyError, type AssertRetrySafeOptions } from './testing.js';

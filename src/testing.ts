@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import type { CheckName } from './checks/names.js';
+import type { CheckName } from './core/check-names.js';
 import { exploreScenario, type ExploreResult } from './explore/explore.js';
 import { loadScenario, parseScenario, type Scenario } from './scenario/load.js';
 import type { ScenarioInput } from './scenario/schema.js';

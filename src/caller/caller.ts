@@ -1,5 +1,5 @@
 import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
-import type { CallerActions } from '../explore/schedule.js';
+import type { CallerActions } from '../core/schedule.js';
 import type { InvocationOutcome } from '../checks/outcome.js';
 
 /** How one invocation differs from a plain attempt. */

@@ -1,8 +1,9 @@
 import type { CaseRows, EffectRow, InvocationRow, RequestRow, TargetKind } from '../ledger/rows.js';
-import type { Schedule } from '../explore/schedule.js';
+import type { Schedule } from '../core/schedule.js';
 import type { Scenario } from '../scenario/load.js';
 import type { UpstreamTraits } from '../upstream/model.js';
-import type { CheckName } from './names.js';
+import type { CheckName } from '../core/check-names.js';
+import type { CheckResult, Evidence } from '../core/check-result.js';
 
 /** What the clean run of an operation committed: the reference for every faulted case. */
 export interface Baseline {
@@ -72,18 +73,7 @@ export function scenarioFacts(input: Pick<CheckInput, 'scenario' | 'rows'>): Che
   return { ...DEFAULT_CHECK_SCENARIO, targetKind: input.rows.invocations.find((row) => row.targetKind)?.targetKind ?? 'command' };
 }
 
-export interface Evidence {
-  invocations?: number[];
-  requests?: number[];
-  effects?: number[];
-}
-
-export interface CheckResult {
-  check: CheckName;
-  status: 'pass' | 'fail' | 'warn' | 'skip';
-  message: string;
-  evidence?: Evidence;
-}
+export type { CheckResult, Evidence } from '../core/check-result.js';
 
 /** An invariant over one case. It returns a verdict as data; only harness bugs throw. */
 export interface Check {

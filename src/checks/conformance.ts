@@ -2,24 +2,11 @@ import type { Scenario } from '../scenario/load.js';
 import type { OperationSpec } from '../scenario/schema.js';
 import { templateReferences } from '../scenario/template.js';
 import type { CheckResult } from './check.js';
-import type { CheckName } from './names.js';
+import type { CheckName } from '../core/check-names.js';
 
-/**
- * DESIGN's conformance scale for command-line tools:
- * - 0: mutating operations have no idempotency mechanism;
- * - 1: some accept an idempotency key, no `effect` field (or not on every one);
- * - 2: every mutating operation accepts a key and every response has `effect`;
- * - 3: level 2 plus a dry run on every mutating operation.
- */
-export type ConformanceLevel = 0 | 1 | 2 | 3;
+import type { Conformance, ConformanceLevel } from '../core/conformance.js';
 
-/** The level and why, as plain data (the runner stores it in report.json). */
-export interface Conformance {
-  /** null when the scale does not apply: not a command target, or no mutating operation. */
-  level: ConformanceLevel | null;
-  /** One sentence per finding, naming the operations, in the order the level was decided. */
-  reasons: string[];
-}
+export type { Conformance, ConformanceLevel };
 
 /** The scenario parts the level depends on; a loaded `Scenario` fits. */
 export interface ConformanceScenario {

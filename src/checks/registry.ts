@@ -1,17 +1,17 @@
 import type { Check } from './check.js';
-import { concurrentSameKey } from './concurrent-same-key.js';
-import { dryRunNoEffects } from './dry-run-no-effects.js';
-import { effectField } from './effect-field.js';
-import { exitCodes } from './exit-codes.js';
-import { keyMismatchRejected } from './key-mismatch-rejected.js';
-import { keyStableAcrossRetries } from './key-stable-across-retries.js';
-import type { CheckName } from './names.js';
-import { noDuplicateEffects } from './no-duplicate-effects.js';
-import { noLostEffects } from './no-lost-effects.js';
-import { noRetryOnPermanent } from './no-retry-on-permanent.js';
-import { outcomeHonesty } from './outcome-honesty.js';
-import { replayIsNoop } from './replay-is-noop.js';
-import { retryPolicy } from './retry-policy.js';
+import { concurrentSameKey } from './contract/concurrent-same-key.js';
+import { dryRunNoEffects } from './effects/dry-run-no-effects.js';
+import { effectField } from './contract/effect-field.js';
+import { exitCodes } from './contract/exit-codes.js';
+import { keyMismatchRejected } from './contract/key-mismatch-rejected.js';
+import { keyStableAcrossRetries } from './retry/key-stable-across-retries.js';
+import type { CheckName } from '../core/check-names.js';
+import { noDuplicateEffects } from './effects/no-duplicate-effects.js';
+import { noLostEffects } from './effects/no-lost-effects.js';
+import { noRetryOnPermanent } from './retry/no-retry-on-permanent.js';
+import { outcomeHonesty } from './contract/outcome-honesty.js';
+import { replayIsNoop } from './contract/replay-is-noop.js';
+import { retryPolicy } from './retry/retry-policy.js';
 
 export const CHECKS: Record<CheckName, Check> = {
   'no-duplicate-effects': noDuplicateEffects,

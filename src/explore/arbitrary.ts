@@ -3,7 +3,7 @@ import { RetryproofError } from '../errors.js';
 import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
 import { raceWindow } from './race-window.js';
-import type { CallerActions, FaultBinding, Schedule } from './schedule.js';
+import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js';
 
 /** What random schedules are drawn from: the operations, the upstreams each talks to, the faults and their weights. */
 export interface ScheduleSpace {

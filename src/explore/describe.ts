@@ -1,5 +1,5 @@
 import { faultNamed } from '../faults/registry.js';
-import type { Schedule } from './schedule.js';
+import type { Schedule } from '../core/schedule.js';
 
 const ORDINAL_WORDS = ['first', 'second', 'third', 'fourth', 'fifth'];
 

@@ -1,17 +1,17 @@
 import { inFile } from '../errors.js';
 import fc from 'fast-check';
-import type { CheckName } from '../checks/names.js';
+import type { CheckName } from '../core/check-names.js';
 import type { Scenario } from '../scenario/load.js';
 import { writeJsonReport } from '../report/json.js';
 import { writeReports } from '../report/write-reports.js';
-import type { CaseResult, ScenarioResult } from '../runner/result.js';
+import type { CaseResult, ScenarioResult } from '../core/result.js';
 import { summarise } from '../runner/run-scenario.js';
 import { Interrupted } from '../runner/interrupted.js';
 import { openRunSession } from '../runner/run-session.js';
 import { VERSION } from '../version.js';
 import { scheduleArbitrary, scheduleSpace, scheduleSize } from './arbitrary.js';
 import { describeSchedule } from './describe.js';
-import type { Schedule } from './schedule.js';
+import type { Schedule } from '../core/schedule.js';
 
 export interface Shard {
   /** 1-based. */

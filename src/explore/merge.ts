@@ -4,7 +4,7 @@ import { RetryproofError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { writeJsonReport } from '../report/json.js';
 import { writeReports } from '../report/write-reports.js';
-import type { CheckTally } from '../runner/result.js';
+import type { CheckTally } from '../core/result.js';
 import { VERSION } from '../version.js';
 import type { ExploreResult } from './explore.js';
 

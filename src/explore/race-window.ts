@@ -1,4 +1,4 @@
-import type { FaultBinding } from './schedule.js';
+import type { FaultBinding } from '../core/schedule.js';
 
 /** How long a concurrency probe holds the first upstream request before it commits: the race window. */
 export const RACE_WINDOW_MS = 150;

@@ -1,18 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CheckName } from '../checks/names.js';
+import type { CheckName } from '../core/check-names.js';
 import { RetryproofError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { CaseRows } from '../ledger/rows.js';
 import { loadScenario, type Scenario } from '../scenario/load.js';
 import { writeJsonReport } from '../report/json.js';
 import { writeReports } from '../report/write-reports.js';
-import type { CaseResult, ScenarioResult } from '../runner/result.js';
+import type { CaseResult, ScenarioResult } from '../core/result.js';
 import { summarise } from '../runner/run-scenario.js';
 import { openRunSession } from '../runner/run-session.js';
 import { VERSION } from '../version.js';
 import { loadScheduleFile, validateSchedule } from './schedule-file.js';
-import type { Schedule } from './schedule.js';
+import type { Schedule } from '../core/schedule.js';
 
 export interface ReplayOptions {
   /** A run's report.json, or its folder. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { RetryproofError } from '../errors.js';
 import { FAULT_NAMES } from '../faults/registry.js';
 import { fieldPath, type Scenario } from '../scenario/load.js';
-import type { Schedule } from './schedule.js';
+import type { Schedule } from '../core/schedule.js';
 
 /** A hand-written schedule, e.g. an incident: "timeout after the charge committed, then a retry with a new key". */
 export const scheduleSchema = z

@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
-import type { CallerActions, FaultBinding, Schedule } from './schedule.js';
+import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js';
 import { raceWindow } from './race-window.js';
 
 export interface PlannedCase {

@@ -1,5 +1,5 @@
-import { CHECK_NAMES } from '../checks/names.js';
-import type { CaseResult, ScenarioResult } from '../runner/result.js';
+import { CHECK_NAMES } from '../core/check-names.js';
+import type { CaseResult, ScenarioResult } from '../core/result.js';
 
 export interface ConsoleStyle {
   color: boolean;

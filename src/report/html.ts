@@ -1,5 +1,5 @@
 import type { CaseRows } from '../ledger/rows.js';
-import type { CaseResult, CheckTally, ScenarioResult } from '../runner/result.js';
+import type { CaseResult, CheckTally, ScenarioResult } from '../core/result.js';
 import { anchorId, html, raw, type Raw } from './html/escape.js';
 import { percent, runNumbers, type RunNumbers } from './html/numbers.js';
 import { SCRIPT, SCRIPT_HASH } from './html/script.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ScenarioResult } from '../runner/result.js';
+import type { ScenarioResult } from '../core/result.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** Bumped whenever report.json changes shape in a way readers must know about. */

@@ -1,6 +1,6 @@
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
-import type { CaseResult, CheckTally, ScenarioResult } from '../runner/result.js';
+import type { CaseResult, CheckTally, ScenarioResult } from '../core/result.js';
 
 /**
  * junit.xml of a run, in the Ant/Jenkins form CI servers read (validated

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { RetryproofError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { CaseRows } from '../ledger/rows.js';
-import type { ScenarioResult } from '../runner/result.js';
+import type { ScenarioResult } from '../core/result.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { renderHtmlReport } from './html.js';
 import { REPORT_SCHEMA_VERSION } from './json.js';

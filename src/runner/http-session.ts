@@ -6,7 +6,7 @@ import { buildRequest, createClientAgent, sendRequest, type HttpObservation } fr
 import { startHttpServer, type RunningServer } from '../targets/http-server.js';
 import { effectOf } from '../targets/parse-output.js';
 import type { Observation, RunningInvocation } from '../targets/target.js';
-import { inheritedEnv } from './command-session.js';
+import { inheritedEnv } from './inherited-env.js';
 import { mismatchInput } from './inputs.js';
 import type { CaseInvokeContext, TargetSession } from './target-session.js';
 import { templateValues } from './template-values.js';

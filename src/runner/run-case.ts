@@ -7,7 +7,7 @@ import { checkScenarioOf, type Baseline, type CheckResult } from '../checks/chec
 import { invocationOutcome, operationOutcome } from '../checks/outcome.js';
 import { CHECKS } from '../checks/registry.js';
 import { describeSchedule } from '../explore/describe.js';
-import type { Schedule } from '../explore/schedule.js';
+import type { Schedule } from '../core/schedule.js';
 import type { CaseRecord, Ledger } from '../ledger/ledger.js';
 import type { CaseRows } from '../ledger/rows.js';
 import type { Scenario } from '../scenario/load.js';
@@ -16,7 +16,7 @@ import { describeOutcome } from './describe-outcome.js';
 import { throwIfInterrupted } from './interrupted.js';
 import { constructionNotes } from './notes.js';
 import { CaseRecorder } from './recorder.js';
-import type { CaseResult, FaultApplication } from './result.js';
+import type { CaseResult, FaultApplication } from '../core/result.js';
 import type { TargetSession } from './target-session.js';
 import type { RunningUpstreams } from './upstreams.js';
 

@@ -1,13 +1,13 @@
 import { inFile } from '../errors.js';
 import path from 'node:path';
 import { conformanceLevel } from '../checks/conformance.js';
-import { CHECK_NAMES, type CheckName } from '../checks/names.js';
+import { CHECK_NAMES, type CheckName } from '../core/check-names.js';
 import { systematicCases, type PlannedCase } from '../explore/systematic.js';
 import type { Scenario } from '../scenario/load.js';
 import { writeJsonReport } from '../report/json.js';
 import { writeReports } from '../report/write-reports.js';
 import { VERSION } from '../version.js';
-import type { BaselineResult, CaseResult, CheckTally, ScenarioResult } from './result.js';
+import type { BaselineResult, CaseResult, CheckTally, ScenarioResult } from '../core/result.js';
 import { openRunSession, type RunSession } from './run-session.js';
 
 export interface RunOptions {

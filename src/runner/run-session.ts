@@ -11,7 +11,7 @@ import { VERSION } from '../version.js';
 import { killEscapedProcesses } from '../targets/process-group.js';
 import { throwIfInterrupted } from './interrupted.js';
 import { runOnLanes } from './pool.js';
-import type { BaselineResult, CaseResult } from './result.js';
+import type { BaselineResult, CaseResult } from '../core/result.js';
 import { executeCase, runCase, type CaseEnvironment } from './run-case.js';
 import { startTargetSession } from './target-session.js';
 import { startUpstreams } from './upstreams.js';

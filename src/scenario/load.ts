@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { RetryproofError } from '../errors.js';
 import { FAULT_NAMES } from '../faults/registry.js';
-import { CHECK_NAMES, type CheckName } from '../checks/names.js';
+import { CHECK_NAMES, type CheckName } from '../core/check-names.js';
 import { scenarioSchema, type ScenarioFile } from './schema.js';
 import { templateReferences, unresolvedReason } from './template.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FAULT_NAMES } from '../faults/registry.js';
-import { CHECK_NAMES } from '../checks/names.js';
+import { CHECK_NAMES } from '../core/check-names.js';
 
 /**
  * The scenario file format. Every field has a description: `retryproof schema`

@@ -3,7 +3,7 @@ import { faultNamed } from '../faults/registry.js';
 import { none } from '../faults/none.js';
 import type { Fault, Outcome } from '../faults/fault.js';
 import type { Delivery, RequestOutcome, RequestRow } from '../ledger/rows.js';
-import { bindingFor, type FaultBinding } from '../explore/schedule.js';
+import { bindingFor, type FaultBinding } from '../core/schedule.js';
 import type { CaseRecorder } from '../runner/recorder.js';
 import { runWithHandlerContext, type EffectInput, type HandlerContext } from './context.js';
 import { parseIdempotencyKey } from './idempotency-key.js';

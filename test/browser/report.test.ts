@@ -7,7 +7,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportCommand } from '../../src/cli/commands/report.js';
 import { writeReports } from '../../src/report/write-reports.js';
-import type { ScenarioResult } from '../../src/runner/result.js';
+import type { ScenarioResult } from '../../src/core/result.js';
 import { runScenario } from '../../src/runner/run-scenario.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { writeSampleRun, type SampleRun } from '../report/fixtures/sample-run.js';

@@ -1,5 +1,5 @@
-import type { CheckName } from '../../src/checks/names.js';
-import type { ScenarioResult } from '../../src/runner/result.js';
+import type { CheckName } from '../../src/core/check-names.js';
+import type { ScenarioResult } from '../../src/core/result.js';
 import { fixture, runScenarioFile } from '../helpers/scenario.js';
 
 /** The BUG values of test/fixtures/check-targets/careful-tool.mjs ('' = no bug). */

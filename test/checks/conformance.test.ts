@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/checks/check.js';
 import { conformanceLevel, type ConformanceCase, type ConformanceScenario } from '../../src/checks/conformance.js';
-import { CHECK_NAMES, type CheckName } from '../../src/checks/names.js';
+import { CHECK_NAMES, type CheckName } from '../../src/core/check-names.js';
 import { runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
 
 type Op = ConformanceScenario['operations'][number];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHECK_NAMES } from '../../src/checks/names.js';
+import { CHECK_NAMES } from '../../src/core/check-names.js';
 import { invocationOutcome, isFailureEffect, isSuccessEffect, operationOutcome } from '../../src/checks/outcome.js';
 import { CHECKS } from '../../src/checks/registry.js';
 import { runCareful } from './careful-tool.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scheduleArbitrary, type ScheduleSpace } from '../../src/explore/arbitrary.js';
-import type { Schedule } from '../../src/explore/schedule.js';
+import type { Schedule } from '../../src/core/schedule.js';
 
 const space = (operation: Partial<ScheduleSpace['operations'][number]> = {}): ScheduleSpace => ({
   operations: [{ name: 'create-order', upstreams: ['payments'], canMismatch: true, canDryRun: true, ...operation }],

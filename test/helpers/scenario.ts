@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { runScenario, type RunOptions } from '../../src/runner/run-scenario.js';
-import type { ScenarioResult } from '../../src/runner/result.js';
+import type { ScenarioResult } from '../../src/core/result.js';
 import { loadScenario, type Scenario } from '../../src/scenario/load.js';
 import type { ScenarioInput } from '../../src/scenario/schema.js';
 

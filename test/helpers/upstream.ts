@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import type { FaultBinding } from '../../src/explore/schedule.js';
+import type { FaultBinding } from '../../src/core/schedule.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import type { CaseRows } from '../../src/ledger/rows.js';
 import { CaseRecorder } from '../../src/runner/recorder.js';

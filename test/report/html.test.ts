@@ -5,7 +5,7 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import type { CaseRows } from '../../src/ledger/rows.js';
 import { renderHtmlReport } from '../../src/report/html.js';
 import { runNumbers } from '../../src/report/html/numbers.js';
-import type { ScenarioResult } from '../../src/runner/result.js';
+import type { ScenarioResult } from '../../src/core/result.js';
 import { CRASH_CASE, PASSING_CASE, TIMEOUT_CASE, writeSampleRun } from './fixtures/sample-run.js';
 
 const run = writeSampleRun({ conformance: true });

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import { create } from 'xmlbuilder2';
 import { renderJunit, replayCommand } from '../../src/report/junit.js';
-import type { ScenarioResult } from '../../src/runner/result.js';
+import type { ScenarioResult } from '../../src/core/result.js';
 import { CRASH_CASE, HOSTILE, PASSING_CASE, TIMEOUT_CASE, writeSampleRun } from './fixtures/sample-run.js';
 
 /** Jenkins' JUnit schema (xunit-plugin junit-10.xsd), the form CI servers read. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Schedule } from '../../src/explore/schedule.js';
+import type { Schedule } from '../../src/core/schedule.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { openRunSession } from '../../src/runner/run-session.js';
 import { loadScenario } from '../../src/scenario/load.js';

@@ -15,7 +15,7 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { CRASH_FAULTS } from '../../src/faults/registry.js';
 import type { InvocationRole, InvocationRow } from '../../src/ledger/rows.js';
 import { MODULE_CRASH_REASON } from '../../src/runner/module-session.js';
-import type { ScenarioResult } from '../../src/runner/result.js';
+import type { ScenarioResult } from '../../src/core/result.js';
 import { CaseRecorder } from '../../src/runner/recorder.js';
 import { runScenario } from '../../src/runner/run-scenario.js';
 import { startTargetSession, type TargetSession } from '../../src/runner/target-session.js';

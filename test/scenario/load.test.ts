@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RetryproofError, type ErrorCode } from '../../src/errors.js';
 import { FAULT_NAMES } from '../../src/faults/registry.js';
-import { CHECK_NAMES } from '../../src/checks/names.js';
+import { CHECK_NAMES } from '../../src/core/check-names.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
 import { scenarioJsonSchema } from '../../src/scenario/schema.js';
 

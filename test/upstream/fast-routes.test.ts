@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FaultBinding } from '../../src/explore/schedule.js';
+import type { FaultBinding } from '../../src/core/schedule.js';
 import type { CaseRows } from '../../src/ledger/rows.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { UpstreamModel } from '../../src/upstream/model.js';

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { FaultBinding } from '../../src/explore/schedule.js';
+import type { FaultBinding } from '../../src/core/schedule.js';
 import { CRASH_FAULTS, FAULT_NAMES } from '../../src/faults/registry.js';
 import type { CaseRows, RequestRow } from '../../src/ledger/rows.js';
 import { CaseRecorder } from '../../src/runner/recorder.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Schedule } from '../../src/explore/schedule.js';
+import type { Schedule } from '../../src/core/schedule.js';
 import { openRunSession } from '../../src/runner/run-session.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { zoo, ZOO_SHARES } from './zoo-suite.js';

@@ -1,4 +1,4 @@
-import type { CheckName } from '../../checks/names.js';
+import type { CheckName } from '../../core/check-names.js';
 import { RetryproofError } from '../../errors.js';
 import { exploreScenario, type Shard } from '../../explore/explore.js';
 import { formatScenarioSummary } from '../../report/console.js';

@@ -1,6 +1,6 @@
 import { RetryproofError } from '../../errors.js';
 import { Ledger } from '../../ledger/ledger.js';
-import type { CaseResult } from '../../runner/result.js';
+import type { CaseResult } from '../../core/result.js';
 import { buildTimeline, type CaseTimeline, type Tone } from '../../report/timeline.js';
 import { readRunFolder } from '../../report/write-reports.js';
 import { EXIT } from '../exit-codes.js';

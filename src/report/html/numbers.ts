@@ -1,6 +1,6 @@
 import { operationAttempts, operationOutcome } from '../../checks/outcome.js';
 import type { CaseRows } from '../../ledger/rows.js';
-import type { ScenarioResult } from '../../runner/result.js';
+import type { ScenarioResult } from '../../core/result.js';
 import { duplicateEffectIds, outcomeOf } from '../timeline.js';
 
 /** A count out of a total. */

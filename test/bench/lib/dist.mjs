@@ -13,7 +13,7 @@ export async function loadDist() {
     load('upstream/pipeline.js'),
     load('upstream/loopback-server.js'),
     load('upstream/models/resource.js'),
-    load('explore/schedule.js'),
+    load('core/schedule.js'),
   ]);
   return {
     loadScenario: scenario.loadScenario,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { effectField } from '../../src/checks/effect-field.js';
-import { failuresOf, runCareful } from './careful-tool.js';
-import { caseInput, invocation, killed, printed } from './rows.js';
+import { effectField } from '../../../src/checks/contract/effect-field.js';
+import { failuresOf, runCareful } from '../careful-tool.js';
+import { caseInput, invocation, killed, printed } from '../rows.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => effectField.evaluate(caseInput(spec));
 const VOCABULARY = 'which is not one of created, updated, deleted, noop, would_*, none, unknown';

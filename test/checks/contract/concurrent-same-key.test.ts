@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { concurrentSameKey } from '../../src/checks/concurrent-same-key.js';
-import { eff, httpInv, input, inv, KEY, killedInv, req, type Spec } from '../fixtures/check-targets-2/rows.js';
-import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+import { concurrentSameKey } from '../../../src/checks/contract/concurrent-same-key.js';
+import { eff, httpInv, input, inv, KEY, killedInv, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
 const evaluate = (spec: Spec) => concurrentSameKey.evaluate(input(spec));
 const window = [{ upstream: 'payments', ordinal: 1, fault: 'slow', params: { delayBeforeCommitMs: 150, delayMs: 0 } }];

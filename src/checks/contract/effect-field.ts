@@ -1,6 +1,6 @@
-import type { InvocationRow } from '../ledger/rows.js';
-import { describeInvocation, fail, pass, scenarioFacts, shortJson, skip, type Check } from './check.js';
-import { isFailureEffect, isSuccessEffect } from './outcome.js';
+import type { InvocationRow } from '../../ledger/rows.js';
+import { describeInvocation, fail, pass, scenarioFacts, shortJson, skip, type Check } from '../check.js';
+import { isFailureEffect, isSuccessEffect } from '../outcome.js';
 
 /**
  * Every completed invocation prints JSON with an `effect` from the vocabulary:

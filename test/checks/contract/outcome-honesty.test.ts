@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { outcomeHonesty } from '../../src/checks/outcome-honesty.js';
-import { eff, httpInv, input, inv, KEY, killedInv, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
-import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+import { outcomeHonesty } from '../../../src/checks/contract/outcome-honesty.js';
+import { eff, httpInv, input, inv, KEY, killedInv, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
 const evaluate = (spec: Spec) => outcomeHonesty.evaluate(input(spec));
 const lied = (id: number) => inv(id, { exitCode: 1, effect: 'none' });

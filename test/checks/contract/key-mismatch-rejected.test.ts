@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { keyMismatchRejected } from '../../src/checks/key-mismatch-rejected.js';
-import { eff, httpInv, input, inv, KEY, killedInv, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
-import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+import { keyMismatchRejected } from '../../../src/checks/contract/key-mismatch-rejected.js';
+import { eff, httpInv, input, inv, KEY, killedInv, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
 const evaluate = (spec: Spec) => keyMismatchRejected.evaluate(input(spec));
 const mismatch = (id: number, overrides: Parameters<typeof inv>[1] = {}) =>

@@ -1,4 +1,4 @@
-import type { EffectRow, InvocationRow } from '../ledger/rows.js';
+import type { EffectRow, InvocationRow } from '../../ledger/rows.js';
 import {
   candidateInvocations,
   describeEffect,
@@ -11,7 +11,7 @@ import {
   warn,
   type Check,
   type ExitCodeContract,
-} from './check.js';
+} from '../check.js';
 
 /**
  * An invocation that reports failure did not in fact commit: no effect is

@@ -9,7 +9,7 @@ import {
   shortJson,
   skip,
   type Check,
-} from './check.js';
+} from '../check.js';
 
 /** The status the IETF Idempotency-Key draft gives a key reused with another payload. */
 export const MISMATCH_STATUS = 422;

@@ -1,7 +1,7 @@
-import { bindingFor, type FaultBinding } from '../explore/schedule.js';
-import { faultNamed } from '../faults/registry.js';
-import type { CaseRows, RequestRow } from '../ledger/rows.js';
-import { describeRequest, fail, pass, plural, scenarioFacts, skip, type Check } from './check.js';
+import { bindingFor, type FaultBinding } from '../../core/schedule.js';
+import { faultNamed } from '../../faults/registry.js';
+import type { CaseRows, RequestRow } from '../../ledger/rows.js';
+import { describeRequest, fail, pass, plural, scenarioFacts, skip, type Check } from '../check.js';
 
 /** Backoff jitter tolerated: a wait may be this much shorter than the one before it… */
 export const JITTER_FLOOR_MS = 50;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dryRunNoEffects } from '../../src/checks/dry-run-no-effects.js';
-import { eff, httpInv, input, inv, KEY, killedInv, lookup, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
-import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+import { dryRunNoEffects } from '../../../src/checks/effects/dry-run-no-effects.js';
+import { eff, httpInv, input, inv, KEY, killedInv, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
 const evaluate = (spec: Spec) => dryRunNoEffects.evaluate(input({ caller: { retries: 0, replay: false, dryRun: true }, ...spec }));
 const dry = (overrides: Parameters<typeof inv>[1] = {}) => inv(1, { role: 'dry-run', effect: 'would_create', ...overrides });

@@ -1,4 +1,4 @@
-import type { CaseRows, InvocationRow } from '../ledger/rows.js';
+import type { CaseRows, InvocationRow } from '../../ledger/rows.js';
 import {
   describeEffect,
   describeInvocation,
@@ -13,8 +13,8 @@ import {
   skip,
   type Check,
   type ExitCodeContract,
-} from './check.js';
-import { invocationOutcome } from './outcome.js';
+} from '../check.js';
+import { invocationOutcome } from '../outcome.js';
 
 /**
  * Re-running a completed operation with the same key commits nothing, and says so.

@@ -1,5 +1,5 @@
-import type { RequestRow } from '../ledger/rows.js';
-import { describeRequest, fail, pass, plural, skip, type Check } from './check.js';
+import type { RequestRow } from '../../ledger/rows.js';
+import { describeRequest, fail, pass, plural, skip, type Check } from '../check.js';
 
 /** Statuses that retrying the same request cannot fix. 409 (a key still in flight) and 429 are not among them. */
 export const PERMANENT_STATUSES: readonly number[] = [400, 401, 403, 404, 422];

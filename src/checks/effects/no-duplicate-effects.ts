@@ -1,4 +1,4 @@
-import { countByFingerprint, countByRoute, describeEffect, describeExpected, fail, operationEffects, pass, plural, type Check } from './check.js';
+import { countByFingerprint, countByRoute, describeEffect, describeExpected, fail, operationEffects, pass, plural, type Check } from '../check.js';
 
 /** No operation leaves more effects than its clean run did, on any upstream route. */
 export const noDuplicateEffects: Check = {

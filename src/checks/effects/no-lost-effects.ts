@@ -1,5 +1,5 @@
-import { countByFingerprint, countByRoute, describeExpected, fail, operationEffects, pass, plural, skip, type Check } from './check.js';
-import { operationAttempts, operationOutcome } from './outcome.js';
+import { countByFingerprint, countByRoute, describeExpected, fail, operationEffects, pass, plural, skip, type Check } from '../check.js';
+import { operationAttempts, operationOutcome } from '../outcome.js';
 
 /**
  * An operation that ended in success leaves exactly its clean run's effects;

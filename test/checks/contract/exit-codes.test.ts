@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodes } from '../../src/checks/exit-codes.js';
-import { failuresOf, runCareful } from './careful-tool.js';
-import { caseInput, effect, invocation, killed, printed, request } from './rows.js';
+import { exitCodes } from '../../../src/checks/contract/exit-codes.js';
+import { failuresOf, runCareful } from '../careful-tool.js';
+import { caseInput, effect, invocation, killed, printed, request } from '../rows.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => exitCodes.evaluate(caseInput(spec));
 

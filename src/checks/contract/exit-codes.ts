@@ -1,7 +1,7 @@
-import type { CaseRows } from '../ledger/rows.js';
-import { describeInvocation, fail, pass, scenarioFacts, skip, type Check, type CheckResult } from './check.js';
-import type { CheckName } from './names.js';
-import { isFailureEffect, isSuccessEffect } from './outcome.js';
+import type { CaseRows } from '../../ledger/rows.js';
+import { describeInvocation, fail, pass, scenarioFacts, skip, type Check, type CheckResult } from '../check.js';
+import type { CheckName } from '../../core/check-names.js';
+import { isFailureEffect, isSuccessEffect } from '../outcome.js';
 
 /**
  * Exit codes follow the scenario's contract: every code is declared; a

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { noLostEffects } from '../../src/checks/no-lost-effects.js';
-import { failuresOf, runCareful } from './careful-tool.js';
-import { baselineOf, caseInput, effect, email, invocation, killed, request } from './rows.js';
+import { noLostEffects } from '../../../src/checks/effects/no-lost-effects.js';
+import { failuresOf, runCareful } from '../careful-tool.js';
+import { baselineOf, caseInput, effect, email, invocation, killed, request } from '../rows.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => noLostEffects.evaluate(caseInput(spec));
 /** The clean run of a tool that charges and then sends an email. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { noDuplicateEffects } from '../../src/checks/no-duplicate-effects.js';
-import { failuresOf, runCareful } from './careful-tool.js';
-import { baselineOf, caseInput, effect, email, invocation, KEY, killed, request } from './rows.js';
+import { noDuplicateEffects } from '../../../src/checks/effects/no-duplicate-effects.js';
+import { failuresOf, runCareful } from '../careful-tool.js';
+import { baselineOf, caseInput, effect, email, invocation, KEY, killed, request } from '../rows.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => noDuplicateEffects.evaluate(caseInput(spec));
 

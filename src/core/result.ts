@@ -1,7 +1,7 @@
-import type { CheckResult } from '../checks/check.js';
-import type { Conformance } from '../checks/conformance.js';
-import type { CheckName } from '../checks/names.js';
-import type { FaultBinding, Schedule } from '../explore/schedule.js';
+import type { CheckResult } from './check-result.js';
+import type { Conformance } from './conformance.js';
+import type { CheckName } from './check-names.js';
+import type { FaultBinding, Schedule } from './schedule.js';
 
 export interface FaultApplication {
   binding: FaultBinding;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { keyStableAcrossRetries } from '../../src/checks/key-stable-across-retries.js';
-import { eff, input, inv, KEY, lookup, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
-import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+import { keyStableAcrossRetries } from '../../../src/checks/retry/key-stable-across-retries.js';
+import { eff, input, inv, KEY, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
 const evaluate = (spec: Spec) => keyStableAcrossRetries.evaluate(input(spec));
 const failedAttempt = (id: number) => inv(id, { exitCode: 75, effect: 'unknown' });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { FaultBinding } from '../../src/explore/schedule.js';
-import type { RequestRow } from '../../src/ledger/rows.js';
-import { retryPolicy } from '../../src/checks/retry-policy.js';
-import { eff, input, inv, lookup, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
-import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+import type { FaultBinding } from '../../../src/core/schedule.js';
+import type { RequestRow } from '../../../src/ledger/rows.js';
+import { retryPolicy } from '../../../src/checks/retry/retry-policy.js';
+import { eff, input, inv, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
 const evaluate = (spec: Spec) => retryPolicy.evaluate(input({ invocations: [inv(1)], ...spec }));
 /** A request of invocation 1 that started at `startedMs`, took 10 ms and got `status`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { replayIsNoop } from '../../src/checks/replay-is-noop.js';
-import { failuresOf, runCareful } from './careful-tool.js';
-import { caseInput, effect, invocation, KEY, killed, request } from './rows.js';
+import { replayIsNoop } from '../../../src/checks/contract/replay-is-noop.js';
+import { failuresOf, runCareful } from '../careful-tool.js';
+import { caseInput, effect, invocation, KEY, killed, request } from '../rows.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => replayIsNoop.evaluate(caseInput(spec));
 const replay = (id: number, overrides: Parameters<typeof invocation>[1] = {}) => invocation(id, { role: 'replay', effect: 'noop', ...overrides });

@@ -11,8 +11,8 @@ import {
   skip,
   type Check,
   type ExitCodeContract,
-} from './check.js';
-import type { InvocationRow } from '../ledger/rows.js';
+} from '../check.js';
+import type { InvocationRow } from '../../ledger/rows.js';
 
 /**
  * A dry run (the probe:dry-run case's 'dry-run' invocation, made with the

@@ -1,5 +1,5 @@
-import type { InvocationRow, RequestRow } from '../ledger/rows.js';
-import { candidateInvocations, describeRequest, fail, isMutatingMethod, pass, plural, skip, type Check } from './check.js';
+import type { InvocationRow, RequestRow } from '../../ledger/rows.js';
+import { candidateInvocations, describeRequest, fail, isMutatingMethod, pass, plural, skip, type Check } from '../check.js';
 
 /** The invocations that try to get one operation done with one caller key. */
 const ROLES: readonly InvocationRow['role'][] = ['baseline', 'attempt', 'replay', 'concurrent'];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { noRetryOnPermanent, PERMANENT_STATUSES } from '../../src/checks/no-retry-on-permanent.js';
-import { eff, input, inv, lookup, refused, req, type Spec } from '../fixtures/check-targets-2/rows.js';
-import { expectStatus, problems, runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+import { noRetryOnPermanent, PERMANENT_STATUSES } from '../../../src/checks/retry/no-retry-on-permanent.js';
+import { eff, input, inv, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
 const evaluate = (spec: Spec) => noRetryOnPermanent.evaluate(input({ faults: [{ upstream: 'payments', ordinal: 1, fault: 'permanent-error' }], ...spec }));
 const rejected = (id: number, invocationId: number | null, status = 400) => refused(id, invocationId, status, { fault: 'permanent-error' });

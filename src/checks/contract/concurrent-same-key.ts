@@ -1,4 +1,4 @@
-import type { InvocationRow } from '../ledger/rows.js';
+import type { InvocationRow } from '../../ledger/rows.js';
 import {
   countByRoute,
   describeEffect,
@@ -14,8 +14,8 @@ import {
   skip,
   type Check,
   type ExitCodeContract,
-} from './check.js';
-import { invocationOutcome } from './outcome.js';
+} from '../check.js';
+import { invocationOutcome } from '../outcome.js';
 
 /** The status the IETF Idempotency-Key draft gives a request whose key is still in flight. */
 export const CONFLICT_STATUS = 409;
