@@ -4,7 +4,7 @@ import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
 import type { Scenario } from '../scenario/load.js';
 import { buildRequest, createClientAgent, sendRequest, type HttpObservation } from '../targets/http-client.js';
 import { startHttpServer, type RunningServer } from '../targets/http-server.js';
-import { effectOf } from '../targets/parse-output.js';
+import { effectFor } from './http-effect.js';
 import type { Observation, RunningInvocation } from '../targets/target.js';
 import { inheritedEnv } from './inherited-env.js';
 import { mismatchInput } from './inputs.js';
@@ -201,14 +201,6 @@ async function invokeHttp(
   };
   recorder.addInvocation(row);
   return row;
-}
-
-/** The body's `effect` field; else `noop` for a response marked `Idempotent-Replayed: true`; else null. */
-function effectFor(observation: HttpObservation): string | null {
-  if (observation.httpStatus === null) return null;
-  const fromBody = effectOf(observation.bodyJson);
-  if (fromBody !== null) return fromBody;
-  return observation.headers?.['idempotent-replayed']?.trim().toLowerCase() === 'true' ? 'noop' : null;
 }
 
 /** Adds what happened to the API process, when a transport error is explained by it. */

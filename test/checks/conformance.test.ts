@@ -35,11 +35,11 @@ describe('conformanceLevel', () => {
   it('is 1 when only some mutating operations take a key', () => {
     const level = conformanceLevel({ scenario: scenario([op('create-order'), noKey('send-email')]), cases: [okCase('create-order'), okCase('send-email')] });
     expect(level.level).toBe(1);
-    expect(level.reasons[0]).toBe('create-order accepts an idempotency key; send-email does not (no {{key}} in args or env)');
+    expect(level.reasons[0]).toBe('create-order accepts an idempotency key; send-email does not');
   });
 
   it('is 1 when every operation takes a key but not every response has effect', () => {
-    const cases = [okCase('create-order'), { id: 'send-email/none', operation: 'send-email', checks: [result('effect-field', 'fail')] }, { id: 'send-email/x', operation: 'send-email', checks: [result('effect-field', 'pass')] }];
+    const cases = [okCase('create-order'), { id: 'send-email/none', operation: 'send-email', checks: [result('effect-field', 'fail')] }, { id: 'send-email/probe:key-mismatch', operation: 'send-email', checks: [result('effect-field', 'pass')] }];
     const level = conformanceLevel({ scenario: scenario([op('create-order'), op('send-email')]), cases });
     expect(level.level).toBe(1);
     expect(level.reasons).toContain('not every response reports "effect": send-email (effect-field failed in 1 of 2 cases)');
@@ -98,16 +98,46 @@ describe('conformanceLevel', () => {
     expect(level.reasons).toContain('create-order accepts a key, but key-mismatch-rejected failed for it: the key does not yet make it retry-safe');
   });
 
-  it('grades 0 a tool that takes a key but ignores it: every replay acted again', () => {
-    const level = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order', result('replay-is-noop', 'fail'), result('no-duplicate-effects', 'fail'))] });
+  it('grades 0 a tool whose replay with the same key committed again, whatever it prints', () => {
+    const level = conformanceLevel({ scenario: scenario([op('create-order', { dryRun: dry })]), cases: [okCase('create-order', result('replay-commits-nothing', 'fail', 'the replay committed effect 2'), result('replay-is-noop', 'pass'))] });
     expect(level.level).toBe(0);
-    expect(level.reasons[0]).toBe('create-order takes a key but ignores it: every replay with the same key acted again');
+    expect(level.reasons[0]).toBe('create-order: a replay with the same key committed again, so the key is no idempotency mechanism (the replay committed effect 2)');
   });
 
-  it('does not grade http or module targets, nor a scenario without mutating operations', () => {
-    const http = { ...scenario([op('create-order')]), target: { kind: 'http', baseUrl: 'http://127.0.0.1:1', timeoutMs: 1, requireKey: false, replayedHeader: false } } as ConformanceScenario;
-    expect(conformanceLevel({ scenario: http, cases: [] })).toEqual({ level: null, reasons: ['the conformance scale is for command-line tools; this target is http'] });
+  it('grades on the reference cases only (the fault-free case and the probes), so run, explore and replay agree', () => {
+    const faulted = { id: 'create-order/timeout-after-commit@payments#1', operation: 'create-order', checks: [result('effect-field', 'fail')] };
+    const level = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order'), faulted, { ...faulted, id: 'explore/7' }] });
+    expect(level.level).toBe(2);
+  });
+
+  it('does not grade a scenario without mutating operations', () => {
     expect(conformanceLevel({ scenario: scenario([op('list', { mutating: false })]), cases: [] })).toEqual({ level: null, reasons: ['the scenario has no mutating operation to grade'] });
+  });
+
+  it('grades a module function on the command scale, its key always given (ctx.key)', () => {
+    const module = { ...scenario([noKey('create-order')]), target: { kind: 'module', path: 'm.mjs', export: 'default', timeoutMs: 1 } } as unknown as ConformanceScenario;
+    const level = conformanceLevel({ scenario: module, cases: [okCase('create-order')] });
+    expect(level.level).toBe(2);
+  });
+
+  describe('http APIs, on the Idempotency-Key draft\'s scale', () => {
+    const http = (extra: Record<string, unknown> = {}) =>
+      ({ ...scenario([noKey('create-order')]), target: { kind: 'http', baseUrl: 'http://127.0.0.1:1', timeoutMs: 1, requireKey: false, replayedHeader: false, ...extra } }) as unknown as ConformanceScenario;
+    const replayed = (status: CheckResult['status']) => result('replay-commits-nothing', status);
+    it('is 0 when a replay committed again, or no replay showed the key works', () => {
+      expect(conformanceLevel({ scenario: http(), cases: [okCase('create-order', replayed('fail'))] }).level).toBe(0);
+      const unshown = conformanceLevel({ scenario: http(), cases: [okCase('create-order')] });
+      expect(unshown.level).toBe(0);
+      expect(unshown.reasons[0]).toContain('no replay of create-order showed that a repeated key commits nothing');
+    });
+    it('is 1 when replays commit nothing but an answer is off the draft, 2 when every answer follows it', () => {
+      expect(conformanceLevel({ scenario: http(), cases: [okCase('create-order', replayed('pass'), result('key-mismatch-rejected', 'fail', '400 instead of 422'))] }).level).toBe(1);
+      expect(conformanceLevel({ scenario: http(), cases: [okCase('create-order', replayed('pass'), result('key-mismatch-rejected', 'pass'))] }).level).toBe(2);
+    });
+    it('is 3 when the scenario also declares requireKey and replayedHeader and they hold', () => {
+      const level = conformanceLevel({ scenario: http({ requireKey: true, replayedHeader: true }), cases: [okCase('create-order', replayed('pass'), result('replay-is-noop', 'pass'))] });
+      expect(level.level).toBe(3);
+    });
   });
 });
 

@@ -151,7 +151,8 @@ describe('loadScenario: valid files', () => {
     expect(loaded.upstreams.mailer).toMatchObject({ model: 'mailer', path: '/messages', noun: 'email', ignoreFields: [] });
     expect(loaded.caller).toMatchObject({ retries: 0, key: 'fresh', replay: true, delayMs: 0 });
     expect(loaded.faults).toEqual(['none', 'reset-after-commit']);
-    expect(loaded.checks).toEqual(['replay-is-noop']);
+    // A split check named the old way selects both halves.
+    expect(loaded.checks).toEqual(['replay-commits-nothing', 'replay-is-noop']);
     expect(loaded.depth).toBe(1);
     expect(loaded.exitCodes).toEqual({ success: [0], failure: [1, 75] });
     expect(loaded.expect.fail).toEqual(['replay-is-noop']);

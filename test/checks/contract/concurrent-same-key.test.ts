@@ -21,7 +21,7 @@ describe('concurrent-same-key on hand-built rows', () => {
   it('passes one commit whose loser reports a conflict', () => {
     const result = evaluate({ faults: window, invocations: [racer(1), loser(2)], requests: [req(1, null, { startedMs: 100 })], effects: [eff(1, 1)] });
     expectStatus(result, 'pass');
-    expect(result.message).toBe(`create-order: concurrent invocations 1, 2 with key ${KEY} committed at most once (invocation 1 won, 1 effect)`);
+    expect(result.message).toBe(`create-order: concurrent invocations 1, 2 with key ${KEY} answered consistently (invocation 1 won)`);
   });
 
   it('passes a loser that reports noop, or the winner\'s result (same id)', () => {
@@ -56,7 +56,7 @@ describe('concurrent-same-key on hand-built rows', () => {
     expectStatus(clean, 'fail');
   });
 
-  it('fails two commits, naming both effects and their requests', () => {
+  it('fails two racers that each claim their own resource (what they committed is concurrent-commits-once\'s business)', () => {
     const result = evaluate({
       faults: window,
       invocations: [racer(1), racer(2, { stdoutJson: { effect: 'created', id: 'cha_2' } })],
@@ -64,17 +64,9 @@ describe('concurrent-same-key on hand-built rows', () => {
       effects: [eff(1, 2), eff(2, 1)],
     });
     expectStatus(result, 'fail');
-    expect(result.message).toContain(
-      `together they committed 2 charges on payments POST /charges (clean run: 1): effect 1 (cha_1, request 2, key ${KEY}); effect 2 (cha_2, request 1, key ${KEY})`,
-    );
+    expect(result.message).not.toContain('committed');
     expect(result.message).toContain('invocation 2 (concurrent, exit 0) reported created "cha_2", but the winner (invocation 1) reported "cha_1": two different results for one key');
-    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [2, 1], effects: [1, 2] });
-  });
-
-  it('allows as many effects as the clean run had', () => {
-    const two = [eff(1, 1), eff(2, 1, { resourceId: 'cha_2' })];
-    const result = evaluate({ faults: window, baseline: two, invocations: [racer(1), loser(2)], requests: [req(1, null)], effects: two });
-    expectStatus(result, 'pass');
+    expect(result.evidence).toEqual({ invocations: [1, 2] });
   });
 
   it('fails a loser that gives no usable answer', () => {
@@ -93,24 +85,53 @@ describe('concurrent-same-key on hand-built rows', () => {
   it('fails racers that refused each other although nothing was faulted', () => {
     const result = evaluate({ faults: window, invocations: [loser(1), loser(2)] });
     expectStatus(result, 'fail');
-    expect(result.message).toContain('none of them succeeded (invocation 1 (concurrent, exit 4); invocation 2 (concurrent, exit 4)), though no fault stood in the way');
+    expect(result.message).toContain('none of them succeeded (invocation 1 (concurrent, exit 4); invocation 2 (concurrent, exit 4)), though no request of theirs was faulted');
   });
 
-  it('does not blame racers that failed under a real fault, as long as they committed at most once', () => {
+  it('does not blame racers that failed under a real fault', () => {
     const outage = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', andAfter: true }];
-    const result = evaluate({ faults: outage, invocations: [loser(1, { exitCode: 1 }), loser(2)] });
+    const refused = { fault: '503-before-commit', committed: false, outcome: 'not-run' as const, clientStatus: 503 };
+    const result = evaluate({ faults: outage, invocations: [loser(1, { exitCode: 1 }), loser(2)], requests: [req(1, 1, refused), req(2, 2, refused)] });
     expectStatus(result, 'pass');
     expect(result.message).toContain('none succeeded');
   });
 
-  it('counts effects of requests attributed to a racer, and ignores other roles\' effects', () => {
+  it('looks at the requests the racers reached, not at the schedule (issue 18, hole 3)', () => {
+    // The schedule names a fault, but it was bound to a request nobody sent: the racers refused each other.
+    const unreached = [{ upstream: 'payments', ordinal: 3, fault: '503-before-commit' }];
+    const result = evaluate({ faults: unreached, invocations: [loser(1), loser(2)], requests: [] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('though no request of theirs was faulted');
+  });
+
+  it('when nobody won, excuses the racer whose own request got a 503 and the one told "in flight" (issue 13, class 5)', () => {
+    const unknownAfter503 = loser(1, { exitCode: 75, effect: 'unknown', stdoutJson: { effect: 'unknown' } });
     const result = evaluate({
-      faults: window,
-      invocations: [racer(1), loser(2), inv(3, { role: 'replay', effect: 'noop', startedMs: 3000 })],
-      requests: [req(1, 1), req(2, 3, { startedMs: 3010 })],
-      effects: [eff(1, 1), eff(2, 2)],
+      faults: [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit' }],
+      invocations: [unknownAfter503, loser(2)],
+      requests: [req(1, 1, { fault: '503-before-commit', committed: false, outcome: 'not-run', clientStatus: 503 })],
     });
     expectStatus(result, 'pass');
+  });
+
+  it('excuses "unknown" only after a fault that leaves the racer unsure, not after a definite refusal (issue 18, hole 13)', () => {
+    const unknown = loser(2, { exitCode: 75, effect: 'unknown', stdoutJson: { effect: 'unknown' } });
+    for (const fault of ['429-retry-after', 'permanent-error']) {
+      const result = evaluate({
+        faults: [...window, { upstream: 'payments', ordinal: 2, fault }],
+        invocations: [racer(1), unknown],
+        requests: [req(1, 1), req(2, 2, { fault, committed: false, outcome: 'not-run', clientStatus: fault === 'permanent-error' ? 400 : 429 })],
+        effects: [eff(1, 1)],
+      });
+      expectStatus(result, 'fail');
+    }
+    const reset = evaluate({
+      faults: [...window, { upstream: 'payments', ordinal: 2, fault: 'reset-before-commit' }],
+      invocations: [racer(1), unknown],
+      requests: [req(1, 1), req(2, 2, { fault: 'reset-before-commit', committed: false, outcome: 'not-run', delivery: 'reset' })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(reset, 'pass');
   });
 
   describe('http targets', () => {
@@ -135,12 +156,12 @@ describe('concurrent-same-key on hand-built rows', () => {
 });
 
 describe('concurrent-same-key end to end', () => {
-  it('fails a tool without a per-key lock: both racers charge', async () => {
+  it('fails a tool without a per-key lock: both racers say they created the charge', async () => {
     const run = await runProbeTool({ bug: 'no-lock', faults: ['none'], probes: { concurrent: true }, honoursKey: false });
     const result = run.check('create-order/probe:concurrent', 'concurrent-same-key');
     expectStatus(result, 'fail');
-    expect(result.message).toMatch(/^create-order: concurrent invocations 1, 2 with key rp-\w+-1: together they committed 2 charges on payments POST \/charges \(clean run: 1\)/);
-    expect(result.evidence?.effects).toEqual([1, 2]);
+    expect(result.message).toMatch(/^create-order: concurrent invocations 1, 2 with key rp-\w+-1: invocation \d \(concurrent, exit 0\) reported created/);
+    expectStatus(run.check('create-order/probe:concurrent', 'concurrent-commits-once'), 'fail');
     expect(run.check('create-order/none', 'concurrent-same-key').status).toBe('skip');
   });
 
@@ -148,7 +169,7 @@ describe('concurrent-same-key end to end', () => {
     const run = await runProbeTool({ faults: ['none'], probes: { concurrent: true }, honoursKey: false });
     const result = run.check('create-order/probe:concurrent', 'concurrent-same-key');
     expectStatus(result, 'pass');
-    expect(result.message).toMatch(/committed at most once \(invocation [12] won, 1 effect\)/);
+    expect(result.message).toMatch(/answered consistently \(invocation [12] won\)/);
     expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
   });
 });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { effectField } from '../../../src/checks/contract/effect-field.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
 import { caseInput, invocation, killed, printed } from '../rows.js';
+import { eff, httpInv, input, inv, killedInv, lookup, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => effectField.evaluate(caseInput(spec));
 const VOCABULARY = 'which is not one of created, updated, deleted, noop, would_*, none, unknown';
@@ -103,6 +105,40 @@ describe('effect-field end to end', () => {
   it('passes the twin that reports {"effect":"unknown"} on errors', async () => {
     const result = await runCareful({ faults: ['503-before-commit'] });
     expect(result.failedChecks).toEqual([]);
-    expect(result.checks['effect-field']).toEqual({ pass: 1, fail: 0, warn: 0, skip: 0 });
+    expect(result.checks['effect-field']).toEqual({ pass: 2, fail: 0, warn: 0, skip: 0 });
+  });
+});
+
+describe('effect-field on a dry run (its wording moved here from dry-run-no-effects)', () => {
+  const evaluateDry = (spec: Spec) => effectField.evaluate(input({ caller: { retries: 0, replay: false, dryRun: true }, ...spec }));
+  const dry = (overrides: Parameters<typeof inv>[1] = {}) => inv(1, { role: 'dry-run', effect: 'would_create', ...overrides });
+
+  it('passes a dry run that says would_create or noop with a success', () => {
+    expectStatus(evaluateDry({ invocations: [dry()] }), 'pass');
+    expectStatus(evaluateDry({ invocations: [dry({ effect: 'noop' })] }), 'pass');
+  });
+
+  it('fails a dry run that reports another effect, none at all, or fails', () => {
+    expect(evaluateDry({ invocations: [dry({ effect: 'created' })] }).message).toContain('it reported effect "created" (expected would_* or noop)');
+    expect(evaluateDry({ invocations: [dry({ effect: null, stdoutJson: {} })] }).message).toContain('printed JSON without an "effect" field');
+    const exitOne = evaluateDry({ invocations: [dry({ exitCode: 1 })] });
+    expectStatus(exitOne, 'fail');
+    expect(exitOne.message).toContain('it exited 1, not a success code');
+    const killedRun = evaluateDry({ invocations: [killedInv(1, { role: 'dry-run' })] });
+    expect(killedRun.message).toContain('it gave no answer');
+  });
+
+  it('does not blame a dry run for failing when its own read was faulted', () => {
+    const faultedRead = lookup(1, 1, { fault: '503-before-commit', upstreamStatus: null, clientStatus: 503, outcome: 'not-run' });
+    expectStatus(evaluateDry({ invocations: [dry({ exitCode: 75, effect: 'unknown' })], requests: [faultedRead] }), 'pass');
+  });
+
+  it('judges an http dry run by its status and the effect in its body', () => {
+    expectStatus(evaluateDry({ invocations: [httpInv(1, 200, { effect: 'would_create' }, { role: 'dry-run' })] }), 'pass');
+    const created = evaluateDry({ invocations: [httpInv(1, 201, { effect: 'created' }, { role: 'dry-run' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(created, 'fail');
+    expect(created.message).toContain('the dry run invocation 1 (dry-run, HTTP 201): it reported effect "created"');
+    const refusedRun = evaluateDry({ invocations: [httpInv(1, 400, { effect: 'would_create' }, { role: 'dry-run' })] });
+    expect(refusedRun.message).toContain('it answered 400, not a 2xx');
   });
 });

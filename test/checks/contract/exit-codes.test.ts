@@ -121,7 +121,7 @@ describe('exit-codes end to end', () => {
   it('passes the twin that reports "unknown" and exits 1 after a 503', async () => {
     const result = await runCareful({ faults: ['503-before-commit', '503-after-commit'] });
     expect(result.failedChecks).toEqual([]);
-    expect(result.checks['exit-codes']).toEqual({ pass: 2, fail: 0, warn: 0, skip: 0 });
+    expect(result.checks['exit-codes']).toEqual({ pass: 3, fail: 0, warn: 0, skip: 0 });
   });
 });
 

@@ -21,7 +21,7 @@ describe('key-mismatch-rejected on hand-built rows', () => {
   it('passes a command that refuses with a failure exit and sends nothing', () => {
     const result = evaluate({ ...probe, invocations: [inv(1), mismatch(2)], requests: [req(1, 1)], effects: [eff(1, 1)] });
     expectStatus(result, 'pass');
-    expect(result.message).toBe(`create-order: the same key ${KEY} with a different payload was refused (exit 3) and committed nothing`);
+    expect(result.message).toBe(`create-order: the same key ${KEY} with a different payload was refused (exit 3)`);
   });
 
   it('passes a refusal that came from the upstream (its 422 commits nothing)', () => {
@@ -40,20 +40,37 @@ describe('key-mismatch-rejected on hand-built rows', () => {
     expect(result.message).toBe(
       `create-order: the same key ${KEY} with a different payload was not refused: invocation 2 (mismatch, exit 0) exited with a success code and reported effect "noop" instead of refusing`,
     );
-    expect(result.evidence).toEqual({ invocations: [2], requests: [], effects: [] });
+    expect(result.evidence).toEqual({ invocations: [2], requests: [] });
   });
 
-  it('fails a refusal that committed anyway, naming the effect and its request', () => {
+  it('passes a refusal that committed anyway: the effects half, mismatch-commits-nothing, fails it', () => {
     const result = evaluate({
       ...probe,
       invocations: [inv(1), mismatch(2)],
       requests: [req(1, 1), req(2, 2, { body: '{"amount":101}' })],
       effects: [eff(1, 1), eff(2, 2, { body: '{"amount":101}' })],
     });
-    expectStatus(result, 'fail');
-    expect(result.message).toContain(`it committed effect 2 (cha_2, request 2, key ${KEY})`);
-    expect(result.message).not.toContain('instead of refusing');
-    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+    expectStatus(result, 'pass');
+  });
+
+  it('does not blame a mismatch that a crash fault killed after the upstream refused it (issue 13, class 6)', () => {
+    const result = evaluate({
+      ...probe,
+      invocations: [inv(1), killedInv(2, { role: 'mismatch', killReason: 'crash' })],
+      requests: [req(1, 1), refused(2, 2, 422, { upstreamStatus: 422, outcome: 'rejected', fault: 'crash-after-commit' })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'skip');
+    expect(result.message).toContain('was stopped by a fault of the schedule (request 2 got crash-after-commit (nothing committed))');
+  });
+
+  it('does not blame an http mismatch whose own upstream call was faulted, unless it answered 2xx (issue 18, hole 9)', () => {
+    const first = httpInv(1, 201, { id: 'ord_1' });
+    const faulted = { fault: '503-before-commit', committed: false, outcome: 'not-run' as const, clientStatus: 503 };
+    const failed = evaluate({ ...probe, invocations: [first, httpInv(2, 502, { error: 'upstream' }, { role: 'mismatch' })], requests: [req(1, 1), req(2, 2, faulted)], effects: [eff(1, 1)] });
+    expectStatus(failed, 'skip');
+    const claimed = evaluate({ ...probe, invocations: [first, httpInv(2, 201, { id: 'ord_2' }, { role: 'mismatch' })], requests: [req(1, 1), req(2, 2, faulted)], effects: [eff(1, 1)] });
+    expectStatus(claimed, 'fail');
   });
 
   it('fails a mismatch invocation that was killed: it never refused', () => {
@@ -92,15 +109,14 @@ describe('key-mismatch-rejected on hand-built rows', () => {
       expect(result.message).toContain('invocation 2 (mismatch, no response: ECONNRESET) got no response instead of 422');
     });
 
-    it('fails a 422 whose request committed', () => {
+    it('passes a 422 whose request committed: that is mismatch-commits-nothing\'s to fail', () => {
       const result = evaluate({
         ...probe,
         invocations: [first, httpInv(2, 422, { error: 'key reused' }, { role: 'mismatch' })],
         requests: [req(1, 1), req(2, 2)],
         effects: [eff(1, 1), eff(2, 2)],
       });
-      expectStatus(result, 'fail');
-      expect(result.evidence?.effects).toEqual([2]);
+      expectStatus(result, 'pass');
     });
   });
 });
@@ -110,17 +126,17 @@ describe('key-mismatch-rejected end to end', () => {
     const run = await runProbeTool({ bug: 'mismatch-charges', faults: ['none'], probes: { mismatch: true }, honoursKey: false });
     const result = run.check('create-order/probe:key-mismatch', 'key-mismatch-rejected');
     expectStatus(result, 'fail');
-    expect(result.message).toMatch(/invocation 2 \(mismatch, exit 0\) exited with a success code and reported effect "created" instead of refusing; it committed effect 2 \(cha_2, request 2, key rp-/);
-    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+    expect(result.message).toMatch(/invocation 2 \(mismatch, exit 0\) exited with a success code and reported effect "created" instead of refusing$/);
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2] });
     expect(run.check('create-order/none', 'key-mismatch-rejected').status).toBe('skip');
-    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual(['key-mismatch-rejected']);
+    expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual(['mismatch-commits-nothing', 'key-mismatch-rejected']);
   });
 
   it('passes its twin, which refuses with exit 3', async () => {
     const run = await runProbeTool({ faults: ['none'], probes: { mismatch: true }, honoursKey: false });
     const result = run.check('create-order/probe:key-mismatch', 'key-mismatch-rejected');
     expectStatus(result, 'pass');
-    expect(result.message).toContain('was refused (exit 3) and committed nothing');
+    expect(result.message).toContain('was refused (exit 3)');
     expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
   });
 });

@@ -18,7 +18,7 @@ describe('replay-is-noop on hand-written rows', () => {
   it('passes a replay that exits 0, reports noop and sends nothing', () => {
     const result = evaluate({ invocations: [invocation(1), replay(2)], requests: [request(1, 1)], effects: [effect(1, 1)] });
     expect(result.status).toBe('pass');
-    expect(result.message).toBe(`create-order: the replay with key ${KEY} was a noop`);
+    expect(result.message).toBe(`create-order: the replay with key ${KEY} reported noop`);
   });
 
   it('passes a replay whose request the upstream answered from its key store, or that only looked up', () => {
@@ -36,7 +36,7 @@ describe('replay-is-noop on hand-written rows', () => {
     expect(lookedUp.status).toBe('pass');
   });
 
-  it('does not blame a replay whose own request was faulted, unless it committed', () => {
+  it('does not blame a replay whose own request was faulted, unless it claims it acted', () => {
     const refused = evaluate({
       invocations: [invocation(1), replay(2, { exitCode: 75, effect: 'unknown' })],
       requests: [request(1, 1), request(2, 2, { fault: '503-before-commit', committed: false, outcome: 'not-run', clientStatus: 503 })],
@@ -44,24 +44,31 @@ describe('replay-is-noop on hand-written rows', () => {
     });
     expect(refused.status).toBe('skip');
     expect(refused.message).toContain('503-before-commit');
-    const committed = evaluate({
-      invocations: [invocation(1), replay(2, { exitCode: 75, effect: 'unknown' })],
-      requests: [request(1, 1), request(2, 2, { fault: '503-before-commit', committed: false, outcome: 'not-run' }), request(3, 2)],
-      effects: [effect(1, 1), effect(2, 3)],
+    // Issue 18, hole 1: a faulted replay that says "created" is not skipped.
+    const claimed = evaluate({
+      invocations: [invocation(1), replay(2, { effect: 'created' })],
+      requests: [request(1, 1), request(2, 2, { fault: '503-before-commit', committed: false, outcome: 'not-run', clientStatus: 503 })],
+      effects: [effect(1, 1)],
     });
-    expect(committed.status).toBe('fail');
-    expect(committed.message).toContain('it committed effect 2');
+    expect(claimed.status).toBe('fail');
+    expect(claimed.message).toContain('was faulted, yet it reported effect "created"');
   });
 
-  it('fails a replay that charged again, naming the key, the effect, its request and the invocation', () => {
+  it('judges a replay whose request was only slowed like any other (issue 18, hole 1)', () => {
+    const slowed = { fault: 'slow', committed: false, outcome: 'replayed' as const };
+    expect(evaluate({ invocations: [invocation(1), replay(2, { effect: 'created' })], requests: [request(1, 1), request(2, 2, slowed)], effects: [effect(1, 1)] }).status).toBe('fail');
+    expect(evaluate({ invocations: [invocation(1), replay(2)], requests: [request(1, 1), request(2, 2, slowed)], effects: [effect(1, 1)] }).status).toBe('pass');
+  });
+
+  it('fails a replay that says it created, naming the key and the invocation (what it committed is replay-commits-nothing\'s)', () => {
     const result = evaluate({
       invocations: [invocation(1), replay(2, { effect: 'created' })],
       requests: [request(1, 1), request(2, 2)],
       effects: [effect(1, 1), effect(2, 2)],
     });
     expect(result.status).toBe('fail');
-    expect(result.message).toBe(`create-order: replay with key ${KEY}: it reported effect "created"; it committed effect 2 (cha_2, request 2, key ${KEY})`);
-    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+    expect(result.message).toBe(`create-order: replay with key ${KEY}: it reported effect "created"`);
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2] });
   });
 
   it('fails a noop replay that names another resource than the first answer, and passes one that names the same', () => {
@@ -80,15 +87,12 @@ describe('replay-is-noop on hand-written rows', () => {
     const result = evaluate({ invocations: [invocation(1), replay(2, { effect: 'created' })], requests: [request(1, 1)], effects: [effect(1, 1)] });
     expect(result.status).toBe('fail');
     expect(result.message).toBe(`create-order: replay with key ${KEY}: it reported effect "created"`);
-    expect(result.evidence).toEqual({ invocations: [2], requests: [], effects: [] });
+    expect(result.evidence).toEqual({ invocations: [2], requests: [] });
   });
 
-  it('fails a replay that says "noop" but committed', () => {
+  it('passes a replay that says "noop" but committed: the effects half, replay-commits-nothing, fails it', () => {
     const result = evaluate({ invocations: [invocation(1), replay(2)], requests: [request(1, 1), request(2, 2)], effects: [effect(1, 1), effect(2, 2)] });
-    expect(result.status).toBe('fail');
-    expect(result.message).toContain('it committed effect 2 (cha_2, request 2');
-    expect(result.message).not.toContain('reported effect');
-    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+    expect(result.status).toBe('pass');
   });
 
   it('fails a replay that exits with a failure code, prints no effect, or is killed', () => {
@@ -115,7 +119,6 @@ describe('replay-is-noop on hand-written rows', () => {
     expect(result.status).toBe('fail');
     expect(result.message).toContain('did not exit with a success code');
     expect(result.message).toContain('it reported effect "created"');
-    expect(result.message).toContain('it committed effect 2');
   });
 
   it('does not blame the replay for what the attempts committed', () => {
@@ -141,13 +144,14 @@ describe('replay-is-noop end to end', () => {
     expect(others).toEqual([]);
     expect(failure!.caseId).toBe('create-order/none');
     expect(failure!.message).toMatch(/^create-order: replay with key rp-[0-9a-f]{12}-1: it reported effect "created"$/);
-    expect(failure!.evidence).toEqual({ invocations: [2], requests: [], effects: [] });
+    expect(failure!.evidence).toEqual({ invocations: [2], requests: [] });
   });
 
   it('passes the twin that answers noop, and skips the case whose operation never succeeded', async () => {
     const result = await runCareful({ faults: ['none', '503-before-commit'], caller: { retries: 0 } });
     expect(result.failedChecks).toEqual([]);
     expect(result.checks['replay-is-noop']).toEqual({ pass: 1, fail: 0, warn: 0, skip: 1 });
+    expect(result.checks['replay-commits-nothing']).toEqual({ pass: 1, fail: 0, warn: 0, skip: 1 });
     const skipped = result.cases.find((item) => item.id === 'create-order/503-before-commit@payments#1')!;
     expect(skipped.checks.find((check) => check.check === 'replay-is-noop')!.status).toBe('skip');
   });

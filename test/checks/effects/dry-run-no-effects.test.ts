@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dryRunNoEffects } from '../../../src/checks/effects/dry-run-no-effects.js';
-import { eff, httpInv, input, inv, KEY, killedInv, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { eff, input, inv, KEY, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
 const evaluate = (spec: Spec) => dryRunNoEffects.evaluate(input({ caller: { retries: 0, replay: false, dryRun: true }, ...spec }));
@@ -16,7 +16,7 @@ describe('dry-run-no-effects on hand-built rows', () => {
   it('passes a dry run that reports would_create and only looks things up', () => {
     const result = evaluate({ invocations: [dry()], requests: [lookup(1, 1)] });
     expectStatus(result, 'pass');
-    expect(result.message).toBe('create-order: the dry run reported "would_create" and sent no mutating request (1 read)');
+    expect(result.message).toBe('create-order: the dry run sent no mutating request (1 read)');
   });
 
   it('passes a dry run that finds nothing to do (noop)', () => {
@@ -30,11 +30,10 @@ describe('dry-run-no-effects on hand-built rows', () => {
     expect(result.evidence).toEqual({ invocations: [1], requests: [2], effects: [] });
   });
 
-  it('does not blame a dry run for failing when its own read was faulted (exploration), but still for what it sent', () => {
+  it('judges only what a dry run sent, so one that failed on a faulted read passes, and one that sent a POST does not', () => {
     const faultedRead = lookup(1, 1, { fault: '503-before-commit', upstreamStatus: null, clientStatus: 503, outcome: 'not-run' });
     const failed = evaluate({ invocations: [dry({ exitCode: 75, effect: 'unknown' })], requests: [faultedRead] });
-    expectStatus(failed, 'skip');
-    expect(failed.message).toBe("create-order: the dry run's own request 1 (503-before-commit) was faulted; it sent no mutating request");
+    expectStatus(failed, 'pass');
     const sent = evaluate({ invocations: [dry({ exitCode: 75, effect: 'unknown' })], requests: [faultedRead, req(2, 1)], effects: [eff(1, 2)] });
     expectStatus(sent, 'fail');
     expect(sent.message).not.toContain('not a success code');
@@ -49,23 +48,8 @@ describe('dry-run-no-effects on hand-built rows', () => {
     expect(result.evidence).toEqual({ invocations: [1], requests: [1], effects: [1] });
   });
 
-  it('fails a dry run that reports another effect, none at all, or fails', () => {
-    expect(evaluate({ invocations: [dry({ effect: 'created' })] }).message).toContain('it reported effect "created" (expected would_* or noop)');
-    expect(evaluate({ invocations: [dry({ effect: null })] }).message).toContain('it reported no effect field');
-    const exitOne = evaluate({ invocations: [dry({ exitCode: 1 })] });
-    expectStatus(exitOne, 'fail');
-    expect(exitOne.message).toContain('it exited 1, not a success code');
-    const killed = evaluate({ invocations: [killedInv(1, { role: 'dry-run' })] });
-    expect(killed.message).toContain('it gave no answer');
-  });
-
-  it('judges an http dry run by its status and the effect in its body', () => {
-    expect(evaluate({ invocations: [httpInv(1, 200, { effect: 'would_create' }, { role: 'dry-run' })] }).status).toBe('pass');
-    const created = evaluate({ invocations: [httpInv(1, 201, { effect: 'created' }, { role: 'dry-run' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
-    expectStatus(created, 'fail');
-    expect(created.message).toContain('dry run invocation 1 (dry-run, HTTP 201): it reported effect "created"');
-    const refusedRun = evaluate({ invocations: [httpInv(1, 400, { effect: 'would_create' }, { role: 'dry-run' })] });
-    expect(refusedRun.message).toContain('it answered 400, not a 2xx');
+  it('does not judge what a dry run says (effect-field does)', () => {
+    expectStatus(evaluate({ invocations: [dry({ effect: 'created', exitCode: 1 })] }), 'pass');
   });
 });
 
@@ -83,7 +67,7 @@ describe('dry-run-no-effects end to end', () => {
     const run = await runProbeTool({ faults: ['none'], probes: { dryRun: true }, dryRun: true });
     const result = run.check('create-order/probe:dry-run', 'dry-run-no-effects');
     expectStatus(result, 'pass');
-    expect(result.message).toBe('create-order: the dry run reported "would_create" and sent no mutating request (1 read)');
+    expect(result.message).toBe('create-order: the dry run sent no mutating request (1 read)');
     expect(run.check('create-order/none', 'dry-run-no-effects').status).toBe('skip');
     expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
   });

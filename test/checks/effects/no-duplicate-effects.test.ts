@@ -165,8 +165,8 @@ describe('no-duplicate-effects end to end', () => {
   it('catches a tool that ignores its key: the replay charges again', async () => {
     const result = await runCareful({ bug: 'ignore-key', faults: ['none'] });
     expect(result.failedChecks).toContain('no-duplicate-effects');
-    // The replay reported "created" too: that is replay-is-noop's to say, and nothing else failed.
-    expect(result.failedChecks).toEqual(['no-duplicate-effects', 'replay-is-noop']);
+    // The replay committed (replay-commits-nothing) and reported "created" (replay-is-noop), and nothing else failed.
+    expect(result.failedChecks).toEqual(['no-duplicate-effects', 'replay-commits-nothing', 'replay-is-noop']);
     const [failure] = failuresOf(result, 'no-duplicate-effects');
     expect(failure!.caseId).toBe('create-order/none');
     expect(failure!.message).toContain('2 charges on payments POST /charges (clean run: 1)');
@@ -175,6 +175,7 @@ describe('no-duplicate-effects end to end', () => {
   it('passes the twin that marks the key pending first and looks the charge up before charging again', async () => {
     const result = await runCareful({ faults: ['503-after-commit'] });
     expect(result.failedChecks).toEqual([]);
-    expect(result.checks['no-duplicate-effects']).toEqual({ pass: 1, fail: 0, warn: 0, skip: 0 });
+    // The fault-free case always runs, so two cases pass.
+    expect(result.checks['no-duplicate-effects']).toEqual({ pass: 2, fail: 0, warn: 0, skip: 0 });
   });
 });

@@ -188,6 +188,6 @@ describe('no-lost-effects end to end', () => {
   it('passes the twin that reports an unknown outcome, exits 1 and is retried', async () => {
     const result = await runCareful({ faults: ['503-before-commit'] });
     expect(result.failedChecks).toEqual([]);
-    expect(result.checks['no-lost-effects']).toEqual({ pass: 1, fail: 0, warn: 0, skip: 0 });
+    expect(result.checks['no-lost-effects']).toEqual({ pass: 2, fail: 0, warn: 0, skip: 0 });
   });
 });

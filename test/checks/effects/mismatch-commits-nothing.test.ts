@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { mismatchCommitsNothing } from '../../../src/checks/effects/mismatch-commits-nothing.js';
+import { eff, input, inv, KEY, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+
+const evaluate = (spec: Spec) => mismatchCommitsNothing.evaluate(input(spec));
+const mismatch = (id: number, overrides: Parameters<typeof inv>[1] = {}) => inv(id, { role: 'mismatch', exitCode: 3, effect: 'none', ...overrides });
+
+describe('mismatch-commits-nothing', () => {
+  it('is skipped outside a key-mismatch probe', () => {
+    expectStatus(evaluate({ invocations: [inv(1)], requests: [req(1, 1)], effects: [eff(1, 1)] }), 'skip');
+  });
+
+  it('passes a mismatch that committed nothing, even one that wrongly said success (that is key-mismatch-rejected\'s business)', () => {
+    const result = evaluate({ invocations: [inv(1), mismatch(2, { exitCode: 0, effect: 'created' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe(`create-order: the same key ${KEY} with a different payload committed nothing`);
+  });
+
+  it('fails a mismatch that committed, even one that refused, naming the effect and its request', () => {
+    const result = evaluate({ invocations: [inv(1), mismatch(2)], requests: [req(1, 1), req(2, 2)], effects: [eff(1, 1), eff(2, 2)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain(`the same key ${KEY} with a different payload (invocation 2) committed effect 2`);
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+  });
+});
+
+describe('mismatch-commits-nothing end to end', () => {
+  it('fails a tool that charges a known key with another payload, and passes its twin', async () => {
+    const buggy = await runProbeTool({ bug: 'mismatch-charges', faults: ['none'], probes: { mismatch: true }, honoursKey: false });
+    expectStatus(buggy.check('create-order/probe:key-mismatch', 'mismatch-commits-nothing'), 'fail');
+    const twin = await runProbeTool({ faults: ['none'], probes: { mismatch: true }, honoursKey: false });
+    expectStatus(twin.check('create-order/probe:key-mismatch', 'mismatch-commits-nothing'), 'pass');
+  });
+});
