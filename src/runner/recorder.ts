@@ -21,6 +21,14 @@ export class CaseRecorder {
   readonly keys = new Set<string>();
   private readonly started = performance.now();
   private invocationCount = 0;
+  /** The invocation whose answer came last: a request sent while none is live is its (background work, a late handler). */
+  private lastAnswered: number | null = null;
+  /** When the target last did something the harness saw: an answer, a request, a delivery (ms, as `now()`). */
+  private lastActivity = 0;
+  /** Set when the caller's sequence is over: requests after it are late (the settle window's). */
+  private settling = false;
+  /** Ids of the requests that came after the caller's last answer. */
+  readonly late: number[] = [];
 
   constructor(
     readonly caseId: string,
@@ -31,6 +39,21 @@ export class CaseRecorder {
     return Math.round(performance.now() - this.started);
   }
 
+  /** Milliseconds since the target's last answer, request or delivery (unrounded, for the settle window). */
+  quietFor(): number {
+    return performance.now() - this.started - this.lastActivity;
+  }
+
+  /** The caller is done: from now on the case only waits for the target to go quiet. */
+  beginSettling(): void {
+    this.settling = true;
+  }
+
+  /** Notes activity now (a delivery; requests and answers note themselves). */
+  touch(): void {
+    this.lastActivity = performance.now() - this.started;
+  }
+
   /** Reserves the next invocation id (ids follow start order, also for concurrent invocations). */
   nextInvocationId(): number {
     this.invocationCount += 1;
@@ -39,12 +62,16 @@ export class CaseRecorder {
 
   addInvocation(row: InvocationRow): void {
     this.invocations.push(row);
+    this.lastAnswered = row.id;
+    this.touch();
   }
 
   startRequest(row: Omit<RequestRow, 'caseId' | 'id' | 'invocationId' | 'startedMs' | 'endedMs'>, invocationHint?: number): RequestRow {
     // A door's tag outlives its invocation only for a straggler (a process it left behind): then the old rule.
-    const onlyLive = this.live.size === 1 ? this.live.values().next().value! : null;
+    // With none live, the request is the work of the invocation that answered last (it came after that answer).
+    const onlyLive = this.live.size === 1 ? this.live.values().next().value! : this.live.size === 0 ? this.lastAnswered : null;
     const invocationId = invocationHint !== undefined && this.live.has(invocationHint) ? invocationHint : onlyLive;
+    this.touch();
     // Field by field, not `{ ...row, caseId, ... }`: on Node 20 a spread followed by
     // more properties takes V8's slow path (microseconds per row, on every request).
     const full: RequestRow = {
@@ -69,6 +96,7 @@ export class CaseRecorder {
       endedMs: null,
     };
     this.requests.push(full);
+    if (this.settling) this.late.push(full.id);
     return full;
   }
 
