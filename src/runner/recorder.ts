@@ -21,8 +21,17 @@ export class CaseRecorder {
   readonly keys = new Set<string>();
   private readonly started = performance.now();
   private invocationCount = 0;
-  /** The invocation whose answer came last: a request sent while none is live is its (background work, a late handler). */
+  /**
+   * The invocation whose answer came last, if a request sent while none is live
+   * can only be its work (background work, a late handler): it started when the
+   * target had been quiet for `quietMs` (or first). One that started right after
+   * another's answer leaves such a request unattributed: it may be either's.
+   */
   private lastAnswered: number | null = null;
+  /** Invocations that started with the target quiet (see lastAnswered). */
+  private readonly startedQuiet = new Set<number>();
+  /** The settle window's quiet time: how long the target must have been silent for the next invocation to start clean. */
+  quietMs = 0;
   /** When the target last did something the harness saw: an answer, a request, a delivery (ms, as `now()`). */
   private lastActivity = 0;
   /** Set when the caller's sequence is over: requests after it are late (the settle window's). */
@@ -56,13 +65,14 @@ export class CaseRecorder {
 
   /** Reserves the next invocation id (ids follow start order, also for concurrent invocations). */
   nextInvocationId(): number {
+    if (this.invocationCount === 0 || (this.live.size === 0 && this.quietFor() >= this.quietMs)) this.startedQuiet.add(this.invocationCount + 1);
     this.invocationCount += 1;
     return this.invocationCount;
   }
 
   addInvocation(row: InvocationRow): void {
     this.invocations.push(row);
-    this.lastAnswered = row.id;
+    this.lastAnswered = this.startedQuiet.has(row.id) ? row.id : null;
     this.touch();
   }
 

@@ -61,6 +61,8 @@ export async function executeCase(
   const operation = scenario.operations.find((op) => op.name === schedule.operation);
   if (!operation) throw new Error(`schedule names unknown operation "${schedule.operation}"`);
   const recorder = new CaseRecorder(id, operation.name);
+  const settings = settleSettings(scenario);
+  recorder.quietMs = settings.quietMs;
   const live = new Map<number, RunningInvocation>();
   await env.target.beginCase?.();
   const caseDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-case-'));
@@ -91,7 +93,7 @@ export async function executeCase(
       outcomeOf: (invocation) => invocationOutcome(invocation, scenario.exitCodes),
     });
     recorder.beginSettling();
-    if (begun) settle = await settleWindow(upstreams.pipelines, recorder, settleSettings(scenario), env.signal);
+    if (begun) settle = await settleWindow(upstreams.pipelines, recorder, settings, env.signal);
   } finally {
     // Cut short (an interrupt): let held answers finish delivering, so their rows say what the client saw.
     if (!settle) await Promise.all(upstreams.pipelines.map((pipeline) => pipeline.settle()));
@@ -176,7 +178,7 @@ function settleNotes(executed: ExecutedCase, rows: CaseRows): string[] {
     const lastAnswer = Math.max(0, ...rows.invocations.map((invocation) => invocation.startedMs + invocation.durationMs));
     const list = late
       .slice(0, 3)
-      .map((request) => `${request.method} ${request.path.split('?')[0]} to ${request.upstream} ${Math.max(0, request.startedMs - lastAnswer)} ms after it${request.committed ? ' (committed)' : ''}, counted as invocation ${request.invocationId ?? '?'}'s`)
+      .map((request) => `${request.method} ${request.path.split('?')[0]} to ${request.upstream} ${Math.max(0, request.startedMs - lastAnswer)} ms after it${request.committed ? ' (committed)' : ''}${request.invocationId === null ? ', attributed to no invocation (the last one started before the target had gone quiet, so it may be an earlier one\'s work)' : `, counted as invocation ${request.invocationId}'s`}`)
       .join('; ');
     notes.push(`late request${late.length === 1 ? '' : 's'}: ${late.length} request${late.length === 1 ? '' : 's'} came after the target's last answer, while the settle window kept the upstreams open: ${list}${late.length > 3 ? `; and ${late.length - 3} more` : ''}`);
   }
