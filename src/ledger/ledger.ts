@@ -5,7 +5,8 @@ import type { CaseRows, EffectRow, InvocationRow, RequestRow } from './rows.js';
 export interface CaseRecord {
   id: string;
   operation: string;
-  kind: 'baseline' | 'systematic' | 'explore' | 'replay';
+  /** 'strays': requests that arrived while no case was running (see src/runner/strays.ts), counted in no case. */
+  kind: 'baseline' | 'systematic' | 'explore' | 'replay' | 'strays';
   scheduleJson: string;
 }
 

@@ -21,6 +21,23 @@ export class CaseRecorder {
   readonly keys = new Set<string>();
   private readonly started = performance.now();
   private invocationCount = 0;
+  /**
+   * The invocation whose answer came last, if a request sent while none is live
+   * can only be its work (background work, a late handler): it started when the
+   * target had been quiet for `quietMs` (or first). One that started right after
+   * another's answer leaves such a request unattributed: it may be either's.
+   */
+  private lastAnswered: number | null = null;
+  /** Invocations that started with the target quiet (see lastAnswered). */
+  private readonly startedQuiet = new Set<number>();
+  /** The settle window's quiet time: how long the target must have been silent for the next invocation to start clean. */
+  quietMs = 0;
+  /** When the target last did something the harness saw: an answer, a request, a delivery (ms, as `now()`). */
+  private lastActivity = 0;
+  /** Set when the caller's sequence is over: requests after it are late (the settle window's). */
+  private settling = false;
+  /** Ids of the requests that came after the caller's last answer. */
+  readonly late: number[] = [];
 
   constructor(
     readonly caseId: string,
@@ -31,20 +48,40 @@ export class CaseRecorder {
     return Math.round(performance.now() - this.started);
   }
 
+  /** Milliseconds since the target's last answer, request or delivery (unrounded, for the settle window). */
+  quietFor(): number {
+    return performance.now() - this.started - this.lastActivity;
+  }
+
+  /** The caller is done: from now on the case only waits for the target to go quiet. */
+  beginSettling(): void {
+    this.settling = true;
+  }
+
+  /** Notes activity now (a delivery; requests and answers note themselves). */
+  touch(): void {
+    this.lastActivity = performance.now() - this.started;
+  }
+
   /** Reserves the next invocation id (ids follow start order, also for concurrent invocations). */
   nextInvocationId(): number {
+    if (this.invocationCount === 0 || (this.live.size === 0 && this.quietFor() >= this.quietMs)) this.startedQuiet.add(this.invocationCount + 1);
     this.invocationCount += 1;
     return this.invocationCount;
   }
 
   addInvocation(row: InvocationRow): void {
     this.invocations.push(row);
+    this.lastAnswered = this.startedQuiet.has(row.id) ? row.id : null;
+    this.touch();
   }
 
   startRequest(row: Omit<RequestRow, 'caseId' | 'id' | 'invocationId' | 'startedMs' | 'endedMs'>, invocationHint?: number): RequestRow {
     // A door's tag outlives its invocation only for a straggler (a process it left behind): then the old rule.
-    const onlyLive = this.live.size === 1 ? this.live.values().next().value! : null;
+    // With none live, the request is the work of the invocation that answered last (it came after that answer).
+    const onlyLive = this.live.size === 1 ? this.live.values().next().value! : this.live.size === 0 ? this.lastAnswered : null;
     const invocationId = invocationHint !== undefined && this.live.has(invocationHint) ? invocationHint : onlyLive;
+    this.touch();
     // Field by field, not `{ ...row, caseId, ... }`: on Node 20 a spread followed by
     // more properties takes V8's slow path (microseconds per row, on every request).
     const full: RequestRow = {
@@ -69,6 +106,7 @@ export class CaseRecorder {
       endedMs: null,
     };
     this.requests.push(full);
+    if (this.settling) this.late.push(full.id);
     return full;
   }
 

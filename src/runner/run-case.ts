@@ -16,6 +16,7 @@ import { describeOutcome } from './describe-outcome.js';
 import { throwIfInterrupted } from './interrupted.js';
 import { constructionNotes } from './notes.js';
 import { CaseRecorder } from './recorder.js';
+import { settleSettings, settleWindow, type SettleReport } from './settle.js';
 import type { CaseResult, FaultApplication } from '../core/result.js';
 import type { TargetSession } from './target-session.js';
 import type { RunningUpstreams } from './upstreams.js';
@@ -35,49 +36,72 @@ export interface CaseEnvironment {
   keySalt?: string;
 }
 
+/** A case's rows, and what its settle window saw (absent when the case was cut short). */
+export type ExecutedCase = CaseRows & { settle?: SettleReport; late: readonly number[] };
+
 /**
  * Runs one case: fresh upstream state and a fresh case folder, the caller's
- * sequence against the faulted upstreams, then the rows into the ledger and the
- * checks over what the ledger holds.
+ * sequence against the faulted upstreams, the settle window (the upstreams stay
+ * open until the target has gone quiet, so what it sends after its last answer
+ * is the case's own), then the rows into the ledger and the checks over what
+ * the ledger holds.
+ *
+ * The case takes over its upstreams at its first invocation, not before:
+ * whatever arrives until then (a previous case's late work, while this case's
+ * API restarts) is a stray of the lane (see strays.ts), never this case's
+ * request #1.
  */
 export async function executeCase(
   env: CaseEnvironment,
   id: string,
   kind: CaseRecord['kind'],
   schedule: Schedule,
-): Promise<CaseRows> {
+): Promise<ExecutedCase> {
   const { scenario, upstreams } = env;
   const operation = scenario.operations.find((op) => op.name === schedule.operation);
   if (!operation) throw new Error(`schedule names unknown operation "${schedule.operation}"`);
   const recorder = new CaseRecorder(id, operation.name);
+  const settings = settleSettings(scenario);
+  recorder.quietMs = settings.quietMs;
   const live = new Map<number, RunningInvocation>();
   await env.target.beginCase?.();
   const caseDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-case-'));
-  for (const pipeline of upstreams.pipelines) {
-    pipeline.beginCase({
-      faults: schedule.faults.filter((binding) => binding.upstream === pipeline.name),
-      recorder,
-      crashTarget: () => live.forEach((invocation) => invocation.crash()),
-    });
-  }
+  let begun = false;
+  const begin = (): void => {
+    if (begun) return;
+    begun = true;
+    upstreams.strays?.caseBegins();
+    for (const pipeline of upstreams.pipelines) {
+      pipeline.beginCase({
+        faults: schedule.faults.filter((binding) => binding.upstream === pipeline.name),
+        recorder,
+        crashTarget: () => live.forEach((invocation) => invocation.crash()),
+      });
+    }
+  };
+  let settle: SettleReport | undefined;
   try {
     const context = { scenario, operation, urls: upstreams.urls, caseDir, recorder, live, doors: upstreams.doors };
     await playOperation(schedule.caller, {
       invoke: (role, key, seq, variant) => {
         // After an interrupt the caller must not start the retry the interrupt just caused.
         throwIfInterrupted(env.signal);
+        begin();
         return env.target.invoke(context, kind === 'baseline' ? 'baseline' : role, key, seq, variant ?? {});
       },
       keyFor: (n) => callerKey(scenario.name, `${id}${env.keySalt ?? ''}`, n),
       outcomeOf: (invocation) => invocationOutcome(invocation, scenario.exitCodes),
     });
+    recorder.beginSettling();
+    if (begun) settle = await settleWindow(upstreams.pipelines, recorder, settings, env.signal);
   } finally {
-    // Let held answers finish delivering, so their rows say what the client saw.
-    await Promise.all(upstreams.pipelines.map((pipeline) => pipeline.settle()));
+    // Cut short (an interrupt): let held answers finish delivering, so their rows say what the client saw.
+    if (!settle) await Promise.all(upstreams.pipelines.map((pipeline) => pipeline.settle()));
     for (const pipeline of upstreams.pipelines) pipeline.endCase();
+    upstreams.strays?.caseEnded(id, operation.name);
     rmSync(caseDir, { recursive: true, force: true });
   }
-  return recorder.finish(upstreams.traits);
+  return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late });
 }
 
 /** Runs a faulted case and judges it. */
@@ -123,7 +147,7 @@ export async function runCase(
     faults,
     checks,
     verdict: checks.some((check) => check.status === 'fail') ? 'fail' : 'pass',
-    notes: [...unreached, ...constructionNotes(stored, outcome, upstreams.traits)],
+    notes: [...unreached, ...constructionNotes(stored, outcome, upstreams.traits), ...settleNotes(rows, stored)],
     invocations: stored.invocations.length,
     requests: stored.requests.length,
     requestsTo: stored.requests.reduce<Record<string, number>>((counts, request) => {
@@ -144,4 +168,25 @@ function faultApplications(schedule: Schedule, rows: CaseRows): FaultApplication
     const hit = candidates[binding.ordinal - 1];
     return { binding, requestId: hit && hit.fault === binding.fault ? hit.id : null };
   });
+}
+
+/** What the settle window caught, and whether it had to close before the target was quiet. */
+function settleNotes(executed: ExecutedCase, rows: CaseRows): string[] {
+  const notes: string[] = [];
+  const late = rows.requests.filter((request) => executed.late.includes(request.id));
+  if (late.length > 0) {
+    const lastAnswer = Math.max(0, ...rows.invocations.map((invocation) => invocation.startedMs + invocation.durationMs));
+    const list = late
+      .slice(0, 3)
+      .map((request) => `${request.method} ${request.path.split('?')[0]} to ${request.upstream} ${Math.max(0, request.startedMs - lastAnswer)} ms after it${request.committed ? ' (committed)' : ''}${request.invocationId === null ? ', attributed to no invocation (the last one started before the target had gone quiet, so it may be an earlier one\'s work)' : `, counted as invocation ${request.invocationId}'s`}`)
+      .join('; ');
+    notes.push(`late request${late.length === 1 ? '' : 's'}: ${late.length} request${late.length === 1 ? '' : 's'} came after the target's last answer, while the settle window kept the upstreams open: ${list}${late.length > 3 ? `; and ${late.length - 3} more` : ''}`);
+  }
+  const settle = executed.settle;
+  if (settle && !settle.quiet) {
+    notes.push(
+      `the settle window closed at its cap (settle.maxMs ${settle.maxMs} ms) before the target was quiet for ${settle.quietMs} ms${settle.inFlight > 0 ? ` (${settle.inFlight} request${settle.inFlight === 1 ? '' : 's'} still in flight)` : ''}: what it sent later counts in no case (a stray)`,
+    );
+  }
+  return notes;
 }

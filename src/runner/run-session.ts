@@ -15,6 +15,7 @@ import type { BaselineResult, CaseResult } from '../core/result.js';
 import { executeCase, runCase, type CaseEnvironment } from './run-case.js';
 import { startTargetSession } from './target-session.js';
 import { startUpstreams } from './upstreams.js';
+import { describeStrays } from './strays.js';
 
 export interface SessionOptions {
   /** Folder that receives `<scenario>/<run-id>/` (default `reports`). */
@@ -91,7 +92,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
 
   try {
     for (let i = 0; i < Math.max(1, options.concurrency ?? 1); i += 1) {
-      const upstreams = await startUpstreams(scenario);
+      const upstreams = await startUpstreams(scenario, i + 1);
       try {
         lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal, keySalt });
       } catch (error) {
@@ -123,8 +124,23 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
         reportedEffect: rows.invocations[0]?.effect ?? null,
       });
     }
-    const run = (lane: CaseEnvironment, planned: PlannedCase, kind: CaseResult['kind']): Promise<CaseResult> =>
-      runCase(lane, planned.id, kind, planned.schedule, baselines.get(planned.schedule.operation)!);
+    // Each lane's last judged case: stray requests after it are noted on it.
+    const lastOn = new Map<CaseEnvironment, CaseResult>();
+    const recordStrays = (lane: CaseEnvironment, all: boolean, current?: CaseResult): void => {
+      for (const batch of lane.upstreams.strays?.drain(all) ?? []) {
+        ledger.recordCase({ id: batch.id, operation: batch.operation, kind: 'strays', scheduleJson: 'null' }, batch.rows, () => []);
+        const last = lastOn.get(lane);
+        if (last && last.id === batch.after) last.notes.push(describeStrays(batch, 'after'));
+        else (current ?? last)?.notes.push(describeStrays(batch, 'before'));
+      }
+    };
+    const run = async (lane: CaseEnvironment, planned: PlannedCase, kind: CaseResult['kind']): Promise<CaseResult> => {
+      const result = await runCase(lane, planned.id, kind, planned.schedule, baselines.get(planned.schedule.operation)!);
+      recordStrays(lane, false, result);
+      lastOn.set(lane, result);
+      return result;
+    };
+    const lanesNow = [...lanes];
     return {
       runId,
       runDir,
@@ -150,6 +166,8 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
       interrupted: () => options.signal?.aborted ?? false,
       finish: async () => {
         await release();
+        // What came after each lane's last case, until its target and upstreams closed.
+        for (const lane of lanesNow) recordStrays(lane, true);
         ledger.close();
         renameSync(partialLedger, path.join(runDir, 'ledger.sqlite'));
       },

@@ -3,6 +3,7 @@ import { startLoopbackServer, type LoopbackServer } from '../upstream/loopback-s
 import type { UpstreamTraits } from '../upstream/model.js';
 import { loadModel } from '../upstream/models/index.js';
 import { UpstreamPipeline } from '../upstream/pipeline.js';
+import { StrayLog } from './strays.js';
 
 /** A scenario's upstreams, each served on its own 127.0.0.1 port (or in-process by msw, for module targets) for the whole run. */
 export interface RunningUpstreams {
@@ -11,13 +12,21 @@ export interface RunningUpstreams {
   traits: ReadonlyMap<string, UpstreamTraits>;
   /** Loopback upstreams: every upstream's URL on a port of this invocation's own (see LoopbackServer.door). */
   doors?: InvocationDoors;
+  /** Requests that come while none of this lane's cases is running: recorded here, counted in no case. */
+  strays?: StrayLog;
   close(): Promise<void>;
 }
 
 export type InvocationDoors = (invocationId: number) => Promise<{ urls: ReadonlyMap<string, string>; release(): void }>;
 
-export async function startUpstreams(scenario: Scenario): Promise<RunningUpstreams> {
-  if (scenario.target.kind === 'module' && scenario.target.interception === 'msw') return startInProcessUpstreams(scenario);
+export async function startUpstreams(scenario: Scenario, lane = 1): Promise<RunningUpstreams> {
+  const upstreams = scenario.target.kind === 'module' && scenario.target.interception === 'msw' ? await startInProcessUpstreams(scenario) : await startLoopbackUpstreams(scenario);
+  const strays = new StrayLog(`lane-${lane}`, upstreams.traits);
+  for (const pipeline of upstreams.pipelines) pipeline.serveStrays(() => strays.current());
+  return { ...upstreams, strays };
+}
+
+async function startLoopbackUpstreams(scenario: Scenario): Promise<RunningUpstreams> {
   const pipelines: UpstreamPipeline[] = [];
   const servers: LoopbackServer[] = [];
   const urls = new Map<string, string>();

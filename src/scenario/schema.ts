@@ -356,6 +356,28 @@ export const scenarioSchema = z
       .positive()
       .default(10_000)
       .describe('A held connection is dropped after this long even if the client never gives up.'),
+    settle: z
+      .object({
+        quietMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(60_000)
+          .optional()
+          .describe(
+            "A case's upstreams stay open until no request is in flight and none has come for this long after the target's last answer or request (default: 100 for http, 25 for module, 0 for command targets, whose invocation is over only when its whole process group is gone).",
+          ),
+        maxMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(600_000)
+          .default(2_000)
+          .describe('The settle window closes after this long even if the target is still sending (the case says so).'),
+      })
+      .strict()
+      .default({ maxMs: 2_000 })
+      .describe('The settle window: late requests (background work, a handler that runs again after its answer) count in their case.'),
     checks: z
       .array(z.enum(CHECK_NAMES))
       .min(1)

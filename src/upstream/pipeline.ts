@@ -60,7 +60,9 @@ const utf8 = new TextDecoder();
  */
 export class UpstreamPipeline {
   private session: UpstreamSession | undefined;
-  /** Answers not yet delivered (a held request waits for its client to go). */
+  /** Where requests go while no case is running (see `serveStrays`); absent: they are refused unrecorded. */
+  private strays: (() => UpstreamSession) | undefined;
+  /** Answers of the running case not yet delivered (a held request waits for its client to go). */
   private pending = 0;
   private settled: Array<() => void> = [];
   private count = 0;
@@ -79,8 +81,25 @@ export class UpstreamPipeline {
     this.model.reset();
   }
 
+  /**
+   * The case is over. Until the next one begins, requests are strays: served
+   * by the model as it stands (the ended case's state, no fault) and recorded
+   * where `serveStrays` says, so they count in no case and are never lost.
+   */
   endCase(): void {
     this.session = undefined;
+    this.count = 0;
+    this.routeCounts.clear();
+  }
+
+  /** Records requests that arrive while no case is running in the session `current()` returns at that moment. */
+  serveStrays(current: () => UpstreamSession): void {
+    this.strays = current;
+  }
+
+  /** Requests of the running case whose answer has not been delivered yet. */
+  inFlight(): number {
+    return this.session ? this.pending : 0;
   }
 
   /**
@@ -100,12 +119,12 @@ export class UpstreamPipeline {
   }
 
   async handle(request: Request): Promise<PipelineResult> {
-    const session = this.session;
+    const session = this.session ?? this.strays?.();
     if (!session) return straggler();
     const admitted = this.admit(session, request.method, new URL(request.url));
     const body = request.body ? await request.clone().text() : '';
     const row = this.startRow(admitted, request.headers.get('idempotency-key'), body);
-    this.pending += 1;
+    if (session === this.session) this.pending += 1;
     const delay = admitted.binding?.params?.delayBeforeCommitMs;
     if (delay) await sleep(delay);
     const response = admitted.fault.commits ? await this.runHandlers(admitted, row, request, body) : null;
@@ -120,13 +139,13 @@ export class UpstreamPipeline {
     // The loopback server used to build a Request first: one it refuses still fails before it counts.
     const request = fast ? undefined : toRequest(raw, href);
     if (fast && (url.username || url.password)) throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${href}`);
-    const session = this.session;
+    const session = this.session ?? this.strays?.();
     if (!session) return straggler();
     const admitted = this.admit(session, raw.method, url);
     const hasBody = raw.method !== 'GET' && raw.method !== 'HEAD' && raw.body.length > 0;
     const body = hasBody ? utf8.decode(raw.body) : '';
     const row = this.startRow(admitted, headerValue(raw.headers, 'idempotency-key'), body, raw.invocationHint);
-    this.pending += 1;
+    if (session === this.session) this.pending += 1;
     const { fault, binding } = admitted;
     if (binding?.params?.delayBeforeCommitMs) await sleep(binding.params.delayBeforeCommitMs);
     if (!fault.commits) return this.result(admitted, row, fault.outcome(null, binding?.params ?? {}));
@@ -215,11 +234,15 @@ export class UpstreamPipeline {
     return {
       outcome,
       delivered: (delivery, clientStatus) => {
-        this.pending = Math.max(0, this.pending - 1);
-        if (this.pending === 0) for (const wake of this.settled.splice(0)) wake();
+        // A stray's answer, or one of a case that has ended since, is not the running case's to wait for.
+        if (session === this.session) {
+          this.pending = Math.max(0, this.pending - 1);
+          if (this.pending === 0) for (const wake of this.settled.splice(0)) wake();
+        }
         row.delivery = delivery;
         row.clientStatus = clientStatus;
         row.endedMs = session.recorder.now();
+        session.recorder.touch();
       },
       crashTarget: () => session.crashTarget(),
     };
@@ -262,7 +285,7 @@ class RequestReport implements HandlerContext {
   }
 }
 
-/** A straggler from a finished case (e.g. a grandchild the target left behind): refused. */
+/** A request while no case is running, where nothing records strays (a pipeline used on its own): refused. */
 function straggler(): PipelineResult {
   return {
     outcome: { kind: 'respond', response: new Response('no case is running', { status: 503 }) },

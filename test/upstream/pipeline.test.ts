@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
 import { recordEffect } from '../../src/upstream/context.js';
 import type { UpstreamModel } from '../../src/upstream/model.js';
+import { CaseRecorder } from '../../src/runner/recorder.js';
 import { charges, TempLedger, UpstreamHarness } from '../helpers/upstream.js';
 
 let harness: UpstreamHarness;
@@ -142,6 +143,28 @@ describe('requests outside a case', () => {
     expect(rows.effects).toHaveLength(1);
     expect(JSON.parse(rows.effects[0]!.body)).toEqual({ amount: 1 });
     expect(started.crashCalls).toBe(0);
+  });
+
+  it('with a stray session: after endCase a request is served by the ended case\'s state, recorded there, and the next case starts at 1', async () => {
+    const started = harness.begin([harness.fault('503-before-commit', 2)]);
+    expect((await harness.post('/charges', { amount: 1 })).status).toBe(201);
+    harness.pipeline.endCase();
+    const strays = new CaseRecorder('strays', 'op');
+    harness.pipeline.serveStrays(() => ({ faults: [], recorder: strays, crashTarget: () => undefined }));
+    // A late charge: not refused (a refused target would retry it into the next case), served as the ended case's model stands.
+    const late = await harness.post('/charges', { amount: 2 });
+    expect(late.status).toBe(201);
+    expect(late.json).toMatchObject({ id: 'cha_2' });
+    expect(harness.pipeline.inFlight()).toBe(0);
+    expect(strays.requests.map((row) => [row.ordinal, row.committed, row.caseId])).toEqual([[1, true, 'strays']]);
+
+    const next = harness.begin([harness.fault('503-before-commit', 1)], 'next');
+    const own = await harness.post('/charges', { amount: 3 });
+    // The stray did not use up the next case's fault, nor its request #1.
+    expect(own.status).toBe(503);
+    expect(next.recorder.requests.map((row) => [row.ordinal, row.fault])).toEqual([[1, '503-before-commit']]);
+    const rows = await ledger.store(harness, started);
+    expect(rows.requests).toHaveLength(1);
   });
 });
 

@@ -3,7 +3,7 @@ const dist = new URL('../../../dist/', import.meta.url);
 const load = (file) => import(new URL(file, dist).href);
 
 export async function loadDist() {
-  const [scenario, explore, arbitrary, session, ledger, recorder, pipeline, loopback, resource, schedule] = await Promise.all([
+  const [scenario, explore, arbitrary, session, ledger, recorder, pipeline, loopback, resource, schedule, settle] = await Promise.all([
     load('scenario/load.js'),
     load('explore/explore.js'),
     load('explore/arbitrary.js'),
@@ -14,6 +14,7 @@ export async function loadDist() {
     load('upstream/loopback-server.js'),
     load('upstream/models/resource.js'),
     load('core/schedule.js'),
+    load('runner/settle.js'),
   ]);
   return {
     loadScenario: scenario.loadScenario,
@@ -27,5 +28,6 @@ export async function loadDist() {
     startLoopbackServer: loopback.startLoopbackServer,
     resourceModel: resource.resourceModel,
     bindingFor: schedule.bindingFor,
+    settleSettings: settle.settleSettings,
   };
 }

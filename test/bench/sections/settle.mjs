@@ -1,0 +1,96 @@
+// The settle window's cost: the wall time it adds to a case whose target has
+// gone quiet (answered, nothing more to send). Each target kind runs the same
+// fault-free case (an attempt and a replay) in two sessions side by side,
+// interleaved: with the default window (settle.quietMs by kind: http 100,
+// module 25, command 0) and with the window off (quietMs 0, maxMs 0, what the
+// harness did before it). Goal: ≤ 50 ms added per case. The http API is
+// started once (restart: never), so the case time is the harness's and the
+// API's, not a process start.
+import path from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { median } from '../lib/stats.mjs';
+import { FIXTURES } from './overhead.mjs';
+
+const schedule = { operation: 'create-order', faults: [], caller: { retries: 0, key: 'same', replay: true, delayMs: 0 } };
+
+/** The http variant of the command fixture: the same upstream and case, served by quiet-api.mjs. */
+function httpScenario(dist, dir) {
+  const file = path.join(dir, 'settle-http.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: bench-settle-http',
+      'target:',
+      '  kind: http',
+      '  start:',
+      `    argv: [node, ${JSON.stringify(path.join(FIXTURES, 'quiet-api.mjs'))}]`,
+      '    env: { PAYMENTS_URL: "{{upstreams.payments.url}}" }',
+      '    restart: never',
+      'upstreams:',
+      '  payments: { model: resource, path: /charges, honoursIdempotencyKey: true, noun: charge }',
+      'operations:',
+      '  - name: create-order',
+      '    request: { method: POST, path: /orders, body: { amount: 100 } }',
+      'probes: { mismatch: false, concurrent: false, dryRun: false, missingKey: false, persistent: false }',
+      '',
+    ].join('\n'),
+  );
+  return dist.loadScenario(file);
+}
+
+export async function run(ctx) {
+  const { dist } = ctx;
+  const reportsDir = mkdtempSync(path.join(ctx.tmp, 'settle-'));
+  const kinds = {
+    http: httpScenario(dist, reportsDir),
+    module: dist.loadScenario(path.join(FIXTURES, 'hold-module.yaml')),
+    command: dist.loadScenario(path.join(FIXTURES, 'none-only.yaml')),
+  };
+  const sessions = [];
+  const rows = [];
+  try {
+    const lanes = {};
+    for (const [kind, scenario] of Object.entries(kinds)) {
+      const withWindow = await dist.openRunSession(scenario, { reportsDir });
+      sessions.push(withWindow);
+      const without = await dist.openRunSession({ ...scenario, name: `${scenario.name}-off`, settle: { quietMs: 0, maxMs: 0 } }, { reportsDir });
+      sessions.push(without);
+      lanes[kind] = { with: withWindow, without, walls: { with: [], without: [] }, settled: [] };
+    }
+    const rounds = ctx.quick ? 8 : 20;
+    let n = 0;
+    for (let round = 0; round < rounds; round += 1) {
+      if (round >= 4 && ctx.sectionLeft() < 3_000) {
+        ctx.note(`settle: ${round} of ${rounds} rounds (the section's time ran short)`);
+        break;
+      }
+      for (const lane of Object.values(lanes)) {
+        // Alternate which variant goes first, so neither always follows the other.
+        for (const variant of round % 2 ? ['without', 'with'] : ['with', 'without']) {
+          n += 1;
+          const started = performance.now();
+          await lane[variant].runOne({ id: `settle/${n}`, schedule }, 'explore');
+          lane.walls[variant].push(performance.now() - started);
+        }
+      }
+    }
+    for (const [kind, lane] of Object.entries(lanes)) {
+      const withMs = median(lane.walls.with);
+      const withoutMs = median(lane.walls.without);
+      const added = withMs - withoutMs;
+      const quietMs = dist.settleSettings ? dist.settleSettings(kinds[kind]).quietMs : { http: 100, module: 25, command: 0 }[kind];
+      rows.push({
+        figure: `6. settle window, ${kind} target gone quiet (quietMs ${quietMs}): added wall per case`,
+        value: `${added >= 0 ? '+' : ''}${added.toFixed(0)} ms (case ${withMs.toFixed(0)} ms with the window, ${withoutMs.toFixed(0)} ms without; ${lane.walls.with.length} cases each)`,
+        ratio: withMs / withoutMs,
+        ratioText: `${(withMs / withoutMs).toFixed(2)}× case time`,
+        target: '≤ 50 ms',
+        met: added <= 50,
+      });
+    }
+  } finally {
+    for (const session of sessions) await session.finish().catch(() => session.abort());
+    rmSync(reportsDir, { recursive: true, force: true });
+  }
+  return rows;
+}
