@@ -1,4 +1,7 @@
 import type { Check } from './check.js';
+import { concurrentCommitsOnce } from './effects/concurrent-commits-once.js';
+import { mismatchCommitsNothing } from './effects/mismatch-commits-nothing.js';
+import { replayCommitsNothing } from './effects/replay-commits-nothing.js';
 import { concurrentSameKey } from './contract/concurrent-same-key.js';
 import { dryRunNoEffects } from './effects/dry-run-no-effects.js';
 import { effectField } from './contract/effect-field.js';
@@ -16,6 +19,9 @@ import { retryPolicy } from './retry/retry-policy.js';
 export const CHECKS: Record<CheckName, Check> = {
   'no-duplicate-effects': noDuplicateEffects,
   'no-lost-effects': noLostEffects,
+  'replay-commits-nothing': replayCommitsNothing,
+  'mismatch-commits-nothing': mismatchCommitsNothing,
+  'concurrent-commits-once': concurrentCommitsOnce,
   'replay-is-noop': replayIsNoop,
   'exit-codes': exitCodes,
   'effect-field': effectField,

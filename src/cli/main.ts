@@ -35,7 +35,7 @@ export function buildProgram(): Command {
     .option('--reports <dir>', 'where run folders are written', 'reports')
     .option('--depth <n>', 'fault request positions 1..n (overrides the scenario)', positiveInteger('--depth'))
     .option('--concurrency <n>', 'cases run at once, each with its own upstreams (results do not depend on it)', positiveInteger('--concurrency'), 1)
-    .option('--strict', 'count checks a scenario expects to fail as failures too')
+    .option('--strict', 'exit 1 when any check of any family failed, expected or not, gated or not')
     .option('-q, --quiet', 'print only the summary')
     .action(async (files: string[], options) => {
       const { runCommand } = await import('./commands/run.js');
@@ -51,6 +51,7 @@ export function buildProgram(): Command {
     .option('--concurrency <n>', 'cases run at once (results do not depend on it)', positiveInteger('--concurrency'), 1)
     .option('--shard <i/n>', "run only this shard's share of the seed's cases (for CI machines)")
     .option('--check <name...>', 'look only for failures of these checks (default: all the scenario runs)')
+    .option('--max-failures <n>', 'stop drawing cases once this many distinct checks failed (default: run them all)', positiveInteger('--max-failures'))
     .option('--reports <dir>', 'where run folders are written', 'reports')
     .option('-q, --quiet', 'no progress line')
     .action(async (file: string, options) => {
@@ -80,7 +81,7 @@ export function buildProgram(): Command {
       const { mergeExploreReports } = await import('../explore/merge.js');
       const merged = mergeExploreReports(dirs, options.out);
       process.stdout.write(`merged ${dirs.length} shards: ${merged.explore.executed} cases, ${merged.failedChecks.length ? `failed: ${merged.failedChecks.join(', ')}` : 'every check held'}\n${merged.explore.reproduce ? `reproduce: ${merged.explore.reproduce}\n` : ''}report: ${merged.runDir}\n`);
-      process.exitCode = merged.explore.minimal ? 1 : 0;
+      process.exitCode = merged.unexpectedFailures.length > 0 ? 1 : 0;
     });
 
   program

@@ -39,6 +39,8 @@ export interface BaselineResult {
   upstreams: string[];
   requests: number;
   durationMs: number;
+  /** The `effect` field the clean run reported (null: none): a target that prints one claims the contract. */
+  reportedEffect: string | null;
 }
 
 export type CheckTally = Record<'pass' | 'fail' | 'warn' | 'skip', number>;
@@ -60,9 +62,34 @@ export interface ScenarioResult {
   checks: Partial<Record<CheckName, CheckTally>>;
   failedChecks: CheckName[];
   expectedFail: CheckName[];
+  /** 'pass' when every check that gates the run held (safety's, and the contract's when it gates). */
   verdict: 'pass' | 'fail';
-  /** True when exactly the expected checks failed. */
+  /** True when the run ended as the scenario expects (exit status 0): no unexpected gating failure, every expected one failed. */
   asExpected: boolean;
-  /** The conformance level of a command-line tool (0-3) with its reasons; level null for other targets. */
-  conformance?: Conformance;
+  /** Gating checks that failed although the scenario did not expect them. */
+  unexpectedFailures: CheckName[];
+  /** Checks the scenario expected to fail that held. */
+  heldExpected: CheckName[];
+  /** Safe to retry: the effects and retry-behaviour checks. */
+  safety: SafetyVerdict;
+  /** What the target says: its conformance level (0-3), the contract checks that failed, and whether they gate. */
+  contract: ContractVerdict;
+}
+
+export type ContractRule = 'auto' | 'required' | 'none';
+
+export interface SafetyVerdict {
+  safe: boolean;
+  /** The effects and retry-behaviour checks that failed. */
+  failedChecks: CheckName[];
+}
+
+export interface ContractVerdict extends Conformance {
+  rule: ContractRule;
+  /** Whether contract failures fail the run. */
+  gated: boolean;
+  /** Which rule applied, in words. */
+  why: string;
+  /** The contract checks that failed. */
+  failedChecks: CheckName[];
 }

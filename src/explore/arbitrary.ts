@@ -12,6 +12,8 @@ export interface ScheduleSpace {
   maxFaults: number;
   maxOrdinal: number;
   maxRetries: number;
+  /** Whether a caller may replay after a success: the scenario's caller, unless explore widens it. */
+  replays: boolean;
   concurrent: boolean;
   /** The key policies the caller may use: the scenario's own, unless it allows both. */
   keyPolicies: Array<'same' | 'fresh'>;
@@ -23,7 +25,7 @@ export function scheduleSpace(
   contacts: ReadonlyMap<string, readonly string[]>,
   unsupportedFaults: ReadonlySet<string>,
 ): ScheduleSpace {
-  const { weights, maxFaults, maxOrdinal, maxRetries } = scenario.explore;
+  const { weights, maxFaults, maxOrdinal } = scenario.explore;
   return {
     operations: scenario.operations
       .filter((operation) => operation.mutating && (contacts.get(operation.name)?.length ?? 0) > 0)
@@ -39,7 +41,10 @@ export function scheduleSpace(
       .filter((fault) => fault.weight > 0),
     maxFaults,
     maxOrdinal,
-    maxRetries,
+    // The scenario's caller bounds what exploration varies: a schedule it rules out would blame
+    // the target for a caller it never has. The explore section may widen it explicitly.
+    maxRetries: scenario.explore.maxRetries ?? scenario.caller.retries,
+    replays: scenario.explore.replays ?? scenario.caller.replay,
     concurrent: scenario.probes.concurrent,
     // A caller that makes a fresh key after an unknown outcome breaks any key-based API:
     // drawing it would blame the target for the caller's mistake, unless the scenario says callers do that.
@@ -79,7 +84,7 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
       .record({
         retries: fc.integer({ min: 0, max: space.maxRetries }),
         key: fc.constantFrom(...space.keyPolicies),
-        replay: fc.boolean(),
+        replay: space.replays ? fc.boolean() : fc.constant(false),
         delayMs: fc.constantFrom(0, 20, 100),
         // withCrossShrink: a failure found under a probe is also tried as a plain sequence while shrinking.
         mode: fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(modes[0]!), weight: 6 }, ...modes.slice(1).map((m) => ({ arbitrary: fc.constant(m), weight: 1 }))),

@@ -7,7 +7,9 @@ import { writeReports } from '../report/write-reports.js';
 import type { CaseResult, ScenarioResult } from '../core/result.js';
 import { summarise } from '../runner/run-scenario.js';
 import { Interrupted } from '../runner/interrupted.js';
-import { openRunSession } from '../runner/run-session.js';
+import { openRunSession, type RunSession } from '../runner/run-session.js';
+import { isReferenceCase } from '../checks/conformance.js';
+import { systematicCases } from './systematic.js';
 import { VERSION } from '../version.js';
 import { scheduleArbitrary, scheduleSpace, scheduleSize } from './arbitrary.js';
 import { describeSchedule } from './describe.js';
@@ -27,23 +29,20 @@ export interface ExploreOptions {
   reportsDir?: string;
   /** Only these checks count as a failure to find and shrink (default: every check the scenario runs). */
   checks?: readonly CheckName[];
-  /** Stop shrinking after this long and report the smallest failure found so far. */
+  /** Stop drawing new cases once this many distinct failing checks are found (default: run them all). */
+  maxFailures?: number;
+  /** Stop shrinking one failure after this long and report the smallest failure found so far. */
   shrinkBudgetMs?: number;
   onProgress?: (progress: { done: number; total: number; failures: number }) => void;
   /** Abort to interrupt: the report keeps what finished and is marked incomplete. */
   signal?: AbortSignal;
 }
 
-export interface ExploreSummary {
-  seed: number;
-  runs: number;
-  shard: Shard | null;
-  /** Indexes (0-based, of the seed's sequence) this run was given. */
-  planned: number;
-  /** Random cases run before the first failure (or all of them). */
-  executed: number;
-  casesPerSecond: number;
-  firstFailure: { index: number; caseId: string; scheduleSize: number } | null;
+/** One distinct failure: the first case that broke a check, shrunk to the smallest schedule that still breaks it. */
+export interface ExploreFailure {
+  /** The check this failure was shrunk for, first; then the other checks its minimal case also breaks. */
+  checks: CheckName[];
+  firstFailure: { index: number; caseId: string; scheduleSize: number };
   minimal: {
     caseId: string;
     schedule: Schedule;
@@ -59,8 +58,25 @@ export interface ExploreSummary {
      * Then `minimal` is that first failure, unshrunk; its ledger is the evidence.
      */
     reproduced: boolean;
-  } | null;
+  };
   /** The one command that reproduces the minimal failure. */
+  reproduce: string;
+}
+
+export interface ExploreSummary {
+  seed: number;
+  runs: number;
+  shard: Shard | null;
+  /** Indexes (0-based, of the seed's sequence) this run was given. */
+  planned: number;
+  /** Random cases run (all of them, unless maxFailures stopped the run early). */
+  executed: number;
+  casesPerSecond: number;
+  /** Every distinct failure, in the order found (the seed's order). */
+  failures: ExploreFailure[];
+  /** The first of `failures` (kept for readers of earlier reports). */
+  firstFailure: ExploreFailure['firstFailure'] | null;
+  minimal: ExploreFailure['minimal'] | null;
   reproduce: string | null;
 }
 
@@ -70,34 +86,37 @@ export interface ExploreResult extends ScenarioResult {
 
 /**
  * Property-based exploration: random schedules drawn from the seed, each case
- * against fresh upstream state; the first failure (in the seed's order, so the
- * concurrency does not change it) is shrunk by fast-check to the smallest
- * schedule that still fails.
+ * against fresh upstream state, after the fault-free reference cases that the
+ * contract level is graded on. Every distinct failing check (in the seed's
+ * order, so the concurrency does not change it) is shrunk by fast-check to the
+ * smallest schedule that still breaks it; a check that an earlier minimal case
+ * already breaks is reported with that one.
  */
 export async function exploreScenario(scenario: Scenario, options: ExploreOptions): Promise<ExploreResult> {
   const session = await openRunSession(scenario, { reportsDir: options.reportsDir, concurrency: options.concurrency, signal: options.signal });
   const cases: CaseResult[] = [];
   let summary: ExploreSummary;
   try {
-    const arbitrary = scheduleArbitrary(scheduleSpace(scenario, session.contacts, new Set(session.unsupportedFaults.keys())));
+    const unsupported = new Set(session.unsupportedFaults.keys());
+    cases.push(...(await runReferenceCases(session, scenario, unsupported)));
+    const arbitrary = scheduleArbitrary(scheduleSpace(scenario, session.contacts, unsupported));
     const all = fc.sample(arbitrary, { seed: options.seed, numRuns: options.runs });
     const indexes = all.map((_, index) => index).filter((index) => !options.shard || index % options.shard.count === options.shard.index - 1);
     const planned = indexes.map((index) => ({ id: `explore/${index}`, schedule: all[index]! }));
     let done = 0;
-    let failures = 0;
+    const found = new Set<CheckName>();
     const started = performance.now();
     const results = await session.runCases(planned, 'explore', {
-      stopWhen: (result) => breaks(result, options.checks),
+      stopWhen: () => options.maxFailures !== undefined && found.size >= options.maxFailures,
       onCase: (result) => {
         done += 1;
-        if (breaks(result, options.checks)) failures += 1;
-        options.onProgress?.({ done, total: planned.length, failures });
+        for (const check of broken(result, options.checks)) found.add(check);
+        options.onProgress?.({ done, total: planned.length, failures: found.size });
       },
     });
     const seconds = (performance.now() - started) / 1000;
     const ran = results.filter((result): result is CaseResult => result !== undefined);
     cases.push(...ran);
-    const failedAt = ran.findIndex((result) => breaks(result, options.checks));
     summary = {
       seed: options.seed,
       runs: options.runs,
@@ -105,23 +124,41 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
       planned: planned.length,
       executed: ran.length,
       casesPerSecond: Number((done / Math.max(seconds, 0.001)).toFixed(2)),
+      failures: [],
       firstFailure: null,
       minimal: null,
       reproduce: null,
     };
-    if (failedAt >= 0 && !options.signal?.aborted) {
-      const first = ran[failedAt]!;
-      const index = indexes[failedAt]!;
-      summary.firstFailure = { index, caseId: first.id, scheduleSize: scheduleSize(first.schedule) };
-      const shrunk = await shrink(arbitrary, options, index, (result) => breaks(result, options.checks), async (schedule, step) => {
-        const result = await session.runOne({ id: `explore/${index}/shrink-${step}`, schedule }, 'explore');
+    // The distinct failing checks in the order the seed found them (limited by maxFailures).
+    const firsts: Array<{ check: CheckName; at: number }> = [];
+    ran.forEach((result, at) => {
+      for (const check of broken(result, options.checks)) if (!firsts.some((first) => first.check === check)) firsts.push({ check, at });
+    });
+    for (const { check, at } of firsts.slice(0, options.maxFailures ?? firsts.length)) {
+      if (options.signal?.aborted) break;
+      const earlier = summary.failures.find((failure) => failure.minimal.failedChecks.includes(check));
+      if (earlier) {
+        earlier.checks.push(check);
+        continue;
+      }
+      const first = ran[at]!;
+      const index = indexes[at]!;
+      const shrunk = await shrink(arbitrary, options, index, (result) => result.checks.some((item) => item.check === check && item.status === 'fail'), async (schedule, step) => {
+        const result = await session.runOne({ id: `explore/${index}/${check}/shrink-${step}`, schedule }, 'explore');
         cases.push(result);
         return result;
       });
       // A failure that does not come back is still a failure: report it as found, unshrunk, and say so.
-      summary.minimal = shrunk ?? { ...minimalOf(first, first.schedule, String(index), 0), reproduced: false };
-      summary.reproduce = `retryproof replay ${session.runDir}/report.json --case ${summary.minimal.caseId}`;
+      const minimal = shrunk ?? { ...minimalOf(first, first.schedule, String(index), 0), reproduced: false };
+      summary.failures.push({
+        checks: [check],
+        firstFailure: { index, caseId: first.id, scheduleSize: scheduleSize(first.schedule) },
+        minimal,
+        reproduce: reproduceCommand(session.runDir, minimal.caseId),
+      });
     }
+    const [firstFound] = summary.failures;
+    if (firstFound) Object.assign(summary, { firstFailure: firstFound.firstFailure, minimal: firstFound.minimal, reproduce: firstFound.reproduce });
   } catch (error) {
     await session.abort();
     throw inFile(error, scenario.file);
@@ -133,9 +170,29 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
   return result;
 }
 
-/** Does this case break one of the checks being looked for? */
-function breaks(result: CaseResult, checks: readonly CheckName[] | undefined): boolean {
-  return result.checks.some((check) => check.status === 'fail' && (!checks || checks.includes(check.check)));
+/**
+ * The fault-free reference cases (the clean case and the fixed probes) that
+ * the contract level is graded on: the same ones `run` has, so every command
+ * gives one scenario the same level.
+ */
+export async function runReferenceCases(
+  session: Pick<RunSession, 'contacts' | 'runCases'>,
+  scenario: Scenario,
+  unsupported: ReadonlySet<string>,
+  /** Cases already run (a replayed reference case is not run twice under one id). */
+  skip: ReadonlySet<string> = new Set(),
+): Promise<CaseResult[]> {
+  const reference = systematicCases(scenario, session.contacts, unsupported).filter((item) => isReferenceCase(item.id) && !skip.has(item.id));
+  return (await session.runCases(reference, 'systematic')).filter((item): item is CaseResult => item !== undefined);
+}
+
+export function reproduceCommand(runDir: string, caseId: string): string {
+  return `retryproof replay ${runDir}/report.json --case ${caseId}`;
+}
+
+/** The checks being looked for that this case breaks. */
+function broken(result: CaseResult, checks: readonly CheckName[] | undefined): CheckName[] {
+  return result.checks.filter((check) => check.status === 'fail' && (!checks || checks.includes(check.check))).map((check) => check.check);
 }
 
 /** Lets fast-check shrink the failure at `index`; every step is a real case. */
@@ -145,7 +202,7 @@ async function shrink(
   index: number,
   isFailure: (result: CaseResult) => boolean,
   runCase: (schedule: Schedule, step: number) => Promise<CaseResult>,
-): Promise<NonNullable<ExploreSummary['minimal']> | undefined> {
+): Promise<ExploreFailure['minimal'] | undefined> {
   let step = 0;
   let smallest: CaseResult | undefined;
   const details = await fc.check(
@@ -176,7 +233,7 @@ async function shrink(
   return { ...minimalOf(smallest, schedule, details.counterexamplePath ?? String(index), details.numShrinks), reproduced: true };
 }
 
-function minimalOf(result: CaseResult, schedule: Schedule, path: string, shrinks: number): Omit<NonNullable<ExploreSummary['minimal']>, 'reproduced'> {
+function minimalOf(result: CaseResult, schedule: Schedule, path: string, shrinks: number): Omit<ExploreFailure['minimal'], 'reproduced'> {
   return {
     caseId: result.id,
     schedule,

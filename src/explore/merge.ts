@@ -6,7 +6,9 @@ import { writeJsonReport } from '../report/json.js';
 import { writeReports } from '../report/write-reports.js';
 import type { CheckTally } from '../core/result.js';
 import { VERSION } from '../version.js';
-import type { ExploreResult } from './explore.js';
+import { CHECK_NAMES, type CheckName } from '../core/check-names.js';
+import { judgeRun } from '../checks/verdict.js';
+import { reproduceCommand, type ExploreFailure, type ExploreResult } from './explore.js';
 
 /**
  * Combines the report folders of one explore split with --shard across CI
@@ -24,18 +26,34 @@ export function mergeExploreReports(runDirs: readonly string[], outDir: string):
     }
   }
   const indexOf = (id: string): number => Number(/^explore\/(\d+)/.exec(id)?.[1] ?? -1);
-  const cases = reports.flatMap((report) => report.cases).sort((a, b) => indexOf(a.id) - indexOf(b.id) || a.id.localeCompare(b.id));
-  const failing = reports.filter((report) => report.explore.firstFailure).sort((a, b) => a.explore.firstFailure!.index - b.explore.firstFailure!.index)[0];
-  const checks: Record<string, CheckTally> = {};
-  for (const report of reports) {
-    for (const [name, tally] of Object.entries(report.checks)) {
-      const sum = (checks[name] ??= { pass: 0, fail: 0, warn: 0, skip: 0 });
-      for (const status of ['pass', 'fail', 'warn', 'skip'] as const) sum[status] += tally?.[status] ?? 0;
-    }
+  // Every shard ran the same reference cases (same ids, same keys): keep one of each.
+  const seen = new Set<string>();
+  const cases = reports
+    .flatMap((report) => report.cases)
+    .filter((item) => !seen.has(item.id) && seen.add(item.id))
+    .sort((a, b) => indexOf(a.id) - indexOf(b.id) || a.id.localeCompare(b.id));
+  const checks: Partial<Record<CheckName, CheckTally>> = {};
+  for (const item of cases) {
+    for (const result of item.checks) (checks[result.check] ??= { pass: 0, fail: 0, warn: 0, skip: 0 })[result.status] += 1;
+  }
+  // The distinct failures of all shards in the seed's order; a check found by two shards is reported once.
+  const failures: ExploreFailure[] = [];
+  for (const failure of reports.flatMap((report) => report.explore.failures ?? []).sort((a, b) => a.firstFailure.index - b.firstFailure.index)) {
+    const checksLeft = failure.checks.filter((check) => !failures.some((kept) => kept.checks.includes(check)));
+    if (checksLeft.length > 0) failures.push({ ...failure, checks: checksLeft, reproduce: reproduceCommand(path.resolve(outDir), failure.minimal.caseId) });
   }
   mkdirSync(outDir, { recursive: true });
   mergeLedgers(runDirs, path.join(outDir, 'ledger.sqlite'));
-  const failedChecks = [...new Set(reports.flatMap((report) => report.failedChecks))];
+  const failedChecks = CHECK_NAMES.filter((name) => (checks[name]?.fail ?? 0) > 0);
+  const contract = first!.contract;
+  const verdicts = judgeRun({
+    failedChecks,
+    expectFail: first!.expectedFail,
+    rule: contract.rule,
+    claim: contract.gated && contract.rule === 'auto' ? contract.why.replace(/^auto: /, '') : null,
+    conformance: { level: contract.level, reasons: contract.reasons },
+  });
+  const [firstFound] = failures;
   const merged: ExploreResult = {
     ...first!,
     runId: path.basename(outDir),
@@ -44,8 +62,12 @@ export function mergeExploreReports(runDirs: readonly string[], outDir: string):
     cases,
     checks,
     failedChecks,
-    verdict: failedChecks.length > 0 ? 'fail' : 'pass',
-    asExpected: failedChecks.join(',') === first!.expectedFail.join(','),
+    verdict: verdicts.verdict,
+    asExpected: verdicts.asExpected,
+    unexpectedFailures: verdicts.unexpected,
+    heldExpected: verdicts.heldExpected,
+    safety: verdicts.safety,
+    contract: verdicts.contract,
     durationMs: Math.max(...reports.map((report) => report.durationMs)),
     explore: {
       ...first!.explore,
@@ -53,9 +75,10 @@ export function mergeExploreReports(runDirs: readonly string[], outDir: string):
       planned: reports.reduce((n, report) => n + report.explore.planned, 0),
       executed: reports.reduce((n, report) => n + report.explore.executed, 0),
       casesPerSecond: Number(reports.reduce((n, report) => n + report.explore.casesPerSecond, 0).toFixed(2)),
-      firstFailure: failing?.explore.firstFailure ?? null,
-      minimal: failing?.explore.minimal ?? null,
-      reproduce: failing?.explore.minimal ? `retryproof replay ${path.resolve(outDir)}/report.json --case ${failing.explore.minimal.caseId}` : null,
+      failures,
+      firstFailure: firstFound?.firstFailure ?? null,
+      minimal: firstFound?.minimal ?? null,
+      reproduce: firstFound?.reproduce ?? null,
     },
   };
   writeJsonReport(merged, VERSION);

@@ -11,6 +11,7 @@ import type { CaseResult, ScenarioResult } from '../core/result.js';
 import { summarise } from '../runner/run-scenario.js';
 import { openRunSession } from '../runner/run-session.js';
 import { VERSION } from '../version.js';
+import { runReferenceCases } from './explore.js';
 import { loadScheduleFile, validateSchedule } from './schedule-file.js';
 import type { Schedule } from '../core/schedule.js';
 
@@ -68,9 +69,12 @@ export async function replayCase(options: ReplayOptions): Promise<ReplayResult> 
 
   const session = await openRunSession(scenario, { reportsDir: options.reportsDir });
   let result: CaseResult;
+  let reference: CaseResult[];
   try {
     // The same case id gives the same caller keys, so the replay is the same case.
     result = await session.runOne({ id: caseId, schedule }, 'replay');
+    // The contract level is graded on the same reference cases as in run and explore.
+    reference = [result, ...(await runReferenceCases(session, scenario, new Set(session.unsupportedFaults.keys()), new Set([caseId])))];
   } catch (error) {
     await session.abort();
     throw error;
@@ -100,7 +104,7 @@ export async function replayCase(options: ReplayOptions): Promise<ReplayResult> 
       comparison.differences.push(...differences);
     }
   }
-  const summary: ReplayResult = { ...summarise(scenario, session, [result]), replay: comparison };
+  const summary: ReplayResult = { ...summarise(scenario, session, [result], reference), replay: comparison };
   writeJsonReport(summary, VERSION);
   writeReports(summary, summary.runDir);
   return summary;

@@ -42,7 +42,8 @@ export function systematicCases(
     const add = (id: string, bindings: FaultBinding[], actions: CallerActions = caller): void => {
       cases.push({ id: `${name}/${id}`, schedule: { operation: name, faults: bindings, caller: actions } });
     };
-    for (const fault of faults) {
+    // The fault-free case always runs: reachability and the contract level are judged on it.
+    for (const fault of faults.includes('none') ? faults : ['none', ...faults]) {
       if (fault === 'none') {
         add('none', []);
         continue;

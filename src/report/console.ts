@@ -1,4 +1,4 @@
-import { CHECK_NAMES } from '../core/check-names.js';
+import { CHECK_NAMES, familyOf } from '../core/check-names.js';
 import type { CaseResult, ScenarioResult } from '../core/result.js';
 
 export interface ConsoleStyle {
@@ -23,6 +23,7 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
   const lines: string[] = [];
   const failedCases = result.cases.filter((item) => item.verdict === 'fail' && (!options.cases || options.cases.includes(item.id)));
   lines.push(`${paint(style, 1, result.scenario.name)} (${result.scenario.file}): ${result.cases.length} cases, ${failedCases.length} failed, ${(result.durationMs / 1000).toFixed(1)} s`);
+  lines.push(...verdictLines(result, style));
   const shown = failedCases.slice(0, MAX_FAILED_LINES);
   for (const item of shown) lines.push(failedCaseLine(item, style));
   if (failedCases.length > shown.length) {
@@ -45,31 +46,42 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
   for (const skipped of result.skippedFaults) notes.push(`${skipped.fault} not run: ${skipped.reason}`);
   if (notes.length > 0) lines.push('', ...notes.map((note) => `  note: ${note}`));
 
-  lines.push('', `  ${'check'.padEnd(26)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'warn'.padStart(5)} ${'skip'.padStart(5)}`);
+  lines.push('', `  ${'check'.padEnd(26)} ${'family'.padEnd(8)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'warn'.padStart(5)} ${'skip'.padStart(5)}`);
   for (const name of CHECK_NAMES) {
     const tally = result.checks[name];
     if (!tally) continue;
-    const row = `  ${name.padEnd(26)} ${String(tally.pass).padStart(5)} ${String(tally.fail).padStart(5)} ${String(tally.warn).padStart(5)} ${String(tally.skip).padStart(5)}`;
+    const row = `  ${name.padEnd(26)} ${familyOf(name).padEnd(8)} ${String(tally.pass).padStart(5)} ${String(tally.fail).padStart(5)} ${String(tally.warn).padStart(5)} ${String(tally.skip).padStart(5)}`;
     lines.push(tally.fail > 0 ? paint(style, 31, row) : row);
   }
-  if (result.conformance && result.conformance.level !== null) {
-    lines.push('', `  conformance level ${result.conformance.level} of 3:`, ...result.conformance.reasons.map((reason) => `    - ${reason}`));
+  if (result.contract && result.contract.level !== null) {
+    lines.push('', `  contract level ${result.contract.level} of 3, because:`, ...result.contract.reasons.map((reason) => `    - ${reason}`));
   }
   if (!result.complete) lines.push('', paint(style, 33, `  INTERRUPTED: the report holds the ${result.cases.length} cases that finished and is marked incomplete`));
   lines.push('', `  ${verdictLine(result, style)}`, `  report: ${result.runDir}`);
   return lines.join('\n');
 }
 
+/** The two verdicts, first thing under the scenario's name: safe to retry, and the contract level. */
+export function verdictLines(result: ScenarioResult, style: ConsoleStyle): string[] {
+  const { safety, contract } = result;
+  if (!safety || !contract) return [];
+  const safe = safety.safe
+    ? paint(style, 32, '  safe to retry: YES — every effects and retry-behaviour check held')
+    : paint(style, 31, `  safe to retry: NO — ${safety.failedChecks.join(', ')} failed`);
+  const level = contract.level === null ? 'not graded' : `level ${contract.level} of 3`;
+  const failing = contract.failedChecks.length > 0 ? `; failing: ${contract.failedChecks.join(', ')}` : '; every contract check held';
+  const gate = contract.gated ? 'gates the exit status' : 'graded, not gated';
+  const line = `  contract: ${level}${failing} (${gate}: ${contract.why})`;
+  return [safe, contract.gated && contract.failedChecks.length > 0 ? paint(style, 31, line) : line];
+}
+
 export function verdictLine(result: ScenarioResult, style: ConsoleStyle): string {
-  const failed = result.failedChecks.join(', ');
-  if (result.verdict === 'pass') {
-    return result.asExpected
-      ? paint(style, 32, 'verdict: PASS — every check held')
-      : paint(style, 31, `verdict: PASS, but the scenario expected these checks to fail: ${result.expectedFail.join(', ')}`);
+  const unexpected = result.unexpectedFailures ?? [];
+  const held = result.heldExpected ?? [];
+  const gaps = [unexpected.length ? `unexpected: ${unexpected.join(', ')}` : '', held.length ? `expected to fail but held: ${held.join(', ')}` : ''].filter(Boolean).join('; ');
+  if (result.asExpected) {
+    if (result.expectedFail.length > 0) return paint(style, 33, `verdict: FAIL as expected (${result.expectedFail.join(', ')})`);
+    return paint(style, 32, 'verdict: PASS');
   }
-  if (result.asExpected) return paint(style, 33, `verdict: FAIL as expected (${failed})`);
-  const unexpected = result.failedChecks.filter((name) => !result.expectedFail.includes(name));
-  const missing = result.expectedFail.filter((name) => !result.failedChecks.includes(name));
-  const detail = [unexpected.length ? `unexpected: ${unexpected.join(', ')}` : '', missing.length ? `expected but held: ${missing.join(', ')}` : ''].filter(Boolean).join('; ');
-  return paint(style, 31, `verdict: FAIL (${failed})${result.expectedFail.length ? ` — ${detail}` : ''}`);
+  return paint(style, 31, `verdict: FAIL — ${gaps}`);
 }

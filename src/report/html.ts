@@ -8,7 +8,7 @@ import { invocationsTable, timelineView } from './html/timeline-view.js';
 import { replayCommand } from './junit.js';
 import { buildTimeline, duplicateEffectIds } from './timeline.js';
 
-/** The conformance level, when the result carries one (`ScenarioResult.conformance`). */
+/** The conformance level and its reasons (`ScenarioResult.contract`). */
 interface ConformanceView {
   level: number | null;
   reasons: string[];
@@ -16,7 +16,6 @@ interface ConformanceView {
 
 /** Optional parts of a result that `explore` and `replay` add. */
 interface Extras {
-  conformance?: ConformanceView;
   explore?: {
     seed: number;
     runs: number;
@@ -67,7 +66,7 @@ export function renderHtmlReport(result: ScenarioResult, rowsOf: RowsOf): string
 <main>
 ${header(result)}
 ${numbersView(numbers)}
-${extras.conformance ? conformanceView(extras.conformance) : ''}
+${result.contract ? conformanceView(result.contract) : ''}
 ${exploreView(extras)}
 ${checksView(result)}
 <section id="failing">
@@ -88,27 +87,34 @@ ${notesView(result)}
 }
 
 function verdictWord(result: ScenarioResult): string {
-  if (result.verdict === 'pass') return result.asExpected ? 'PASS' : 'PASS (expected failures held)';
-  return result.asExpected ? 'FAIL as expected' : 'FAIL';
+  if (!result.asExpected) return 'FAIL';
+  return result.expectedFail.length > 0 ? 'FAIL as expected' : 'PASS';
 }
 
 function header(result: ScenarioResult): Raw {
-  const pill = result.verdict === 'pass' && result.asExpected ? 'pass' : result.asExpected ? 'expected' : 'fail';
-  const unexpected = result.failedChecks.filter((name) => !result.expectedFail.includes(name));
-  const held = result.expectedFail.filter((name) => !result.failedChecks.includes(name));
-  const detail =
-    result.verdict === 'pass' && result.asExpected
-      ? 'every check held'
-      : [
-          result.failedChecks.length ? `failed: ${result.failedChecks.join(', ')}` : '',
-          result.expectedFail.length && unexpected.length ? `not expected: ${unexpected.join(', ')}` : '',
-          held.length ? `expected to fail but held: ${held.join(', ')}` : '',
-        ].filter(Boolean).join(' — ');
+  const pill = !result.asExpected ? 'fail' : result.expectedFail.length > 0 ? 'expected' : 'pass';
+  const unexpected = result.unexpectedFailures ?? [];
+  const held = result.heldExpected ?? [];
+  const detail = [
+    result.failedChecks.length ? `failed: ${result.failedChecks.join(', ')}` : 'every check held',
+    unexpected.length ? `not expected: ${unexpected.join(', ')}` : '',
+    held.length ? `expected to fail but held: ${held.join(', ')}` : '',
+  ].filter(Boolean).join(' — ');
   return html`<header class="card">
 <div class="header"><h1>${result.scenario.name} <span class="pill ${pill}" data-testid="verdict">${verdictWord(result)}</span></h1></div>
+${twoVerdicts(result)}
 <p class="meta"><span>${result.scenario.file}</span><span>run ${result.runId}</span><span>started ${result.startedAt}</span><span>${(result.durationMs / 1000).toFixed(1)} s</span><span>${result.cases.length} case${result.cases.length === 1 ? '' : 's'}</span>${result.complete ? '' : html`<span>incomplete</span>`}</p>
 <p class="verdict-line">${detail}</p>
 </header>`;
+}
+
+/** Safe to retry (effects and retry behaviour) and the contract level: what the page leads with. */
+function twoVerdicts(result: ScenarioResult): Raw | string {
+  const { safety, contract } = result;
+  if (!safety || !contract) return '';
+  const level = contract.level === null ? 'not graded' : `level ${contract.level} of 3`;
+  return html`<p class="verdict-line" data-testid="safety"><span class="pill ${safety.safe ? 'pass' : 'fail'}">safe to retry: ${safety.safe ? 'yes' : 'no'}</span> ${safety.safe ? 'every effects and retry-behaviour check held' : `failed: ${safety.failedChecks.join(', ')}`}</p>
+<p class="verdict-line" data-testid="contract"><span class="pill ${contract.gated && contract.failedChecks.length > 0 ? 'fail' : contract.failedChecks.length > 0 ? 'expected' : 'pass'}">contract: ${level}</span> ${contract.failedChecks.length ? `failing: ${contract.failedChecks.join(', ')}` : 'every contract check held'}; ${contract.gated ? 'gates the exit status' : 'graded, not gated'} (${contract.why})</p>`;
 }
 
 function numbersView(numbers: RunNumbers): Raw {

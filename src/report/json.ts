@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { ScenarioResult } from '../core/result.js';
 import { writeFileAtomic } from './atomic-write.js';
 
-/** Bumped whenever report.json changes shape in a way readers must know about. */
-export const REPORT_SCHEMA_VERSION = 1;
+/** Bumped whenever report.json changes shape in a way readers must know about (2: the two verdicts, split checks, explore's failures). */
+export const REPORT_SCHEMA_VERSION = 2;
 
 /**
  * The part of a report that must be byte-identical for the same scenario and
@@ -13,6 +13,8 @@ export function verdictSection(result: ScenarioResult): unknown {
   return {
     scenario: result.scenario.name,
     complete: result.complete,
+    safeToRetry: result.safety?.safe,
+    contract: result.contract && { level: result.contract.level, gated: result.contract.gated, failedChecks: result.contract.failedChecks },
     failedChecks: result.failedChecks,
     cases: result.cases.map((item) => ({
       id: item.id,

@@ -1,5 +1,6 @@
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import { checkAndHalves, familyOf, type CheckName } from '../core/check-names.js';
 import type { CaseResult, CheckTally, ScenarioResult } from '../core/result.js';
 
 /**
@@ -45,8 +46,11 @@ export function renderJunit(result: ScenarioResult): string {
   property('verdict', result.verdict);
   property('asExpected', String(result.asExpected));
   property('expectedFail', result.expectedFail.join(','));
-  const conformance = (result as { conformance?: { level: number | null } }).conformance;
-  if (conformance) property('conformanceLevel', conformance.level === null ? 'not graded' : String(conformance.level));
+  if (result.safety) property('safeToRetry', result.safety.safe ? 'yes' : 'no');
+  if (result.contract) {
+    property('contractLevel', result.contract.level === null ? 'not graded' : String(result.contract.level));
+    property('contractGated', `${result.contract.gated ? 'yes' : 'no'} (${result.contract.why})`);
+  }
   for (const testcase of suite.testcases) addTestcase(element, testcase);
   return root.end({ prettyPrint: true, indent: '  ', newline: '\n' }) + '\n';
 }
@@ -67,6 +71,7 @@ interface Testcase {
 
 function suiteOf(result: ScenarioResult): { tests: number; failures: number; skipped: number; testcases: Testcase[] } {
   const testcases = [
+    ...verdictTestcases(result),
     ...Object.entries(result.checks).map(([name, tally]) => checkTestcase(result, name, tally as CheckTally)),
     ...result.cases.filter((item) => item.verdict === 'fail').map((item) => caseTestcase(result, item)),
   ];
@@ -78,16 +83,50 @@ function suiteOf(result: ScenarioResult): { tests: number; failures: number; ski
   };
 }
 
+/** The two verdicts first: "safe to retry" and "contract", as CI shows them at the top. */
+function verdictTestcases(result: ScenarioResult): Testcase[] {
+  const { safety, contract } = result;
+  if (!safety || !contract) return [];
+  const safe: Testcase = { classname: `${result.scenario.name}.verdict`, name: 'safe to retry', time: '0' };
+  const unexpected = safety.failedChecks.filter((name) => tolerated(result, name) === null);
+  if (!safety.safe) {
+    const message = `not safe to retry: ${safety.failedChecks.join(', ')} failed`;
+    if (unexpected.length > 0) safe.failure = { type: 'unsafe', message, text: `unexpected: ${unexpected.join(', ')}` };
+    else safe.skipped = { type: 'expected-failure', message: `${message}, as the scenario expects (expect.fail)` };
+  }
+  const level = contract.level === null ? 'not graded' : `level ${contract.level} of 3`;
+  const contractCase: Testcase = { classname: `${result.scenario.name}.verdict`, name: `contract (${level})`, time: '0', out: contract.reasons.join('\n') };
+  if (contract.failedChecks.length > 0) {
+    const message = `contract checks failed: ${contract.failedChecks.join(', ')}; ${contract.gated ? 'gated' : 'not gated'} (${contract.why})`;
+    const gatedUnexpected = contract.failedChecks.filter((name) => tolerated(result, name) === null);
+    if (gatedUnexpected.length > 0) contractCase.failure = { type: 'contract', message, text: `unexpected: ${gatedUnexpected.join(', ')}` };
+    else contractCase.skipped = { type: contract.gated ? 'expected-failure' : 'contract-not-gated', message };
+  }
+  return [safe, contractCase];
+}
+
+/** Why a failure of this check does not fail the run: 'expected' (expect.fail), 'not-gated' (a contract check that does not gate), or null. */
+function tolerated(result: ScenarioResult, name: string): 'expected' | 'not-gated' | null {
+  if (result.expectedFail.some((expected) => checkAndHalves(expected).includes(name as CheckName))) return 'expected';
+  if (result.contract && !result.contract.gated && familyOf(name as CheckName) === 'contract') return 'not-gated';
+  return null;
+}
+
 function checkTestcase(result: ScenarioResult, name: string, tally: CheckTally): Testcase {
-  const testcase: Testcase = { classname: `${result.scenario.name}.checks`, name, time: '0', out: `pass ${tally.pass}, fail ${tally.fail}, warn ${tally.warn}, skip ${tally.skip}` };
-  const expected = result.expectedFail.includes(name as never);
+  const testcase: Testcase = { classname: `${result.scenario.name}.${familyOf(name as CheckName)}`, name, time: '0', out: `pass ${tally.pass}, fail ${tally.fail}, warn ${tally.warn}, skip ${tally.skip}` };
+  const why = tolerated(result, name);
+  const expected = why !== null;
   const failedCases = result.cases.filter((item) => item.checks.some((check) => check.check === name && check.status === 'fail'));
   const first = failedCases[0];
   if (first) {
     const firstMessage = first.checks.find((check) => check.check === name && check.status === 'fail')!.message;
     const summary = `${name} failed in ${failedCases.length} of ${result.cases.length} cases; first in ${first.id}: ${first.scheduleText}. Replay: ${replayCommand(result.runDir, first.id)}`;
-    if (expected) {
+    if (why === 'expected') {
       testcase.skipped = { type: 'expected-failure', message: `failed as the scenario expects (expect.fail): ${summary}` };
+      return testcase;
+    }
+    if (why === 'not-gated') {
+      testcase.skipped = { type: 'contract-not-gated', message: `a contract check; the contract does not gate this run (${result.contract.why}): ${summary}` };
       return testcase;
     }
     const text = failedCases
@@ -99,7 +138,7 @@ function checkTestcase(result: ScenarioResult, name: string, tally: CheckTally):
     testcase.failure = { type: name, message: `${summary} — ${firstMessage}`, text };
     return testcase;
   }
-  if (expected) {
+  if (result.heldExpected ? result.heldExpected.includes(name as CheckName) : why === 'expected') {
     const exercised = tally.pass + tally.warn > 0;
     testcase.failure = {
       type: 'expected-failure-held',
@@ -121,8 +160,11 @@ function caseTestcase(result: ScenarioResult, item: CaseResult): Testcase {
   const names = failed.map((check) => check.check);
   const testcase: Testcase = { classname: `${result.scenario.name}.${item.operation}`, name: item.id, time: seconds(item.durationMs) };
   const summary = `${names.join(', ')} failed. Schedule: ${item.scheduleText}. Outcome: ${item.outcomeText}. Replay: ${replayCommand(result.runDir, item.id)}`;
-  if (names.every((name) => result.expectedFail.includes(name as never))) {
-    testcase.skipped = { type: 'expected-failure', message: `failed as the scenario expects (expect.fail): ${summary}` };
+  if (names.every((name) => tolerated(result, name) !== null)) {
+    const notGated = names.some((name) => tolerated(result, name) === 'not-gated');
+    testcase.skipped = notGated
+      ? { type: 'contract-not-gated', message: `only checks that do not fail this run failed (expected, or contract checks not gated): ${summary}` }
+      : { type: 'expected-failure', message: `failed as the scenario expects (expect.fail): ${summary}` };
   } else {
     testcase.failure = { type: names.join(','), message: summary, text: caseText(result, item, failed.map((check) => `${check.check}: ${check.message}`)) };
   }

@@ -1,6 +1,7 @@
 import { inFile } from '../errors.js';
 import path from 'node:path';
 import { conformanceLevel } from '../checks/conformance.js';
+import { judgeRun } from '../checks/verdict.js';
 import { CHECK_NAMES, type CheckName } from '../core/check-names.js';
 import { systematicCases, type PlannedCase } from '../explore/systematic.js';
 import type { Scenario } from '../scenario/load.js';
@@ -69,11 +70,13 @@ function reachable(planned: PlannedCase, reach: ReadonlyMap<string, Record<strin
   return binding.ordinal <= (counts[binding.upstream] ?? 0);
 }
 
-/** Tallies check results over the cases and compares them with what the scenario expects. */
+/** Tallies check results over the cases and gives the run's two verdicts (see judgeRun). */
 export function summarise(
   scenario: Scenario,
   session: Pick<RunSession, 'runId' | 'runDir' | 'startedAt' | 'baselineResults' | 'unsupportedFaults' | 'interrupted'>,
   cases: CaseResult[],
+  /** The reference cases the contract level is graded on, when they are not among `cases` (replay). */
+  reference: readonly CaseResult[] = cases,
 ): ScenarioResult {
   const checks: Partial<Record<CheckName, CheckTally>> = {};
   for (const name of CHECK_NAMES.filter((check) => scenario.checks.includes(check))) {
@@ -85,9 +88,14 @@ export function summarise(
   const failedChecks = CHECK_NAMES.filter((name) => (checks[name]?.fail ?? 0) > 0);
   const expectedFail = [...scenario.expect.fail].sort((a, b) => CHECK_NAMES.indexOf(a) - CHECK_NAMES.indexOf(b));
   const baselines: BaselineResult[] = session.baselineResults;
-  const conformance = conformanceLevel({ scenario, cases });
+  const verdicts = judgeRun({
+    failedChecks,
+    expectFail: expectedFail,
+    rule: scenario.contract,
+    claim: contractClaim(scenario, baselines),
+    conformance: conformanceLevel({ scenario, cases: reference }),
+  });
   return {
-    conformance,
     scenario: { name: scenario.name, file: scenario.file, path: path.resolve(scenario.file) },
     runId: session.runId,
     runDir: session.runDir,
@@ -103,7 +111,26 @@ export function summarise(
     checks,
     failedChecks,
     expectedFail,
-    verdict: failedChecks.length > 0 ? 'fail' : 'pass',
-    asExpected: failedChecks.join(',') === expectedFail.join(','),
+    verdict: verdicts.verdict,
+    asExpected: verdicts.asExpected,
+    unexpectedFailures: verdicts.unexpected,
+    heldExpected: verdicts.heldExpected,
+    safety: verdicts.safety,
+    contract: verdicts.contract,
   };
+}
+
+/**
+ * Why a target claims the contract, from its clean run: it reported an
+ * `effect` field, or (http) the scenario declares the draft's promises.
+ * Null when it claims nothing: then `contract: auto` grades without gating.
+ */
+export function contractClaim(scenario: Pick<Scenario, 'target'>, baselines: readonly BaselineResult[]): string | null {
+  const reporting = baselines.find((baseline) => baseline.reportedEffect !== null && baseline.reportedEffect !== undefined);
+  if (reporting) return `the clean run of ${reporting.operation} reported "effect": "${reporting.reportedEffect}", so the target is held to the contract`;
+  const target = scenario.target;
+  if (target.kind === 'http' && (target.requireKey || target.replayedHeader)) {
+    return `the scenario declares ${[target.requireKey ? 'requireKey' : '', target.replayedHeader ? 'replayedHeader' : ''].filter(Boolean).join(' and ')}, so the API is held to the Idempotency-Key draft`;
+  }
+  return null;
 }

@@ -120,6 +120,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
         upstreams: upstreamOrder,
         requests: rows.requests.length,
         durationMs: Math.round(performance.now() - started),
+        reportedEffect: rows.invocations[0]?.effect ?? null,
       });
     }
     const run = (lane: CaseEnvironment, planned: PlannedCase, kind: CaseResult['kind']): Promise<CaseResult> =>

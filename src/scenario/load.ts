@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { RetryproofError } from '../errors.js';
 import { FAULT_NAMES } from '../faults/registry.js';
-import { CHECK_NAMES, type CheckName } from '../core/check-names.js';
+import { CHECK_NAMES, expandCheckNames, type CheckName } from '../core/check-names.js';
 import { scenarioSchema, type ScenarioFile } from './schema.js';
 import { templateReferences, unresolvedReason } from './template.js';
 
@@ -51,7 +51,8 @@ export function parseScenario(text: string, file: string): Scenario {
     dir,
     cwd: path.resolve(dir, targetCwd(scenario) ?? '.'),
     faults: scenario.faults ?? [...FAULT_NAMES],
-    checks: scenario.checks ?? [...CHECK_NAMES],
+    // A split check named the old way still means both halves (see SPLIT_CHECKS).
+    checks: expandCheckNames(scenario.checks ?? CHECK_NAMES),
   };
 }
 
@@ -183,8 +184,9 @@ function checkTargetKind(scenario: ScenarioFile, file: string): void {
 /** A check the scenario expects to fail must be one it runs, or the run could never be as expected. */
 function checkExpectations(scenario: ScenarioFile, file: string): void {
   if (!scenario.checks) return;
+  const checks = expandCheckNames(scenario.checks);
   scenario.expect.fail.forEach((check, index) => {
-    if (!scenario.checks!.includes(check)) {
+    if (!checks.includes(check)) {
       throw new RetryproofError('SCENARIO_INVALID', `expects ${check} to fail, but the scenario's checks do not include it`, { file, field: `expect.fail[${index}]` }, `add ${check} to checks, or remove it from expect.fail`);
     }
   });

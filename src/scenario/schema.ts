@@ -280,7 +280,7 @@ const expect = z
     fail: z
       .array(z.enum(CHECK_NAMES))
       .default([])
-      .describe('Checks this scenario is known to fail. The run passes when exactly these fail.'),
+      .describe('Checks this scenario is known to fail. The run passes when exactly these fail (a split check also covers its effects half).'),
   })
   .strict();
 
@@ -312,14 +312,24 @@ export const scenarioSchema = z
           .describe('Relative weight of each fault in random schedules (default 1 each; 0 leaves it out).'),
         maxFaults: z.number().int().min(1).max(8).default(3).describe('Most faults in one random schedule.'),
         maxOrdinal: z.number().int().min(1).max(20).default(4).describe('Faults land on request positions 1..this.'),
-        maxRetries: z.number().int().min(0).max(10).default(3).describe("Most retries of the caller in one schedule."),
+        maxRetries: z
+          .number()
+          .int()
+          .min(0)
+          .max(10)
+          .optional()
+          .describe("Most retries of the caller in one schedule (default: caller.retries; more widens what the scenario's caller does)."),
+        replays: z
+          .boolean()
+          .optional()
+          .describe('Draw replays after a success (default: caller.replay; true widens a caller that never replays).'),
         freshKeys: z
           .boolean()
           .default(false)
           .describe("Also draw callers that retry with a fresh key (default: only caller.key's policy)."),
       })
       .strict()
-      .default({ weights: {}, maxFaults: 3, maxOrdinal: 4, maxRetries: 3, freshKeys: false })
+      .default({ weights: {}, maxFaults: 3, maxOrdinal: 4, freshKeys: false })
       .describe('`retryproof explore`: the space random schedules are drawn from.'),
     probes: probes.default({ mismatch: true, concurrent: true, dryRun: true, missingKey: true, persistent: true }),
     retryPolicy: z
@@ -346,7 +356,17 @@ export const scenarioSchema = z
       .positive()
       .default(10_000)
       .describe('A held connection is dropped after this long even if the client never gives up.'),
-    checks: z.array(z.enum(CHECK_NAMES)).min(1).optional().describe('Checks to run (default: all).'),
+    checks: z
+      .array(z.enum(CHECK_NAMES))
+      .min(1)
+      .optional()
+      .describe('Checks to run (default: all). replay-is-noop, key-mismatch-rejected and concurrent-same-key also select their effects halves.'),
+    contract: z
+      .enum(['auto', 'required', 'none'])
+      .default('auto')
+      .describe(
+        'Whether contract checks (effect field, exit codes, replay answers, HTTP statuses) fail the run: required always, none never, auto when the clean run claims the contract (prints an "effect" field; http: requireKey or replayedHeader declared).',
+      ),
     exitCodes: z
       .object({
         success: exitCodes.default([0]).describe('Exit codes of success, including noop.'),

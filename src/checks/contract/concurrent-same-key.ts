@@ -1,7 +1,5 @@
-import type { InvocationRow } from '../../ledger/rows.js';
+import type { CaseRows, InvocationRow } from '../../ledger/rows.js';
 import {
-  countByRoute,
-  describeEffect,
   describeInvocation,
   fail,
   pass,
@@ -22,14 +20,16 @@ export const CONFLICT_STATUS = 409;
 
 /** Faults that leave the upstream working normally: with only these, one of the racers must succeed. */
 const BENIGN_FAULTS = ['none', 'slow'];
+/** Faults after which the client cannot know what happened: `unknown` (or no answer) is honest. */
+const ANSWER_LOST = /^(timeout|reset|truncate|crash)-/;
+/** Faults whose 5xx leaves the client unsure: a failure or `unknown` is honest. */
+const AMBIGUOUS = /^(50\d)-/;
 
 /**
- * Two (or more) concurrent invocations with one key (the probe:concurrent
- * case's 'concurrent' invocations) commit at most once: together they leave at
- * most the clean run's effects on every route. And every one of them answers
- * in a way a caller can act on. One is the winner: the first that succeeded
- * with an effect other than noop (or else the first that succeeded). Each of
- * the others reports
+ * How two (or more) concurrent invocations with one key (the probe:concurrent
+ * case's 'concurrent' invocations) answer: every one in a way a caller can act
+ * on. One is the winner: the first that succeeded with an effect other than
+ * noop (or else the first that succeeded). Each of the others reports
  * - noop (command: a success exit with effect `noop`; http: a 2xx whose body
  *   says `effect: noop`), or
  * - the winner's result (command: a success exit with the winner's effect and
@@ -37,58 +37,36 @@ const BENIGN_FAULTS = ['none', 'slow'];
  *   status and the same parsed body), or
  * - a conflict (command: a declared failure exit code with effect `none`;
  *   http: 409, per the IETF draft).
- * Anything else fails: a kill or timeout, `unknown` (a racer can know the key
- * is in flight), another status. When none of them succeeds although the
- * schedule faulted nothing (only the probe's slow race window), that fails
- * too: the racers refused each other.
- *
- * Requests sent while several racers ran are recorded without invocation; all
- * the case's effects outside other roles' requests count towards the total.
+ * A racer whose own upstream request got a fault is judged by what that fault
+ * let it know: after a lost answer (timeout, reset, truncation, crash) no
+ * answer or `unknown` is honest; after an injected 5xx a failure or `unknown`
+ * is; after a definite refusal (429, a 4xx) a failure is. When none of them
+ * succeeds although no request of theirs was faulted (only the probe's slow
+ * race window), that fails too: the racers refused each other.
+ * How many effects they committed together is concurrent-commits-once's business.
  */
 export const concurrentSameKey: Check = {
   name: 'concurrent-same-key',
-  holdsWhen: 'two concurrent invocations with one key commit at most once; the loser reports noop, the same result, or a conflict (409 for HTTP)',
+  holdsWhen: 'of two concurrent invocations with one key, the loser reports noop, the same result, or a conflict (409 for HTTP)',
   evaluate(input) {
-    const { operation, rows, baseline, exitCodes, traits, schedule } = input;
+    const { operation, rows, exitCodes } = input;
     const racers = rows.invocations.filter((invocation) => invocation.role === 'concurrent');
     if (racers.length < 2) {
       return skip(this.name, `${operation}: not a concurrency probe (${plural(racers.length, 'concurrent invocation')})`);
     }
     const kind = racers[0]!.targetKind ?? scenarioFacts(input).targetKind;
-    const racerIds = new Set(racers.map((invocation) => invocation.id));
-    const others = new Set(rows.invocations.filter((invocation) => !racerIds.has(invocation.id)).map((invocation) => invocation.id));
-    const racerRequests = rows.requests.filter((request) => request.invocationId === null || !others.has(request.invocationId));
-    const racerRequestIds = new Set(racerRequests.map((request) => request.id));
-    const effects = rows.effects.filter((effect) => racerRequestIds.has(effect.requestId));
     const problems: string[] = [];
-    const evidenceEffects: number[] = [];
     const evidenceInvocations = new Set<number>();
-
-    for (const [route, count] of countByRoute(effects)) {
-      const expected = baseline.routeCounts.get(route) ?? 0;
-      if (count <= expected) continue;
-      const noun = traits.get(route.split(' ')[0]!)?.noun ?? 'effect';
-      const involved = effects.filter((effect) => `${effect.upstream} ${effect.route}` === route);
-      evidenceEffects.push(...involved.map((effect) => effect.id));
-      racers.forEach((racer) => evidenceInvocations.add(racer.id));
-      problems.push(`together they committed ${plural(count, noun)} on ${route} (clean run: ${expected}): ${involved.map(describeEffect).join('; ')}`);
-    }
-
     const succeeded = racers.filter((racer) => invocationOutcome(racer, exitCodes) === 'success');
     const winner = succeeded.find((racer) => effectOf(racer) !== 'noop') ?? succeeded[0];
-    if (!winner) {
-      const faulted = schedule.faults.some((binding) => !BENIGN_FAULTS.includes(binding.fault));
-      if (!faulted) {
-        racers.forEach((racer) => evidenceInvocations.add(racer.id));
-        problems.push(`none of them succeeded (${racers.map(describeInvocation).join('; ')}), though no fault stood in the way`);
-      }
+    if (!winner && racers.every((racer) => faultsOf(rows, racer).length === 0)) {
+      racers.forEach((racer) => evidenceInvocations.add(racer.id));
+      problems.push(`none of them succeeded (${racers.map(describeInvocation).join('; ')}), though no request of theirs was faulted`);
     }
-    // A fault that lost a racer's answer (a timeout, a reset, a truncation) makes its "unknown" honest;
-    // requests sent during the race are not attributed, so any such fault excuses an unknown outcome.
-    const answersLost = rows.requests.some((request) => !BENIGN_FAULTS.includes(request.fault) && request.fault !== 'none');
     for (const racer of racers) {
       if (racer === winner) continue;
-      if (answersLost && invocationOutcome(racer, exitCodes) === 'unknown') continue;
+      const faults = faultsOf(rows, racer);
+      if (faults.length > 0 && excusedBy(faults, racer, exitCodes)) continue;
       const problem = loserProblem(racer, winner, kind, exitCodes);
       if (problem) {
         evidenceInvocations.add(racer.id);
@@ -96,19 +74,33 @@ export const concurrentSameKey: Check = {
         problems.push(`${describeInvocation(racer)} ${problem}`);
       }
     }
-
     const ids = racers.map((racer) => racer.id).join(', ');
     if (problems.length === 0) {
       const winnerText = winner ? `invocation ${winner.id} won` : 'none succeeded';
-      return pass(this.name, `${operation}: concurrent invocations ${ids} with key ${racers[0]!.key} committed at most once (${winnerText}, ${plural(effects.length, 'effect')})`);
+      return pass(this.name, `${operation}: concurrent invocations ${ids} with key ${racers[0]!.key} answered consistently (${winnerText})`);
     }
     return fail(this.name, `${operation}: concurrent invocations ${ids} with key ${racers[0]!.key}: ${problems.join('; ')}`, {
       invocations: [...evidenceInvocations].sort((a, b) => a - b),
-      requests: [...new Set(rows.effects.filter((effect) => evidenceEffects.includes(effect.id)).map((effect) => effect.requestId))],
-      effects: evidenceEffects,
     });
   },
 };
+
+/** The faults on the requests a racer may have sent: its own, and those sent while several ran (unattributed). */
+function faultsOf(rows: CaseRows, racer: InvocationRow): string[] {
+  return rows.requests
+    .filter((request) => (request.invocationId === racer.id || request.invocationId === null) && !BENIGN_FAULTS.includes(request.fault))
+    .map((request) => request.fault);
+}
+
+/** Whether the faults a racer met make its failing answer honest (never a success: that is judged as usual). */
+function excusedBy(faults: readonly string[], racer: InvocationRow, exitCodes: ExitCodeContract): boolean {
+  const outcome = invocationOutcome(racer, exitCodes);
+  if (outcome === 'success') return false;
+  if (faults.some((fault) => ANSWER_LOST.test(fault))) return true;
+  if (faults.some((fault) => AMBIGUOUS.test(fault))) return outcome === 'failure' || outcome === 'unknown';
+  // A definite refusal (429, a 4xx): the racer knows nothing happened, so it says so with a failure.
+  return outcome === 'failure';
+}
 
 function effectOf(invocation: InvocationRow): string | null {
   if (invocation.effect !== null) return invocation.effect;

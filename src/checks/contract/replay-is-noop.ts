@@ -1,6 +1,5 @@
 import type { CaseRows, InvocationRow } from '../../ledger/rows.js';
 import {
-  describeEffect,
   describeInvocation,
   fail,
   pass,
@@ -17,7 +16,8 @@ import {
 import { invocationOutcome } from '../outcome.js';
 
 /**
- * Re-running a completed operation with the same key commits nothing, and says so.
+ * Re-running a completed operation with the same key says that nothing was
+ * done (what it committed is replay-commits-nothing's business).
  *
  * Command and module targets: the replay exits with a success code, reports
  * effect `noop`, and names the same resource (`id`) as the first successful
@@ -33,38 +33,44 @@ import { invocationOutcome } from '../outcome.js';
  */
 export const replayIsNoop: Check = {
   name: 'replay-is-noop',
-  holdsWhen: 're-running a completed operation with the same key exits 0, reports effect `noop`, and commits nothing',
+  holdsWhen: 're-running a completed operation with the same key exits with a success code and reports `noop` (http: returns the first response)',
   evaluate(input) {
     const { operation, rows, exitCodes } = input;
     const replay = rows.invocations.find((invocation) => invocation.role === 'replay');
     if (!replay) return skip(this.name, `${operation}: no replay (the operation never succeeded, or replay is off)`);
     const requests = rows.requests.filter((request) => request.invocationId === replay.id);
-    const committed = rows.effects.filter((effect) => requests.some((request) => request.id === effect.requestId));
     const facts = scenarioFacts(input);
     const http = (replay.targetKind ?? facts.targetKind) === 'http';
-    // A fault that hit the replay's own request (a 503, a 400, a reset...) may make a correct replay fail:
-    // then only what it committed is judged (a commit is wrong whatever the answer).
-    const faulted = requests.filter((request) => request.fault !== 'none' && !request.committed);
-    const problems = faulted.length > 0 ? [] : http ? httpProblems(replay, rows, exitCodes, facts.replayedHeader) : commandProblems(replay, rows, exitCodes);
-    if (committed.length > 0) problems.push(`it committed ${committed.map(describeEffect).join('; ')}`);
-    if (problems.length === 0 && faulted.length > 0) {
-      return skip(this.name, `${operation}: the replay's own request ${faulted.map((request) => `${request.id} (${request.fault})`).join(', ')} was faulted; it committed nothing`);
+    // A fault that hit the replay's own request (a 503, a 400, a reset...) may make a correct replay fail or
+    // say it cannot tell; it may not claim that it acted. `slow` changes nothing the replay can see.
+    const faulted = requests.filter((request) => !HARMLESS_FAULTS.includes(request.fault) && !request.committed);
+    if (faulted.length > 0) {
+      const claimed = replay.effect !== null && ['created', 'updated', 'deleted'].includes(replay.effect);
+      const faults = faulted.map((request) => `${request.id} (${request.fault})`).join(', ');
+      if (!claimed) return skip(this.name, `${operation}: the replay's own request ${faults} was faulted; a correct replay may fail then`);
+      return fail(this.name, `${operation}: replay with key ${replay.key}: its own request ${faults} was faulted, yet it reported effect "${replay.effect}"`, {
+        invocations: [replay.id],
+        requests: faulted.map((request) => request.id),
+      });
     }
+    const problems = http ? httpProblems(replay, rows, exitCodes, facts.replayedHeader) : commandProblems(replay, rows, exitCodes);
     if (problems.length === 0) {
       return pass(
         this.name,
         http
-          ? `${operation}: the replay with key ${replay.key} returned the first response (${replay.httpStatus}) and committed nothing`
-          : `${operation}: the replay with key ${replay.key} was a noop`,
+          ? `${operation}: the replay with key ${replay.key} returned the first response (${replay.httpStatus})`
+          : `${operation}: the replay with key ${replay.key} reported noop`,
       );
     }
     return fail(this.name, `${operation}: replay with key ${replay.key}: ${problems.join('; ')}`, {
       invocations: [replay.id],
       requests: requests.map((request) => request.id),
-      effects: committed.map((effect) => effect.id),
     });
   },
 };
+
+/** Faults that change nothing the client can see but timing. */
+const HARMLESS_FAULTS = ['none', 'slow'];
 
 /** The first successful attempt with the replay's key: the answer the replay must repeat. */
 function firstSuccess(replay: InvocationRow, rows: CaseRows, exitCodes: ExitCodeContract): InvocationRow | undefined {

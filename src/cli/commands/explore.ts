@@ -1,6 +1,6 @@
-import type { CheckName } from '../../core/check-names.js';
+import { expandCheckNames, type CheckName } from '../../core/check-names.js';
 import { RetryproofError } from '../../errors.js';
-import { exploreScenario, type Shard } from '../../explore/explore.js';
+import { exploreScenario, type ExploreFailure, type Shard } from '../../explore/explore.js';
 import { formatScenarioSummary } from '../../report/console.js';
 import { createProgress } from '../../report/progress.js';
 import { loadScenario } from '../../scenario/load.js';
@@ -16,18 +16,20 @@ export interface ExploreCommandOptions {
   reports: string;
   quiet?: boolean;
   check?: string[];
+  maxFailures?: number;
 }
 
 /** `retryproof explore SCENARIO --runs N --seed S`. */
 export async function exploreCommand(file: string, options: ExploreCommandOptions, out: NodeJS.WritableStream): Promise<number> {
   const scenario = loadScenario(file);
   const shard = options.shard ? parseShard(options.shard) : undefined;
-  const checks = options.check?.map((name) => {
+  const named = options.check?.map((name) => {
     if (!scenario.checks.includes(name as CheckName)) {
       throw new RetryproofError('BAD_ARGUMENT', `--check ${name}: not a check this scenario runs (${scenario.checks.join(', ')})`, { field: '--check' }, 'name one of them');
     }
     return name as CheckName;
   });
+  const checks = named && expandCheckNames(named);
   const progress = createProgress(`explore ${scenario.name}`, { quiet: options.quiet });
   const interrupts = installInterruptHandlers();
   let result;
@@ -39,6 +41,7 @@ export async function exploreCommand(file: string, options: ExploreCommandOption
     concurrency: options.concurrency,
     shard,
     checks,
+    maxFailures: options.maxFailures,
     reportsDir: options.reports,
     onProgress: ({ done, total, failures }) => progress.update(done, total, failures),
     });
@@ -54,27 +57,40 @@ export async function exploreCommand(file: string, options: ExploreCommandOption
   const lines = [
     `explored ${scenario.name}: seed ${explore.seed}, ${explore.executed} of ${explore.planned} random cases run${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${explore.casesPerSecond} cases/s`,
   ];
-  if (explore.minimal && !explore.minimal.reproduced) {
-    lines.push(
-      `  first failure: case ${explore.firstFailure!.index} (${explore.firstFailure!.scheduleSize} faults): ${explore.minimal.scheduleText}`,
-      `  it breaks: ${explore.minimal.failedChecks.join(', ')}`,
-      '  it did not fail again when its schedule ran again: it depends on timing (a race, a load-dependent timeout), so it was not shrunk; its ledger is the evidence',
-      `  try again: ${explore.reproduce}`,
-    );
-  } else if (explore.minimal) {
-    lines.push(
-      `  first failure: case ${explore.firstFailure!.index} (${explore.firstFailure!.scheduleSize} faults)`,
-      `  shrunk in ${explore.minimal.shrinks} steps to ${explore.minimal.scheduleSize} fault${explore.minimal.scheduleSize === 1 ? '' : 's'}: ${explore.minimal.scheduleText}`,
-      `  it breaks: ${explore.minimal.failedChecks.join(', ')}`,
-      `  reproduce: ${explore.reproduce}`,
-    );
-  } else {
-    lines.push('  no random schedule broke a check');
-  }
-  out.write(`${lines.join('\n')}\n\n${formatScenarioSummary(result, style, { cases: explore.minimal ? [explore.firstFailure!.caseId, explore.minimal.caseId] : [] })}\n`);
+  explore.failures.forEach((failure, n) => lines.push(...failureLines(failure, n + 1)));
+  if (explore.failures.length === 0) lines.push('  no random schedule broke a check');
+  const shownCases = explore.failures.flatMap((failure) => [failure.firstFailure.caseId, failure.minimal.caseId]);
+  out.write(`${lines.join('\n')}\n\n${formatScenarioSummary(result, style, { cases: shownCases })}\n`);
   const signal = interrupts.received();
   if (signal) return INTERRUPT_EXIT[signal];
-  return explore.minimal ? EXIT.checkFailed : EXIT.ok;
+  // Like run: the exit status follows the checks that gate (safety, and the contract where it gates), less what the scenario expects.
+  const unexpected = result.unexpectedFailures.filter((name) => !checks || checks.includes(name));
+  return unexpected.length > 0 ? EXIT.checkFailed : EXIT.ok;
+}
+
+/** One distinct failure, in words: where it was found, what it shrank to, and how to run it again. */
+function failureLines(failure: ExploreFailure, n: number): string[] {
+  const { firstFailure, minimal } = failure;
+  const head = `  failure ${n}: ${failure.checks.join(', ')} — first broken by random case ${firstFailure.index + 1} (${plural(firstFailure.scheduleSize, 'fault')})`;
+  if (!minimal.reproduced) {
+    return [
+      head,
+      `    schedule: ${minimal.scheduleText}`,
+      `    it breaks: ${minimal.failedChecks.join(', ')}`,
+      '    it did not fail again when its schedule ran again: it depends on timing (a race, a load-dependent timeout), so it was not shrunk; its ledger is the evidence',
+      `    try again: ${failure.reproduce}`,
+    ];
+  }
+  return [
+    head,
+    `    shrunk in ${minimal.shrinks} steps to ${plural(minimal.scheduleSize, 'fault')}: ${minimal.scheduleText}`,
+    `    it breaks: ${minimal.failedChecks.join(', ')}`,
+    `    reproduce: ${failure.reproduce}`,
+  ];
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 export function parseShard(text: string): Shard {

@@ -50,9 +50,11 @@ export async function runCommand(files: string[], options: RunCommandOptions, ou
       }
       out.write(`\n${formatScenarioSummary(result, style)}\n\n`);
       if (!result.complete) break;
-      const ok = options.strict ? result.verdict === 'pass' : result.asExpected;
+      // --strict: every check of every family must hold, whatever the scenario expects or gates.
+      const ok = options.strict ? result.failedChecks.length === 0 : result.asExpected;
       if (!ok) status = EXIT.checkFailed;
-      verdicts.push(`${scenario.name}: ${result.verdict === 'pass' ? 'PASS' : 'FAIL'}${result.verdict === 'fail' && result.asExpected ? ' (as expected)' : ''}${ok ? '' : ' ✗'}`);
+      const level = result.contract.level === null ? 'contract not graded' : `contract level ${result.contract.level}`;
+      verdicts.push(`${scenario.name}: safe to retry ${result.safety.safe ? 'yes' : 'no'}, ${level}${result.asExpected && result.expectedFail.length ? ' (as expected)' : ''}${ok ? '' : ' ✗'}`);
     }
   } finally {
     interrupts.dispose();
