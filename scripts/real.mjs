@@ -67,6 +67,8 @@ function verdictOf(report) {
       safe: report.safety.safe,
       failing: [...report.safety.failedChecks].sort(),
       contract: report.contract ? (report.contract.level ?? 'n/a') : levelOf(report),
+      // The contract fails a run only where it is gated (contract: required, or auto when the target claims it).
+      contractGate: report.contract?.gated && report.contract.failedChecks?.length ? report.contract.failedChecks : [],
       source: 'report.safety',
     };
   }
@@ -154,10 +156,14 @@ async function main() {
       failing = verdict.failing.join(', ') || '—';
       level = String(verdict.contract);
       agrees = verdict.safe === config.safe && sameSet(verdict.failing, config.failing);
-      // Once report.json has `safety`, the exit status follows it: 0 safe, 1 unsafe.
-      if (verdict.source === 'report.safety' && result.code !== (verdict.safe ? 0 : 1)) {
-        got += ` (exit ${result.code})`;
-        agrees = false;
+      // Once report.json has `safety`, the exit status follows it (0 safe, 1 unsafe), and a gated contract failure.
+      if (verdict.source === 'report.safety') {
+        const gated = verdict.contractGate.length > 0;
+        if (gated) got += ` (exit ${result.code}: contract gated, ${verdict.contractGate.join(', ')})`;
+        if (result.code !== (verdict.safe && !gated ? 0 : 1)) {
+          got += ` (exit ${result.code})`;
+          agrees = false;
+        }
       }
     }
     let agreesText = agrees ? 'yes' : 'no';
