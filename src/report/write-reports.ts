@@ -78,10 +78,11 @@ export function readRunFolder(given: string): RunFolder {
     throw new RetryproofError('REPORT_UNREADABLE', 'report.json does not hold a report object', { file: reportFile }, fix);
   }
   const { schemaVersion, tool: _tool, ...result } = parsed;
-  if (schemaVersion !== REPORT_SCHEMA_VERSION) {
+  // Version 1 lacks the two verdicts; its pages render without them.
+  if (schemaVersion !== REPORT_SCHEMA_VERSION && schemaVersion !== 1) {
     throw new RetryproofError(
       'REPORT_UNREADABLE',
-      `report.json has schemaVersion ${JSON.stringify(schemaVersion)}; this retryproof reads version ${REPORT_SCHEMA_VERSION}`,
+      `report.json has schemaVersion ${JSON.stringify(schemaVersion)}; this retryproof reads versions 1 and ${REPORT_SCHEMA_VERSION}`,
       { file: reportFile, field: 'schemaVersion' },
       'render it with the retryproof version that wrote it, or run the scenario again',
     );

@@ -90,7 +90,7 @@ describe('renderHtmlReport', () => {
     expect(page).toContain('<h2>Conformance level: 1</h2>');
     expect(page).toContain('<span class="level on">level 1</span>');
     expect(page).toContain('not every response reports &quot;effect&quot;: &lt;create-order&gt;');
-    const { conformance: _conformance, ...without } = run.result as ScenarioResult & { conformance?: unknown };
+    const { contract: _contract, ...without } = run.result;
     expect(render(without as ScenarioResult)).not.toContain('Conformance level');
   });
 
@@ -140,5 +140,18 @@ describe('renderHtmlReport', () => {
   it('still renders, saying so, when the ledger has no rows for a case', () => {
     const empty = renderHtmlReport(run.result, () => ({ invocations: [], requests: [], effects: [] }));
     expect(empty).toContain('The ledger holds no rows for this case.');
+  });
+});
+
+describe('renderHtmlReport: the two verdicts', () => {
+  it('leads with safe to retry and the contract level, before the numbers and the checks table', () => {
+    const page = render();
+    const safety = page.indexOf('data-testid="safety"');
+    const contract = page.indexOf('data-testid="contract"');
+    expect(safety).toBeGreaterThan(0);
+    expect(contract).toBeGreaterThan(safety);
+    expect(contract).toBeLessThan(page.indexOf('aria-label="the run in numbers"'));
+    expect(page).toContain(`safe to retry: ${run.result.safety.safe ? 'yes' : 'no'}`);
+    expect(page).toContain(run.result.contract.gated ? 'gates the exit status' : 'graded, not gated');
   });
 });

@@ -74,15 +74,31 @@ describe('renderJunit', () => {
     expect(await schemaErrors('<testsuites><testsuite tests="1"><testcase/></testsuite></testsuites>')).not.toEqual([]);
   });
 
-  it('has one testsuite for the scenario, one testcase per check and one per failed case', () => {
+  it('has one testsuite for the scenario: the two verdicts first, then one testcase per check and one per failed case', () => {
     const suites = parse(renderJunit(run.result));
     expect(suites).toHaveLength(1);
     const suite = suites[0]!;
     expect(suite.name).toBe('orders-sample');
-    expect(suite.testcases.map((testcase) => testcase.name)).toEqual(['no-duplicate-effects', 'no-lost-effects', 'effect-field', TIMEOUT_CASE, CRASH_CASE]);
-    expect(suite.tests).toBe('5');
-    expect(suite.failures).toBe('2');
-    expect(suite.skipped).toBe('2');
+    expect(suite.testcases.map((testcase) => testcase.name)).toEqual(['safe to retry', 'contract (level 1 of 3)', 'no-duplicate-effects', 'no-lost-effects', 'effect-field', TIMEOUT_CASE, CRASH_CASE]);
+    expect(suite.tests).toBe('7');
+    // Unsafe (no-duplicate-effects, unexpected): the verdict, the check and its case fail; effect-field is expected.
+    expect(suite.failures).toBe('3');
+    expect(suite.skipped).toBe('3');
+    expect(suite.testcases[0]!.failure!.message).toBe('not safe to retry: no-duplicate-effects failed');
+    expect(suite.testcases.find((testcase) => testcase.name === 'no-duplicate-effects')!.classname).toBe('orders-sample.effects');
+    expect(suite.testcases.find((testcase) => testcase.name === 'effect-field')!.classname).toBe('orders-sample.contract');
+  });
+
+  it('reports contract failures as skipped (contract-not-gated) when the contract does not gate the run', async () => {
+    const graded: ScenarioResult = { ...run.result, expectedFail: [], contract: { ...run.result.contract, gated: false, why: 'auto: the clean run claims no contract' } };
+    const xml = renderJunit(graded);
+    expect(await schemaErrors(xml)).toEqual([]);
+    const suite = parse(xml)[0]!;
+    expect(suite.testcases.find((testcase) => testcase.name === 'effect-field')!.skipped!.type).toBe('contract-not-gated');
+    expect(suite.testcases.find((testcase) => testcase.name.startsWith('contract'))!.skipped!.type).toBe('contract-not-gated');
+    expect(suite.testcases.find((testcase) => testcase.name === CRASH_CASE)!.skipped!.type).toBe('contract-not-gated');
+    const gated = parse(renderJunit({ ...graded, contract: { ...graded.contract, gated: true } }))[0]!;
+    expect(gated.testcases.find((testcase) => testcase.name === 'effect-field')!.failure!.type).toBe('effect-field');
   });
 
   it('puts the schedule in words and the replay command in each failure', () => {
@@ -110,7 +126,7 @@ describe('renderJunit', () => {
     expect(expected.failure).toBeUndefined();
     expect(suite.testcases.find((testcase) => testcase.name === CRASH_CASE)!.skipped!.type).toBe('expected-failure');
 
-    const held: ScenarioResult = { ...run.result, expectedFail: ['no-lost-effects'] };
+    const held: ScenarioResult = { ...run.result, expectedFail: ['no-lost-effects'], heldExpected: ['no-lost-effects'] };
     const xml = renderJunit(held);
     expect(await schemaErrors(xml)).toEqual([]);
     const lost = parse(xml)[0]!.testcases.find((testcase) => testcase.name === 'no-lost-effects')!;
