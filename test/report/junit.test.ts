@@ -158,6 +158,10 @@ describe('renderJunit', () => {
       expectedFail: [],
       verdict: 'pass',
       asExpected: true,
+      unexpectedFailures: [],
+      heldExpected: [],
+      safety: { safe: true, failedChecks: [] },
+      contract: { ...run.result.contract, failedChecks: [] },
     };
     const xml = renderJunit(clean);
     expect(await schemaErrors(xml)).toEqual([]);
