@@ -101,8 +101,9 @@ export const retryPolicy: Check = {
           if (previous) {
             const tolerance = Math.max(JITTER_FLOOR_MS, JITTER_FRACTION * previous.wait);
             if (wait < previous.wait - tolerance) {
+              const then = asksForAWait(before) && wait < NO_WAIT_MS ? `no wait at all (${wait} ms)` : `only ${wait} ms`;
               flag(
-                `does not back off on ${route}: waited ${previous.wait} ms before request ${previous.after.id}, then only ${wait} ms before request ${after.id} (after ${describeRequest(before)}; tolerance ${Math.round(tolerance)} ms)`,
+                `does not back off on ${route}: waited ${previous.wait} ms before request ${previous.after.id}, then ${then} before request ${after.id} (after ${describeRequest(before)}; tolerance ${Math.round(tolerance)} ms)`,
                 [previous.before, previous.after, before, after],
               );
             }

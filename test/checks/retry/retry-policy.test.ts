@@ -133,6 +133,14 @@ describe('retry-policy on hand-built rows', () => {
       expect(result.message).toContain('with no wait after 503, 429 2 times');
     });
 
+    it('says "no wait at all" when a shrinking wait is a retry at once after such an answer', () => {
+      const result = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 110, 409, { fault: '409-in-flight' }), at(3, 122, 201)], effects: [eff(1, 3)] });
+      expectStatus(result, 'fail');
+      expect(result.message).toBe(
+        'create-order: invocation 1: does not back off on payments POST /charges: waited 100 ms before request 2, then no wait at all (2 ms) before request 3 (after request 2 (POST /charges to payments, fault 409-in-flight, got 409); tolerance 50 ms)',
+      );
+    });
+
     it('passes a client that waits, and a single retry at once (a full-jitter backoff may draw ~0 ms once)', () => {
       const waits = [inFlight(1, 0), inFlight(2, 60), inFlight(3, 180), at(4, 400, 201)];
       expectStatus(evaluate({ faults: held, requests: waits, effects: [eff(1, 4)] }), 'pass');
