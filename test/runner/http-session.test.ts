@@ -186,7 +186,7 @@ describe('startHttpSession with a restart fault', () => {
       path.join(dir, 'forgetful-api.mjs'),
       `import { appendFileSync } from 'node:fs';
 import http from 'node:http';
-const note = (line) => appendFileSync(process.env.LOG_FILE, line + ' ' + process.pid + '\n');
+const note = (line) => appendFileSync(process.env.LOG_FILE, line + ' ' + process.pid + '\\n');
 note('start');
 process.on('SIGTERM', () => { note('SIGTERM'); process.exit(0); });
 let made = 0; // in memory only: a restart forgets it
