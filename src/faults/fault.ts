@@ -41,6 +41,12 @@ export interface Fault {
   /** What the client sees, in a few words. */
   readonly clientSees: string;
   outcome(response: Response | null, params: FaultParams): Outcome;
+  /**
+   * An optional ability: after this request, the target process is restarted
+   * gracefully before the caller's next invocation (only where the harness
+   * started it; `restart-after-commit`).
+   */
+  readonly restartsTarget?: boolean;
 }
 
 /** A JSON error body, like most APIs send with a 5xx. */

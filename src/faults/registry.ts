@@ -13,6 +13,8 @@ import { tooManyRequests } from './429-retry-after.js';
 import { slow } from './slow.js';
 import { crashBeforeCommit } from './crash-before-commit.js';
 import { permanentError } from './permanent-error.js';
+import { inFlight } from './409-in-flight.js';
+import { restartAfterCommit } from './restart-after-commit.js';
 
 /** Every fault of the catalog, in the order reports list them. */
 export const FAULTS = [
@@ -26,14 +28,19 @@ export const FAULTS = [
   internalErrorAfterCommit,
   truncateAfterCommit,
   tooManyRequests,
+  inFlight,
   slow,
   crashAfterCommit,
   crashBeforeCommit,
+  restartAfterCommit,
   permanentError,
 ] as const satisfies readonly Fault[];
 
 /** Faults that kill the target process: meaningless for in-process (module) targets. */
 export const CRASH_FAULTS: readonly string[] = [crashAfterCommit.name, crashBeforeCommit.name];
+
+/** Faults that restart the target's process between invocations: only for an API the harness started. */
+export const RESTART_FAULTS: readonly string[] = FAULTS.filter((fault: Fault) => fault.restartsTarget).map((fault) => fault.name);
 
 export type FaultName = (typeof FAULTS)[number]['name'];
 

@@ -1,3 +1,4 @@
+import { RESTART_FAULTS } from '../faults/registry.js';
 import { inheritedEnv } from './inherited-env.js';
 import type { InvocationVariant } from '../caller/caller.js';
 import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
@@ -9,12 +10,15 @@ import type { CaseInvokeContext, TargetSession } from './target-session.js';
 import { recordObservation } from './invocation-row.js';
 import { templateValues } from './template-values.js';
 
+/** Why restart faults are left out for command targets (the report lists them as skipped). */
+export const COMMAND_RESTART_REASON = 'a command target is a fresh process on every invocation: nothing outlives it to restart';
+
 /** Command targets keep nothing between invocations: each one is a fresh process. */
 export function commandSession(): TargetSession {
   return {
     invoke: invokeCommand,
     close: async () => undefined,
-    unsupportedFaults: new Map(),
+    unsupportedFaults: new Map(RESTART_FAULTS.map((fault) => [fault, COMMAND_RESTART_REASON])),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { InvocationVariant } from '../caller/caller.js';
-import { CRASH_FAULTS } from '../faults/registry.js';
+import { CRASH_FAULTS, RESTART_FAULTS } from '../faults/registry.js';
 import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
 import type { Scenario } from '../scenario/load.js';
 import { buildRequest, createClientAgent, sendRequest, type HttpObservation } from '../targets/http-client.js';
@@ -14,6 +14,8 @@ import type { RunningUpstreams } from './upstreams.js';
 
 /** Why crash faults are left out for an API the harness did not start (the report lists them as skipped). */
 export const BASE_URL_CRASH_REASON = 'the API at target.baseUrl was not started by the harness: there is no process to kill';
+/** Why restart faults are left out for it. */
+export const BASE_URL_RESTART_REASON = 'the API at target.baseUrl was not started by the harness: there is no process to restart';
 
 /** After a transport error, how long to wait for the API's exit to be noticed (to explain the error). */
 const EXIT_NOTICE_MS = 50;
@@ -26,8 +28,11 @@ type HttpTarget = Extract<Scenario['target'], { kind: 'http' }>;
  *
  * A crash fault SIGKILLs the started API's whole process group (the request in
  * flight sees its connection drop); the API is started again, on a fresh port,
- * before the next invocation or case. With `restart: per-case` every case
- * starts with a fresh process, so with fresh in-memory state.
+ * before the next invocation or case. A restart fault (`restart-after-commit`)
+ * stops it gracefully instead (SIGTERM to the group, waited for, SIGKILL after
+ * KILL_GRACE_MS) and starts it again, on a fresh port, before the case's next
+ * invocation. With `restart: per-case` every case starts with a fresh process,
+ * so with fresh in-memory state.
  */
 export async function startHttpSession(scenario: Scenario, upstreams: RunningUpstreams): Promise<TargetSession> {
   if (scenario.target.kind !== 'http') throw new Error(`startHttpSession called for a ${scenario.target.kind} target`);
@@ -44,15 +49,22 @@ export async function startHttpSession(scenario: Scenario, upstreams: RunningUps
   }
   const fixedBase = target.baseUrl;
   let closed = false;
+  /** A restart fault fired in this case: restart before the next invocation. */
+  let restartDue = false;
   return {
     beginCase: async () => {
+      restartDue = false;
       if (!api) return;
       if (target.start?.restart === 'per-case') await api.restart();
       else await api.ensure();
     },
     invoke: async (context, role, key, seq, variant) => {
       if (closed) throw new Error('the http session is closed');
-      const server = api ? await api.ensure() : undefined;
+      let server: RunningServer | undefined;
+      if (api && restartDue) {
+        restartDue = false;
+        server = await api.restart();
+      } else if (api) server = await api.ensure();
       const baseUrl = server?.baseUrl ?? fixedBase!;
       return invokeHttp(target, agent, baseUrl, server, () => api?.crash(), context, role, key, seq, variant);
     },
@@ -61,7 +73,15 @@ export async function startHttpSession(scenario: Scenario, upstreams: RunningUps
       await api?.stop();
       await agent.destroy().catch(() => undefined);
     },
-    unsupportedFaults: api ? new Map() : new Map(CRASH_FAULTS.map((fault) => [fault, BASE_URL_CRASH_REASON])),
+    restartBeforeNextInvocation: () => {
+      if (api) restartDue = true;
+    },
+    unsupportedFaults: api
+      ? new Map()
+      : new Map([
+          ...CRASH_FAULTS.map((fault): [string, string] => [fault, BASE_URL_CRASH_REASON]),
+          ...RESTART_FAULTS.map((fault): [string, string] => [fault, BASE_URL_RESTART_REASON]),
+        ]),
   };
 }
 
@@ -86,7 +106,7 @@ class StartedApi {
     return this.replace();
   }
 
-  /** A fresh process, whatever the state of the current one. */
+  /** A fresh process, whatever the state of the current one (the old one is stopped gracefully first). */
   restart(): Promise<RunningServer> {
     if (this.pending) return this.pending.catch(() => undefined).then(() => this.replace());
     return this.replace();

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { InvocationVariant } from '../caller/caller.js';
-import { CRASH_FAULTS } from '../faults/registry.js';
+import { CRASH_FAULTS, RESTART_FAULTS } from '../faults/registry.js';
 import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
 import type { Scenario } from '../scenario/load.js';
 import { importTargetModule, pickExport, startModuleCall, type ModuleFunction } from '../targets/module.js';
@@ -11,6 +11,8 @@ import type { CaseInvokeContext, TargetSession } from './target-session.js';
 
 /** Why crash faults are left out for module targets (the report lists them as skipped). */
 export const MODULE_CRASH_REASON = 'module targets run in-process: there is no process to kill';
+/** Why restart faults are left out for them. */
+export const MODULE_RESTART_REASON = 'module targets run in-process: there is no process to restart';
 
 /** After the timeout aborts the signal, how long a well-behaved function gets to settle. */
 const ABORT_GRACE_MS = 100;
@@ -57,7 +59,10 @@ export async function moduleSession(scenario: Scenario): Promise<TargetSession> 
     // Nothing to release: an imported module stays in Node's module cache, and a
     // function cannot be killed. Calls still running are cut off from the upstreams.
     close: async () => retire(),
-    unsupportedFaults: new Map(CRASH_FAULTS.map((fault) => [fault, MODULE_CRASH_REASON])),
+    unsupportedFaults: new Map([
+      ...CRASH_FAULTS.map((fault): [string, string] => [fault, MODULE_CRASH_REASON]),
+      ...RESTART_FAULTS.map((fault): [string, string] => [fault, MODULE_RESTART_REASON]),
+    ]),
   };
 }
 

@@ -76,6 +76,7 @@ export async function executeCase(
         faults: schedule.faults.filter((binding) => binding.upstream === pipeline.name),
         recorder,
         crashTarget: () => live.forEach((invocation) => invocation.crash()),
+        restartTarget: () => env.target.restartBeforeNextInvocation?.(),
       });
     }
   };

@@ -30,6 +30,11 @@ export interface TargetSession {
   beginCase?(): Promise<void>;
   invoke(context: CaseInvokeContext, role: InvocationRole, key: string, seq: number, variant: InvocationVariant): Promise<InvocationRow>;
   close(): Promise<void>;
+  /**
+   * A restart fault fired: stop the target's process gracefully and start it
+   * again before the next invocation of this case (http targets with `start`).
+   */
+  restartBeforeNextInvocation?(): void;
   /** Faults this kind of target cannot experience, with the reason, for the report. */
   readonly unsupportedFaults: ReadonlyMap<string, string>;
 }

@@ -271,7 +271,7 @@ const probes = z
     persistent: z
       .boolean()
       .default(true)
-      .describe('Retryable faults (503, 429, timeout) on every request: retries must stay bounded.'),
+      .describe('Retryable faults (503, 429, timeout; 409 in flight on upstreams that keep keys) on every request: retries must stay bounded.'),
   })
   .strict();
 

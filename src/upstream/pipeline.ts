@@ -13,12 +13,14 @@ import { plainResponse, toRequest, type PlainResponse, type RawRequest } from '.
 
 export type { PlainResponse, RawRequest } from './raw-request.js';
 
-/** What one case gives an upstream: its faults, where to record, and how to crash the target. */
+/** What one case gives an upstream: its faults, where to record, and how to crash or restart the target. */
 export interface UpstreamSession {
   faults: readonly FaultBinding[];
   recorder: CaseRecorder;
   /** Kills the target's live invocations (for crash faults). */
   crashTarget(): void;
+  /** Has the target restarted gracefully before the caller's next invocation (faults with `restartsTarget`). */
+  restartTarget?(): void;
 }
 
 /** A fault's outcome, or (no fault, a built-in model's route) the answer as bytes, ready for a socket. */
@@ -243,6 +245,7 @@ export class UpstreamPipeline {
         row.clientStatus = clientStatus;
         row.endedMs = session.recorder.now();
         session.recorder.touch();
+        if (admitted.fault.restartsTarget) session.restartTarget?.();
       },
       crashTarget: () => session.crashTarget(),
     };

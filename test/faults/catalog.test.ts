@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultParams } from '../../src/faults/fault.js';
-import { CRASH_FAULTS, FAULT_NAMES, faultNamed } from '../../src/faults/registry.js';
+import { CRASH_FAULTS, FAULT_NAMES, faultNamed, RESTART_FAULTS } from '../../src/faults/registry.js';
 import type { Delivery, RequestOutcome } from '../../src/ledger/rows.js';
 import { charges, HOLD_LIMIT_MS, TempLedger, UpstreamHarness, type ClientResult } from '../helpers/upstream.js';
 
@@ -15,6 +15,8 @@ interface Expectation {
   clientStatus: number | null;
   /** How the pipeline calls crashTarget. */
   crashes: number;
+  /** How often it asks for a restart of the target (after the answer went out). */
+  restarts?: number;
   /** The client gives up after this long (short for the holds). */
   timeoutMs: number;
   params?: FaultParams;
@@ -98,6 +100,15 @@ const EXPECTED: Record<string, Expectation> = {
       expect(result.headers['retry-after']).toBe('3');
     },
   },
+  '409-in-flight': {
+    committed: false, outcome: 'not-run', delivery: 'response', clientStatus: 409, crashes: 0, timeoutMs: 5_000,
+    client(result) {
+      answered(409)(result);
+      // The IETF draft's meaning, and no Retry-After unless asked for.
+      expect(result.json).toEqual({ error: 'a request with this key is still being processed' });
+      expect(result.headers['retry-after']).toBeUndefined();
+    },
+  },
   slow: {
     committed: true, outcome: 'committed', delivery: 'response', clientStatus: 201, crashes: 0, timeoutMs: 5_000,
     params: { delayMs: 150 },
@@ -113,6 +124,14 @@ const EXPECTED: Record<string, Expectation> = {
   'crash-before-commit': {
     committed: false, outcome: 'not-run', delivery: 'crashed', clientStatus: null, crashes: 1, timeoutMs: 5_000,
     client: connectionReset,
+  },
+  'restart-after-commit': {
+    committed: true, outcome: 'committed', delivery: 'response', clientStatus: 201, crashes: 0, restarts: 1, timeoutMs: 5_000,
+    client(result) {
+      // The answer itself is the normal one: the restart comes between it and the next invocation.
+      answered(201)(result);
+      expect(result.json).toMatchObject({ id: 'cha_1', amount: 100 });
+    },
   },
   'permanent-error': {
     committed: false, outcome: 'not-run', delivery: 'response', clientStatus: 422, crashes: 0, timeoutMs: 5_000,
@@ -184,6 +203,30 @@ describe('the fault catalog over a real socket, as the ledger records it', () =>
     expect(started.crashCalls).toBe(expected.crashes);
     expect(CRASH_FAULTS.includes(name)).toBe(expected.crashes > 0);
     if (expected.crashes > 0) expect(started.committedAtCrash).toEqual([expected.committed]);
+
+    // Restart faults ask for a restart once, after the answer was delivered; no other fault does.
+    expect(started.restartCalls).toBe(expected.restarts ?? 0);
+    expect(RESTART_FAULTS.includes(name)).toBe((expected.restarts ?? 0) > 0);
+    if (expected.restarts) expect(started.deliveryAtRestart).toEqual(['response']);
+  });
+
+  it('409-in-flight sends Retry-After when given one, and still commits nothing', async () => {
+    const started = harness.begin([harness.fault('409-in-flight', 1, { params: { retryAfterSeconds: 2 } })]);
+    const result = await harness.post('/charges', { amount: 100 });
+    const rows = await ledger.store(harness, started);
+    expect(result.status).toBe(409);
+    expect(result.headers['retry-after']).toBe('2');
+    expect(rows.requests[0]).toMatchObject({ committed: false, outcome: 'not-run', clientStatus: 409, fault: '409-in-flight' });
+    expect(rows.effects).toHaveLength(0);
+  });
+
+  it('restart-after-commit asks for one restart per faulted request, none for the requests around it', async () => {
+    const started = harness.begin([harness.fault('restart-after-commit', 2)]);
+    for (const amount of [100, 101, 102]) expect((await harness.post('/charges', { amount })).status).toBe(201);
+    const rows = await ledger.store(harness, started);
+    expect(started.restartCalls).toBe(1);
+    expect(rows.requests.map((request) => request.fault)).toEqual(['none', 'restart-after-commit', 'none']);
+    expect(rows.effects).toHaveLength(3);
   });
 
   it('503-before-commit sends Retry-After when given one, and still commits nothing', async () => {

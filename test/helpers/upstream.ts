@@ -61,12 +61,15 @@ function describeError(error: unknown): { name: string; code: string | undefined
   return { name: String(err?.name), code: err?.code ?? err?.cause?.code, message: String(err?.message) };
 }
 
-/** A started case: its recorder, and the calls the pipeline made to crash the target. */
+/** A started case: its recorder, and the calls the pipeline made to crash or restart the target. */
 export interface StartedCase {
   recorder: CaseRecorder;
   crashCalls: number;
   /** For each crash call, whether the request row was already marked committed at that moment. */
   committedAtCrash: boolean[];
+  restartCalls: number;
+  /** For each restart call, the request row's delivery at that moment (the answer is out before the restart is asked for). */
+  deliveryAtRestart: string[];
 }
 
 export class UpstreamHarness {
@@ -97,13 +100,18 @@ export class UpstreamHarness {
   begin(faults: FaultBinding[] = [], caseId?: string): StartedCase {
     this.cases += 1;
     const recorder = new CaseRecorder(caseId ?? `case-${this.cases}`, 'op');
-    const started: StartedCase = { recorder, crashCalls: 0, committedAtCrash: [] };
+    const started: StartedCase = { recorder, crashCalls: 0, committedAtCrash: [], restartCalls: 0, deliveryAtRestart: [] };
     this.pipeline.beginCase({
       faults,
       recorder,
       crashTarget: () => {
         started.crashCalls += 1;
         started.committedAtCrash.push(recorder.requests.at(-1)?.committed ?? false);
+      },
+      restartTarget: () => {
+        started.restartCalls += 1;
+        const row = recorder.requests.at(-1);
+        started.deliveryAtRestart.push(row?.endedMs === null ? 'not yet' : (row?.delivery ?? 'none'));
       },
     });
     return started;

@@ -8,15 +8,15 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CRASH_FAULTS } from '../../src/faults/registry.js';
+import { CRASH_FAULTS, RESTART_FAULTS } from '../../src/faults/registry.js';
 import { systematicCases } from '../../src/explore/systematic.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
-import { BASE_URL_CRASH_REASON, startHttpSession } from '../../src/runner/http-session.js';
+import { BASE_URL_CRASH_REASON, BASE_URL_RESTART_REASON, startHttpSession } from '../../src/runner/http-session.js';
 import { CaseRecorder } from '../../src/runner/recorder.js';
 import { executeCase } from '../../src/runner/run-case.js';
 import { runScenario } from '../../src/runner/run-scenario.js';
@@ -176,6 +176,79 @@ describe('startHttpSession with a started API', () => {
   });
 });
 
+describe('startHttpSession with a restart fault', () => {
+  it('stops the API gracefully after the answer and starts it again before the next invocation, not after the last', { timeout: 30_000 }, async () => {
+    const token = randomUUID();
+    tokens.push(token);
+    const log = path.join(dir, 'restart.log');
+    writeFileSync(log, '');
+    writeFileSync(
+      path.join(dir, 'forgetful-api.mjs'),
+      `import { appendFileSync } from 'node:fs';
+import http from 'node:http';
+const note = (line) => appendFileSync(process.env.LOG_FILE, line + ' ' + process.pid + '\\n');
+note('start');
+process.on('SIGTERM', () => { note('SIGTERM'); process.exit(0); });
+let made = 0; // in memory only: a restart forgets it
+http.createServer((req, res) => {
+  if (req.method === 'GET') return res.end('ok');
+  const charge = http.request(process.env.PAYMENTS_URL + '/charges', { method: 'POST', headers: { 'content-type': 'application/json' } }, (answer) => {
+    answer.resume();
+    answer.on('end', () => {
+      made += 1;
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ effect: 'created', pid: process.pid, made }));
+    });
+  });
+  charge.end(JSON.stringify({ amount: 1 }));
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`,
+    );
+    const scenario = parseScenario(
+      YAML.stringify({
+        target: {
+          kind: 'http',
+          start: { argv: ['node', 'forgetful-api.mjs'], env: { [TOKEN_VAR]: token, LOG_FILE: log, PAYMENTS_URL: '{{upstreams.payments.url}}' }, ready: { path: '/health' } },
+          timeoutMs: 3000,
+        },
+        upstreams: { payments: { model: 'resource', path: '/charges' } },
+        operations: [{ name: 'make', request: { method: 'POST', path: '/things', body: { n: 1 } } }],
+      }),
+      path.join(dir, 'restart.yaml'),
+    );
+    const before = snapshot();
+    const upstreams = await startUpstreams(scenario);
+    const target = await startTargetSession(scenario, upstreams);
+    const pidOf = (row: { stdoutJson: unknown }): number => (row.stdoutJson as { pid: number }).pid;
+    const logged = (): string[] => readFileSync(log, 'utf8').trim().split('\n');
+    try {
+      expect(target.unsupportedFaults.has('restart-after-commit')).toBe(false);
+      const env = { scenario, upstreams, target, ledger: undefined as unknown as Ledger };
+      const restartAt1 = { operation: 'make', faults: [{ upstream: 'payments', ordinal: 1, fault: 'restart-after-commit' }] };
+      const rows = await executeCase(env, 'restart', 'systematic', { ...restartAt1, caller: { retries: 0, key: 'same', replay: true, delayMs: 0 } });
+      const [attempt, replay] = rows.invocations;
+      // The first answer came from the first process; the replay from a fresh one that had forgotten it.
+      expect(rows.invocations.map((row) => [row.role, row.httpStatus, (row.stdoutJson as { made: number }).made])).toEqual([['attempt', 201, 1], ['replay', 201, 1]]);
+      expect(pidOf(replay!)).not.toBe(pidOf(attempt!));
+      expect(rows.requests.map((request) => [request.fault, request.delivery, request.clientStatus])).toEqual([['restart-after-commit', 'response', 201], ['none', 'response', 201]]);
+      // Gracefully: the old process got SIGTERM (and could say so) before the new one started.
+      expect(logged()).toEqual([`start ${pidOf(attempt!)}`, `SIGTERM ${pidOf(attempt!)}`, `start ${pidOf(replay!)}`]);
+      expect(liveWithEnv(TOKEN_VAR, token).map((proc) => proc.pid)).toEqual([pidOf(replay!)]);
+
+      // No invocation after the faulted request: no restart, and none carried into the next case.
+      const last = await executeCase(env, 'restart-last', 'systematic', { ...restartAt1, caller: { retries: 0, key: 'same', replay: false, delayMs: 0 } });
+      const next = await executeCase(env, 'after', 'systematic', { operation: 'make', faults: [], caller: { retries: 0, key: 'same', replay: false, delayMs: 0 } });
+      expect(pidOf(last.invocations[0]!)).toBe(pidOf(replay!));
+      expect(pidOf(next.invocations[0]!)).toBe(pidOf(replay!));
+      expect((next.invocations[0]!.stdoutJson as { made: number }).made).toBe(3);
+      expect(logged()).toHaveLength(3);
+    } finally {
+      await target.close();
+      await upstreams.close();
+    }
+    before.expectNothingLeft(token);
+  });
+});
+
 describe('startHttpSession with an API that exits by itself', () => {
   it('says so in the invocation that lost its connection, with the end of its output, and starts it again', { timeout: 30_000 }, async () => {
     const token = randomUUID();
@@ -260,8 +333,8 @@ describe('startHttpSession with an API at a base URL', () => {
     const upstreams: RunningUpstreams = { pipelines: [], urls: new Map(), traits: new Map(), close: async () => undefined };
     const session = await startHttpSession(scenario, upstreams);
     try {
-      expect([...session.unsupportedFaults.keys()]).toEqual([...CRASH_FAULTS]);
-      expect(new Set(session.unsupportedFaults.values())).toEqual(new Set([BASE_URL_CRASH_REASON]));
+      expect([...session.unsupportedFaults.keys()]).toEqual([...CRASH_FAULTS, ...RESTART_FAULTS]);
+      expect(new Set(session.unsupportedFaults.values())).toEqual(new Set([BASE_URL_CRASH_REASON, BASE_URL_RESTART_REASON]));
       await session.beginCase?.();
       const live = new Map<number, RunningInvocation>();
       const context: CaseInvokeContext = {

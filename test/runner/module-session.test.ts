@@ -12,9 +12,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { InvocationVariant } from '../../src/caller/caller.js';
 import { RetryproofError } from '../../src/errors.js';
 import { Ledger } from '../../src/ledger/ledger.js';
-import { CRASH_FAULTS } from '../../src/faults/registry.js';
+import { CRASH_FAULTS, RESTART_FAULTS } from '../../src/faults/registry.js';
 import type { InvocationRole, InvocationRow } from '../../src/ledger/rows.js';
-import { MODULE_CRASH_REASON } from '../../src/runner/module-session.js';
+import { MODULE_CRASH_REASON, MODULE_RESTART_REASON } from '../../src/runner/module-session.js';
 import type { ScenarioResult } from '../../src/core/result.js';
 import { CaseRecorder } from '../../src/runner/recorder.js';
 import { runScenario } from '../../src/runner/run-scenario.js';
@@ -235,8 +235,8 @@ describe('one invocation', () => {
 
   it('declares the crash faults unsupported, with the reason', async () => {
     const { session } = await open(moduleScenario());
-    expect([...session.unsupportedFaults.keys()]).toEqual(CRASH_FAULTS);
-    expect(new Set(session.unsupportedFaults.values())).toEqual(new Set([MODULE_CRASH_REASON]));
+    expect([...session.unsupportedFaults.keys()]).toEqual([...CRASH_FAULTS, ...RESTART_FAULTS]);
+    expect(new Set(session.unsupportedFaults.values())).toEqual(new Set([MODULE_CRASH_REASON, MODULE_RESTART_REASON]));
     expect(MODULE_CRASH_REASON).toBe('module targets run in-process: there is no process to kill');
   });
 });
@@ -314,7 +314,10 @@ describe('the bundled example', () => {
     expect(result.failedChecks, failures(result)).toEqual([]);
     expect(result.verdict).toBe('pass');
     expect(result.asExpected).toBe(true);
-    expect(result.skippedFaults).toEqual(CRASH_FAULTS.map((fault) => ({ fault, reason: MODULE_CRASH_REASON })));
+    expect(result.skippedFaults).toEqual([
+      ...CRASH_FAULTS.map((fault) => ({ fault, reason: MODULE_CRASH_REASON })),
+      ...RESTART_FAULTS.map((fault) => ({ fault, reason: MODULE_RESTART_REASON })),
+    ]);
     expect(result.cases.some((item) => item.id.includes('crash'))).toBe(false);
     // The faults that matter most for retries ran, and the key kept the charge single.
     for (const id of ['timeout-after-commit@payments#1', 'reset-after-commit@payments#1', 'truncate-after-commit@payments#1', '500-after-commit@payments#1']) {

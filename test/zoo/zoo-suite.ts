@@ -87,6 +87,7 @@ export const ZOO_SHARES = {
   keysAndState: ['01', '02', '03', '04', '05', '06', '07'],
   retryPolicyAndExitCodes: ['08', '09', '10', '11', '12', '13', '20'],
   answers: ['14', '15', '16', '17', '18', '19'],
+  waitsAndRestarts: ['21', '22'],
 } as const;
 
 async function runEntry(entry: ZooEntry, reportsDir: string): Promise<Outcome> {

@@ -7,6 +7,12 @@ import { describeRequest, fail, pass, plural, scenarioFacts, skip, type Check } 
 export const JITTER_FLOOR_MS = 50;
 /** …or this fraction of the one before it, whichever is more. */
 export const JITTER_FRACTION = 0.25;
+/** A retry sent sooner than this after the answer it follows had no wait at all: the client's turnaround, not a pause. */
+export const NO_WAIT_MS = 10;
+/** A chain is blamed for retrying at once from this many such retries on: one may be a jittered wait that drew almost nothing. */
+export const NO_WAIT_REPEATS = 2;
+/** Answers that ask the client to come back later, not at once: a key in flight (IETF draft), too many requests, unavailable. */
+export const WAIT_STATUSES: readonly number[] = [409, 429, 503];
 
 /**
  * A target's own retries (within one invocation) are bounded, back off, and
@@ -25,6 +31,17 @@ export const JITTER_FRACTION = 0.25;
  *   the latency between the target and the upstream's clock. Waits that
  *   follow a Retry-After are set by the server and left out of the comparison.
  *   Equal waits (a constant delay) count as backing off.
+ * - Waits after a 409, 429 or 503: a retry that follows such an answer
+ *   within NO_WAIT_MS (10 ms) had no wait at all, whatever `maxAttempts`
+ *   allows. A chain is flagged from NO_WAIT_REPEATS (2) such retries on, so a
+ *   correct client whose full-jitter backoff drew ~0 ms once is not blamed;
+ *   a client that hammers a key in flight is. The wait is measured from what
+ *   the target controls, on the harness's one clock: the upstream stamps the
+ *   end when it hands the answer to the socket (before the client can read
+ *   it) and the start when it has read the next request (after the client
+ *   sent it), so a loaded machine can only lengthen a measured wait — it may
+ *   hide an immediate retry, never invent one. Answers that carried
+ *   Retry-After are judged by the Retry-After rule instead.
  * - Honours Retry-After: after a response with `Retry-After: S`, the next
  *   request from that invocation to that upstream (any route) starts no sooner
  *   than S seconds after the response, less `retryPolicy.retryAfterToleranceMs`.
@@ -39,7 +56,7 @@ export const JITTER_FRACTION = 0.25;
  */
 export const retryPolicy: Check = {
   name: 'retry-policy',
-  holdsWhen: "the target's own retries are bounded, back off, and honour Retry-After",
+  holdsWhen: "the target's own retries are bounded, back off, wait after a 409, 429 or 503, and honour Retry-After",
   evaluate(input) {
     const { operation, rows, schedule } = input;
     const { maxAttempts, retryAfterToleranceMs } = scenarioFacts(input).retryPolicy;
@@ -71,6 +88,7 @@ export const retryPolicy: Check = {
           flag(`sent ${route} ${chain.length} times in a row without success (retryPolicy.maxAttempts: ${maxAttempts}): ${chain.map(describeRequest).join('; ')}`, chain);
         }
         let previous: { wait: number; before: RequestRow; after: RequestRow } | undefined;
+        const atOnce: Array<{ wait: number; before: RequestRow; after: RequestRow }> = [];
         for (let i = 1; i < chain.length; i += 1) {
           const before = chain[i - 1]!;
           const after = chain[i]!;
@@ -79,16 +97,28 @@ export const retryPolicy: Check = {
             continue;
           }
           const wait = after.startedMs - endOf(before);
+          if (asksForAWait(before) && wait < NO_WAIT_MS) atOnce.push({ wait, before, after });
           if (previous) {
             const tolerance = Math.max(JITTER_FLOOR_MS, JITTER_FRACTION * previous.wait);
             if (wait < previous.wait - tolerance) {
+              const then = asksForAWait(before) && wait < NO_WAIT_MS ? `no wait at all (${wait} ms)` : `only ${wait} ms`;
               flag(
-                `does not back off on ${route}: waited ${previous.wait} ms before request ${previous.after.id}, then only ${wait} ms before request ${after.id} (after ${describeRequest(before)}; tolerance ${Math.round(tolerance)} ms)`,
+                `does not back off on ${route}: waited ${previous.wait} ms before request ${previous.after.id}, then ${then} before request ${after.id} (after ${describeRequest(before)}; tolerance ${Math.round(tolerance)} ms)`,
                 [previous.before, previous.after, before, after],
               );
             }
           }
           previous = { wait, before, after };
+        }
+        if (atOnce.length >= NO_WAIT_REPEATS) {
+          const first = atOnce[0]!;
+          const statuses = [...new Set(atOnce.map(({ before }) => before.clientStatus))].join(', ');
+          const rest = atOnce.length - 1;
+          const more = rest > 0 ? `, and ${rest} more ${rest === 1 ? 'retry' : 'retries'} like it` : '';
+          flag(
+            `retried ${route} with no wait after ${statuses} ${atOnce.length} times (a retry within ${NO_WAIT_MS} ms of the answer it follows has none): ${describeRequest(first.before)} was followed by request ${first.after.id} ${first.wait} ms later${more}`,
+            atOnce.flatMap(({ before, after }) => [before, after]),
+          );
         }
       }
 
@@ -137,6 +167,11 @@ function byInvocation(rows: CaseRows): Map<number, RequestRow[]> {
     groups.set(request.invocationId, group);
   }
   return groups;
+}
+
+/** An answer that asks the client to come back later (and says nothing of when: no Retry-After judged here). */
+function asksForAWait(request: RequestRow): boolean {
+  return request.delivery === 'response' && request.clientStatus !== null && WAIT_STATUSES.includes(request.clientStatus);
 }
 
 function failed(request: RequestRow): boolean {

@@ -110,6 +110,59 @@ describe('retry-policy on hand-built rows', () => {
     expectStatus(result, 'pass');
   });
 
+  describe('no wait after a 409, 429 or 503', () => {
+    const inFlight = (id: number, startedMs: number): RequestRow => at(id, startedMs, 409, { fault: '409-in-flight' });
+    const held: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '409-in-flight', andAfter: true }];
+
+    it('fails a client that asks again at once about a key in flight, even within maxAttempts', () => {
+      // Each request takes 10 ms; the next starts 1-3 ms after the answer: no wait at all, 4 times.
+      const requests = [inFlight(1, 0), inFlight(2, 11), inFlight(3, 23), inFlight(4, 34), at(5, 47, 201)];
+      const result = evaluate({ faults: held, requests, effects: [eff(1, 5)] });
+      expectStatus(result, 'fail');
+      expect(result.message).toBe(
+        'create-order: invocation 1: retried payments POST /charges with no wait after 409 4 times (a retry within 10 ms of the answer it follows has none): request 1 (POST /charges to payments, fault 409-in-flight, got 409) was followed by request 2 1 ms later, and 3 more retries like it',
+      );
+      expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2, 3, 4, 5] });
+    });
+
+    it('counts 429 and 503 without Retry-After as well, and names each status', () => {
+      // The 429 is the upstream's own (no fault, no Retry-After known): only the no-wait rule judges it.
+      const requests = [at(1, 0, 503), at(2, 12, 429, { fault: 'none' }), at(3, 24, 201)];
+      const result = evaluate({ faults: outage, requests, effects: [eff(1, 3)] });
+      expectStatus(result, 'fail');
+      expect(result.message).toContain('with no wait after 503, 429 2 times');
+    });
+
+    it('says "no wait at all" when a shrinking wait is a retry at once after such an answer', () => {
+      const result = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 110, 409, { fault: '409-in-flight' }), at(3, 122, 201)], effects: [eff(1, 3)] });
+      expectStatus(result, 'fail');
+      expect(result.message).toBe(
+        'create-order: invocation 1: does not back off on payments POST /charges: waited 100 ms before request 2, then no wait at all (2 ms) before request 3 (after request 2 (POST /charges to payments, fault 409-in-flight, got 409); tolerance 50 ms)',
+      );
+    });
+
+    it('passes a client that waits, and a single retry at once (a full-jitter backoff may draw ~0 ms once)', () => {
+      const waits = [inFlight(1, 0), inFlight(2, 60), inFlight(3, 180), at(4, 400, 201)];
+      expectStatus(evaluate({ faults: held, requests: waits, effects: [eff(1, 4)] }), 'pass');
+      const once = [inFlight(1, 0), inFlight(2, 12), inFlight(3, 80), at(4, 200, 201)];
+      expectStatus(evaluate({ faults: held, requests: once, effects: [eff(1, 4)] }), 'pass');
+      // 10 ms is a wait: the limit is strict.
+      const tenMs = [inFlight(1, 0), inFlight(2, 20), inFlight(3, 40), at(4, 60, 201)];
+      expectStatus(evaluate({ faults: held, requests: tenMs, effects: [eff(1, 4)] }), 'pass');
+    });
+
+    it('leaves answers with Retry-After to the Retry-After rule, and errors that ask for no wait out', () => {
+      const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '409-in-flight', andAfter: true, params: { retryAfterSeconds: 1 } }];
+      const result = evaluate({ faults, requests: [inFlight(1, 0), inFlight(2, 12), at(3, 24, 201)], effects: [eff(1, 3)] });
+      expectStatus(result, 'fail');
+      expect(result.message).toContain('ignored Retry-After: request 1');
+      expect(result.message).not.toContain('no wait');
+      // A 500 or a dropped connection says nothing about waiting: only backoff and the bound judge those.
+      const fiveHundred = [at(1, 0, 500), at(2, 11, 500), at(3, 22, 201)];
+      expectStatus(evaluate({ faults: outage, requests: fiveHundred, effects: [eff(1, 3)] }), 'pass');
+    });
+  });
+
   it('leaves out requests that cannot be attributed, and says so', () => {
     const result = evaluate({
       faults: outage,
