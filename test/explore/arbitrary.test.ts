@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { scheduleArbitrary, type ScheduleSpace } from '../../src/explore/arbitrary.js';
+import YAML from 'yaml';
+import { scheduleArbitrary, scheduleSpace, type ScheduleSpace } from '../../src/explore/arbitrary.js';
+import { parseScenario } from '../../src/scenario/load.js';
 import type { Schedule } from '../../src/core/schedule.js';
 
 const space = (operation: Partial<ScheduleSpace['operations'][number]> = {}): ScheduleSpace => ({
@@ -9,6 +11,7 @@ const space = (operation: Partial<ScheduleSpace['operations'][number]> = {}): Sc
   maxFaults: 2,
   maxOrdinal: 3,
   maxRetries: 2,
+  replays: true,
   concurrent: true,
   keyPolicies: ['same'],
   faultParams: {},
@@ -16,6 +19,35 @@ const space = (operation: Partial<ScheduleSpace['operations'][number]> = {}): Sc
 
 const probeOf = (schedule: Schedule): string =>
   schedule.caller.dryRun ? 'dry-run' : schedule.caller.mismatch ? 'mismatch' : (schedule.caller.concurrent ?? 0) > 1 ? 'concurrent' : 'sequence';
+
+describe('scheduleSpace: the scenario\'s caller bounds what exploration draws (issue 12)', () => {
+  const scenario = (caller: Record<string, unknown>, explore: Record<string, unknown> = {}) =>
+    parseScenario(
+      YAML.stringify({
+        target: { kind: 'command', argv: ['tool'] },
+        upstreams: { payments: { model: 'resource', path: '/charges' } },
+        operations: [{ name: 'create-order', args: ['{{key}}'] }],
+        caller,
+        explore,
+      }),
+      'bounds.yaml',
+    );
+  const contacts = new Map([['create-order', ['payments']]]);
+
+  it('never draws a retry or a replay for a caller with retries: 0, replay: false', () => {
+    const schedules = fc.sample(scheduleArbitrary(scheduleSpace(scenario({ retries: 0, replay: false }), contacts, new Set())), { seed: 5, numRuns: 500 });
+    expect(schedules.every((schedule) => schedule.caller.retries === 0 && !schedule.caller.replay)).toBe(true);
+  });
+
+  it('draws up to caller.retries retries and both replay choices by default, and what explore widens explicitly', () => {
+    const bounded = fc.sample(scheduleArbitrary(scheduleSpace(scenario({ retries: 2, replay: true }), contacts, new Set())), { seed: 5, numRuns: 500 });
+    expect(Math.max(...bounded.map((schedule) => schedule.caller.retries))).toBe(2);
+    expect(new Set(bounded.map((schedule) => schedule.caller.replay))).toEqual(new Set([true, false]));
+    const widened = fc.sample(scheduleArbitrary(scheduleSpace(scenario({ retries: 0, replay: false }, { maxRetries: 3, replays: true }), contacts, new Set())), { seed: 5, numRuns: 500 });
+    expect(Math.max(...widened.map((schedule) => schedule.caller.retries))).toBe(3);
+    expect(widened.some((schedule) => schedule.caller.replay)).toBe(true);
+  });
+});
 
 describe('scheduleArbitrary', () => {
   it('draws every probe the scenario allows, dry runs included, and none it does not', () => {

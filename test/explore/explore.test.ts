@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exploreScenario } from '../../src/explore/explore.js';
 import { replayCase } from '../../src/explore/replay.js';
+import { runScenario } from '../../src/runner/run-scenario.js';
 import { loadScenario } from '../../src/scenario/load.js';
+import YAML from 'yaml';
 
 const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-explore-'));
 afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
@@ -15,7 +17,20 @@ const verdicts = (file: string): string => JSON.stringify((JSON.parse(readFileSy
 
 /** The 200-run exploration of the buggy tool, shared by the tests that read it. */
 let explored: Awaited<ReturnType<typeof exploreScenario>> | undefined;
-const exploreBuggy = async () => (explored ??= await exploreScenario(buggy(), { runs: 200, seed: 1, reportsDir, concurrency: 2 }));
+const exploreBuggy = async () => (explored ??= await exploreScenario(buggy(), { runs: 200, seed: 1, reportsDir, concurrency: 2, maxFailures: 1 }));
+/** A scenario file written next to the fixtures' tool, from key-per-attempt.yaml with `change` applied. */
+function variant(name: string, change: (scenario: Record<string, unknown>) => void): ReturnType<typeof loadScenario> {
+  const scenario = YAML.parse(readFileSync('test/fixtures/explore/key-per-attempt.yaml', 'utf8')) as Record<string, unknown>;
+  scenario.name = name;
+  change(scenario);
+  const file = path.join('test/fixtures/explore', `.${name}.yaml`);
+  writeFileSync(file, YAML.stringify(scenario));
+  try {
+    return loadScenario(file);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
 
 describe('retryproof explore', () => {
   it('finds the duplicate a fresh key per attempt causes and shrinks it to one fault', async () => {
@@ -50,19 +65,63 @@ describe('retryproof explore', () => {
 
   it('shrinks to the same minimal schedule at concurrency 1 and 2', async () => {
     const two = await exploreBuggy();
-    const one = await exploreScenario(buggy(), { runs: 200, seed: 1, reportsDir, concurrency: 1 });
+    const one = await exploreScenario(buggy(), { runs: 200, seed: 1, reportsDir, concurrency: 1, maxFailures: 1 });
     expect(one.explore.minimal).not.toBeNull();
     expect(one.explore.firstFailure).toEqual(two.explore.firstFailure);
     expect(one.explore.minimal!.schedule).toEqual(two.explore.minimal!.schedule);
     expect(verdicts(path.join(one.runDir, 'report.json'))).toBe(verdicts(path.join(two.runDir, 'report.json')));
   }, 240_000);
 
+  it('reports every distinct failure, each shrunk: a duplicate and a contract failure in one target (issue 12)', async () => {
+    const twoBugs = variant('two-bugs', (scenario) => {
+      (scenario.target as { env: Record<string, string> }).env.SAYS_CREATED = '1';
+    });
+    const result = await exploreScenario(twoBugs, { runs: 40, seed: 1, reportsDir, concurrency: 2 });
+    const byCheck = new Map(result.explore.failures.flatMap((failure) => failure.checks.map((check) => [check, failure] as const)));
+    // The contract failure is found first (any replay shows it), and the duplicate is not hidden behind it.
+    const contract = byCheck.get('replay-is-noop');
+    const duplicate = byCheck.get('no-duplicate-effects');
+    expect(contract, JSON.stringify(result.explore.failures.map((f) => f.checks))).toBeDefined();
+    expect(duplicate, JSON.stringify(result.explore.failures.map((f) => f.checks))).toBeDefined();
+    expect(contract).not.toBe(duplicate);
+    expect(contract!.minimal.scheduleSize).toBe(0);
+    expect(contract!.minimal.schedule.caller.replay).toBe(true);
+    expect(duplicate!.minimal.scheduleSize).toBe(1);
+    expect(duplicate!.minimal.reproduced).toBe(true);
+    expect(result.explore.executed).toBe(40);
+    for (const failure of result.explore.failures) expect(failure.reproduce).toContain(`--case ${failure.minimal.caseId}`);
+    // It prints "effect", so the contract gates this run too; safety fails on the duplicate alone.
+    expect(result.safety.failedChecks).toContain('no-duplicate-effects');
+    expect(result.contract.failedChecks).toContain('replay-is-noop');
+    expect(result.contract.gated).toBe(true);
+  }, 240_000);
+
+  it('draws only what the scenario\'s caller does: no retry and no replay when it says retries: 0, replay: false (issue 12)', async () => {
+    const quiet = variant('no-retry-no-replay', (scenario) => {
+      scenario.caller = { retries: 0, replay: false };
+      scenario.explore = { maxFaults: 3, maxOrdinal: 4 };
+    });
+    const result = await exploreScenario(quiet, { runs: 30, seed: 3, reportsDir, concurrency: 2 });
+    const drawn = result.cases.filter((item) => item.kind === 'explore').map((item) => item.schedule.caller);
+    expect(drawn.length).toBeGreaterThanOrEqual(30);
+    expect(drawn.every((caller) => caller.retries === 0 && !caller.replay)).toBe(true);
+  }, 240_000);
+
+  it('gives the same conformance level as run, from the same reference cases (issue 12)', async () => {
+    const scenario = fixed();
+    const explored = await exploreScenario(scenario, { runs: 3, seed: 9, reportsDir, concurrency: 2 });
+    const ran = await runScenario(scenario, { reportsDir, concurrency: 2, depth: 1 });
+    expect(explored.contract.level).toBe(ran.contract.level);
+    expect(explored.contract.reasons).toEqual(ran.contract.reasons);
+    expect(explored.cases.some((item) => item.id === 'create-order/none')).toBe(true);
+  }, 240_000);
+
   it('a shard runs only its share of the seed, and two shards cover the whole', async () => {
     const first = await exploreScenario(fixed(), { runs: 6, seed: 5, reportsDir, shard: { index: 1, count: 2 } });
     const second = await exploreScenario(fixed(), { runs: 6, seed: 5, reportsDir, shard: { index: 2, count: 2 } });
-    const ids = [...first.cases, ...second.cases].map((item) => item.id).sort();
-    expect(ids).toEqual(['explore/0', 'explore/1', 'explore/2', 'explore/3', 'explore/4', 'explore/5']);
-    expect(first.cases.map((item) => item.id)).toEqual(['explore/0', 'explore/2', 'explore/4']);
+    const random = (result: typeof first) => result.cases.filter((item) => item.kind === 'explore').map((item) => item.id);
+    expect([...random(first), ...random(second)].sort()).toEqual(['explore/0', 'explore/1', 'explore/2', 'explore/3', 'explore/4', 'explore/5']);
+    expect(random(first)).toEqual(['explore/0', 'explore/2', 'explore/4']);
   }, 120_000);
 });
 
@@ -100,7 +159,9 @@ describe('retryproof merge', () => {
     const two = await exploreScenario(fixed(), { runs: 4, seed: 9, reportsDir, shard: { index: 2, count: 2 } });
     const out = path.join(reportsDir, 'merged');
     const merged = mergeExploreReports([one.runDir, two.runDir], out);
-    expect(merged.cases.map((item) => item.id)).toEqual(['explore/0', 'explore/1', 'explore/2', 'explore/3']);
+    expect(merged.cases.filter((item) => item.kind === 'explore').map((item) => item.id)).toEqual(['explore/0', 'explore/1', 'explore/2', 'explore/3']);
+    // Both shards ran the same reference cases: the merged report keeps one of each.
+    expect(merged.cases.filter((item) => item.id === 'create-order/none')).toHaveLength(1);
     expect(merged.explore.executed).toBe(4);
     const ledger = new Ledger(path.join(out, 'ledger.sqlite'), { readonly: true });
     try {
@@ -114,7 +175,8 @@ describe('retryproof merge', () => {
 
 describe('retryproof explore, a failure that depends on timing', () => {
   it('reports a failure that does not come back when run again as found, unshrunk, and says it depends on timing', async () => {
-    // A tool that is right every time but one: its third invocation in the whole run (a counter in a file) charges twice.
+    // A tool that is right every time but one: its fifth invocation in the whole run (a counter in a file) charges twice:
+    // the clean run and the reference case come first, so it is the third random case.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-once-flaky-'));
     writeFileSync(
       path.join(dir, 'once-flaky.mjs'),
@@ -126,7 +188,7 @@ try { n = Number(readFileSync(counter, 'utf8')); } catch {}
 writeFileSync(counter, String(n + 1));
 const charge = (k) => fetch(process.env.PAYMENTS_URL + '/charges', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': k }, body: JSON.stringify({ amount: Number(amount) }) });
 const response = await charge(key);
-if (n + 1 === 3) await charge(key + '-again');
+if (n + 1 === 5) await charge(key + '-again');
 const body = await response.json();
 console.log(JSON.stringify({ effect: response.headers.get('idempotent-replayed') === 'true' ? 'noop' : 'created', id: body.id }));
 `,
@@ -148,7 +210,8 @@ console.log(JSON.stringify({ effect: response.headers.get('idempotent-replayed')
         'exitCodes: { success: 0, failure: [1, 75] }',
         'probes: { concurrent: false, mismatch: false, dryRun: false, persistent: false }',
         'checks: [no-duplicate-effects]',
-        'explore: { maxFaults: 1, maxOrdinal: 2, maxRetries: 0 }',
+        'caller: { retries: 0, replay: false }',
+        'explore: { maxFaults: 1, maxOrdinal: 2 }',
       ].join('\n'),
     );
     try {
