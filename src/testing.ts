@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import type { CheckName } from './core/check-names.js';
+import { isSafetyCheck, type CheckName } from './core/check-names.js';
 import { exploreScenario, type ExploreResult } from './explore/explore.js';
 import { loadScenario, parseScenario, type Scenario } from './scenario/load.js';
 import type { ScenarioInput } from './scenario/schema.js';
@@ -52,21 +52,25 @@ export async function assertRetrySafe(scenario: string | ScenarioInput | Scenari
     concurrency: options.concurrency,
     reportsDir: options.reportsDir ?? path.join(os.tmpdir(), 'retryproof-reports'),
   });
-  const { minimal, firstFailure, reproduce, seed } = result.explore;
-  if (minimal && firstFailure) {
-    const broken = result.cases.find((item) => item.id === minimal.caseId)?.checks.filter((check) => check.status === 'fail') ?? [];
-    throw new RetrySafetyError(
-      [
-        `${loaded.name} is not retry-safe: ${minimal.failedChecks.join(', ')} failed (seed ${seed}, case ${firstFailure.index}).`,
+  // Like the exit status: effects and retry behaviour always count, the contract where it gates.
+  const gating = (check: CheckName): boolean => isSafetyCheck(check) || result.contract.gated;
+  const failures = result.explore.failures.filter((failure) => failure.checks.some(gating));
+  if (failures.length > 0) {
+    const lines = [`${loaded.name} is not retry-safe (seed ${result.explore.seed}): ${failures.length} distinct failure${failures.length === 1 ? '' : 's'}.`];
+    for (const failure of failures) {
+      const { minimal, firstFailure } = failure;
+      const broken = result.cases.find((item) => item.id === minimal.caseId)?.checks.filter((check) => check.status === 'fail') ?? [];
+      lines.push(
+        `${failure.checks.join(', ')} failed (first in random case ${firstFailure.index + 1}).`,
         minimal.reproduced
           ? `Minimal schedule (${minimal.scheduleSize} fault${minimal.scheduleSize === 1 ? '' : 's'}, after ${minimal.shrinks} shrinks): ${minimal.scheduleText}`
           : `Schedule (not shrunk: it did not fail again when run again, so it depends on timing): ${minimal.scheduleText}`,
         ...broken.map((check) => `  ${check.check}: ${check.message}`),
         `Schedule: ${JSON.stringify(minimal.schedule)}`,
-        `Reproduce: ${reproduce}`,
-      ].join('\n'),
-      result,
-    );
+        `Reproduce: ${failure.reproduce}`,
+      );
+    }
+    throw new RetrySafetyError(lines.join('\n'), result);
   }
   return result;
 }

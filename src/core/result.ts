@@ -41,6 +41,8 @@ export interface BaselineResult {
   durationMs: number;
   /** The `effect` field the clean run reported (null: none): a target that prints one claims the contract. */
   reportedEffect: string | null;
+  /** Clean runs thrown away because the target gave up on a healthy upstream (a loaded machine), and why. */
+  discarded?: string[];
 }
 
 export type CheckTally = Record<'pass' | 'fail' | 'warn' | 'skip', number>;

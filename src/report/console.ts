@@ -44,6 +44,7 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
     notes.push(`${result.unreachableCases} planned cases skipped: they fault a request position the fault-free case never reaches`);
   }
   for (const skipped of result.skippedFaults) notes.push(`${skipped.fault} not run: ${skipped.reason}`);
+  for (const baseline of result.baselines) for (const why of baseline.discarded ?? []) notes.push(`${baseline.operation}: ${why}; tried again`);
   if (notes.length > 0) lines.push('', ...notes.map((note) => `  note: ${note}`));
 
   lines.push('', `  ${'check'.padEnd(26)} ${'family'.padEnd(8)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'warn'.padStart(5)} ${'skip'.padStart(5)}`);

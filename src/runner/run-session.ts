@@ -109,7 +109,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
       const started = performance.now();
       const id = `${operation.name}/baseline`;
       const schedule = { operation: operation.name, faults: [], caller: { retries: 0, key: 'same' as const, replay: false, delayMs: 0 } };
-      const rows = await executeCase(first, id, 'baseline', schedule);
+      const { rows, discarded } = await cleanBaseline(() => executeCase(first, id, 'baseline', schedule), scenario, operation.name);
       ledger.recordCase({ id, operation: operation.name, kind: 'baseline', scheduleJson: JSON.stringify(schedule) }, rows, () => []);
       assertBaselineSucceeded(scenario, operation.name, rows);
       const upstreamOrder = [...new Set(rows.requests.map((request) => request.upstream))];
@@ -122,6 +122,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
         requests: rows.requests.length,
         durationMs: Math.round(performance.now() - started),
         reportedEffect: rows.invocations[0]?.effect ?? null,
+        ...(discarded.length > 0 ? { discarded } : {}),
       });
     }
     // Each lane's last judged case: stray requests after it are noted on it.
@@ -197,4 +198,35 @@ function assertBaselineSucceeded(scenario: Scenario, operation: string, rows: Ca
     { file: scenario.file, field: `operations[${index}]` },
     'a clean run is the reference for every faulted case: make the operation succeed against healthy upstreams (check argv, env and exitCodes.success)',
   );
+}
+
+/** How many times a clean run is tried before its own client timeouts make it no reference. */
+const BASELINE_TRIES = 3;
+
+/**
+ * Runs the clean run until the target did not give up on a healthy upstream.
+ * A request the client abandoned in a fault-free case means the target's own
+ * timeout fired (a loaded machine, a slow start): its retries would then make
+ * the reference count two charges as one operation's right, and hide every
+ * later duplicate. Such a run is discarded and tried again; if every try
+ * abandons a request, the scenario cannot be judged on this machine (exit 2).
+ */
+async function cleanBaseline(run: () => Promise<CaseRows>, scenario: Scenario, operation: string): Promise<{ rows: CaseRows; discarded: string[] }> {
+  const discarded: string[] = [];
+  for (let attempt = 1; ; attempt += 1) {
+    const rows = await run();
+    const abandoned = rows.requests.filter((request) => request.delivery === 'abandoned');
+    if (abandoned.length === 0) return { rows, discarded };
+    const what = abandoned.map((request) => `request ${request.id} (${request.method} ${request.path.split('?')[0]} to ${request.upstream}, after ${Math.round((request.endedMs ?? request.startedMs) - request.startedMs)} ms)`).join(', ');
+    discarded.push(`clean run ${attempt}: the target gave up on ${what} of a healthy upstream`);
+    if (attempt >= BASELINE_TRIES) {
+      const index = scenario.operations.findIndex((op) => op.name === operation);
+      throw new RetryproofError(
+        'BASELINE_FAILED',
+        `the clean run of operation "${operation}" is no reference: in ${BASELINE_TRIES} tries the target gave up on a request to a healthy upstream (${discarded.join('; ')}), so its own retries would count as the right number of effects`,
+        { file: scenario.file, field: `operations[${index}]` },
+        "raise the target's own request timeout (or the machine's load is too high for it): a clean run must get every answer",
+      );
+    }
+  }
 }

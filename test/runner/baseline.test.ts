@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/runner/run-scenario.js';
+import { loadScenario } from '../../src/scenario/load.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-baseline-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * A client that gives every attempt a fresh key and retries a lost answer.
+ * Its first invocation of the run (a counter file) gives up on its first
+ * request after 150 ms, while the upstream holds the committed charge's
+ * answer: what a loaded machine makes a short client timeout do.
+ */
+const TOOL = `
+import { readFileSync, writeFileSync } from 'node:fs';
+const counter = process.env.COUNTER_FILE;
+let n = 0;
+try { n = Number(readFileSync(counter, 'utf8')); } catch {}
+writeFileSync(counter, String(n + 1));
+const [, , key] = process.argv;
+// Load fetch first: its first use takes long enough on a busy machine to outlast a short timeout before anything is sent.
+await fetch('http://127.0.0.1:1/').catch(() => {});
+for (let attempt = 1; attempt <= 3; attempt += 1) {
+  try {
+    const response = await fetch(process.env.PAYMENTS_URL + '/charges', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key + '-' + attempt },
+      body: '{"amount":100}', signal: AbortSignal.timeout(n === 0 && attempt === 1 ? 150 : 5000),
+    });
+    const body = await response.json();
+    console.log(JSON.stringify({ effect: 'created', id: body.id }));
+    process.exit(0);
+  } catch { await new Promise((resolve) => setTimeout(resolve, 50)); }
+}
+process.exit(1);
+`;
+
+function scenarioFile(name: string): string {
+  writeFileSync(path.join(dir, `${name}.mjs`), TOOL);
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'target:',
+      '  kind: command',
+      `  argv: [node, ${name}.mjs]`,
+      `  env: { PAYMENTS_URL: "{{upstreams.payments.url}}", COUNTER_FILE: ${JSON.stringify(path.join(dir, `${name}.count`))} }`,
+      'upstreams:',
+      `  payments: { model: custom, module: ${JSON.stringify(path.resolve('test/fixtures/baseline/slow-payments.mjs'))}, baseUrl: "http://payments.test", noun: charge }`,
+      'operations:',
+      '  - { name: create-order, args: ["{{key}}"] }',
+      'faults: [none]',
+      'caller: { retries: 0, replay: false }',
+      'probes: { concurrent: false, mismatch: false, dryRun: false, persistent: false }',
+      'checks: [no-duplicate-effects]',
+    ].join('\n'),
+  );
+  return file;
+}
+
+describe('the clean run', () => {
+  it('is tried again when the target gave up on a healthy upstream, so its own retry is not taken as the reference', async () => {
+    const result = await runScenario(loadScenario(scenarioFile('gives-up-once')), { reportsDir: path.join(dir, 'reports') });
+    const [baseline] = result.baselines;
+    // The first try committed a charge, gave up on its answer and charged again: it is discarded.
+    expect(baseline!.discarded).toHaveLength(1);
+    expect(baseline!.discarded![0]).toMatch(/^clean run 1: the target gave up on request 1 \(POST \/charges to payments, after \d+ ms\) of a healthy upstream$/);
+    expect(baseline!.effects).toEqual({ 'payments POST /charges': 1 });
+  }, 60_000);
+});
+
+describe('the clean run, when the target always gives up', () => {
+  it('is no reference: exit-2 configuration error naming the operation and the fix', async () => {
+    const file = scenarioFile('always-gives-up');
+    // Every invocation gives up on its first request, not only the run's first.
+    writeFileSync(path.join(dir, 'always-gives-up.mjs'), TOOL.replace('n === 0 && attempt === 1', 'attempt === 1'));
+    await expect(runScenario(loadScenario(file), { reportsDir: path.join(dir, 'reports') })).rejects.toMatchObject({
+      code: 'BASELINE_FAILED',
+      message: expect.stringContaining('is no reference: in 3 tries the target gave up on a request to a healthy upstream'),
+    });
+  }, 60_000);
+});
