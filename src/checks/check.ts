@@ -1,6 +1,7 @@
 import type { CaseRows, EffectRow, InvocationRow, RequestRow, TargetKind } from '../ledger/rows.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Scenario } from '../scenario/load.js';
+import { templateReferences } from '../scenario/template.js';
 import type { UpstreamTraits } from '../upstream/model.js';
 import type { CheckName } from '../core/check-names.js';
 import type { CheckResult, Evidence } from '../core/check-result.js';
@@ -45,10 +46,12 @@ export interface CheckScenario {
   requireKey: boolean;
   /** http: replayed responses must carry `Idempotent-Replayed: true`. */
   replayedHeader: boolean;
+  /** Operations whose target is not handed the caller's key (no {{key}} in a command's argv, args or env): it makes its own. */
+  keyWithheldFrom: string[];
 }
 
 /** The CheckScenario of a loaded scenario: what the runner passes to every check. */
-export function checkScenarioOf(scenario: Pick<Scenario, 'target' | 'retryPolicy' | 'strictOutcomeHonesty'>): CheckScenario {
+export function checkScenarioOf(scenario: Pick<Scenario, 'target' | 'operations' | 'retryPolicy' | 'strictOutcomeHonesty'>): CheckScenario {
   const target = scenario.target;
   return {
     targetKind: target.kind,
@@ -56,7 +59,17 @@ export function checkScenarioOf(scenario: Pick<Scenario, 'target' | 'retryPolicy
     strictOutcomeHonesty: scenario.strictOutcomeHonesty,
     requireKey: target.kind === 'http' ? target.requireKey : false,
     replayedHeader: target.kind === 'http' ? target.replayedHeader : false,
+    keyWithheldFrom: keyWithheldFrom(scenario),
   };
+}
+
+/** A command gets the caller's key only through {{key}}; an http request carries it in keyHeader, a module's ctx has it. */
+function keyWithheldFrom(scenario: Pick<Scenario, 'target' | 'operations'>): string[] {
+  const target = scenario.target;
+  if (target.kind !== 'command') return [];
+  const usesKey = (texts: readonly string[]): boolean => texts.some((text) => templateReferences(text).includes('key'));
+  if (usesKey([...target.argv, ...Object.values(target.env)])) return [];
+  return scenario.operations.filter((operation) => !usesKey([...operation.args, ...Object.values(operation.env ?? {})])).map((operation) => operation.name);
 }
 
 /** The scenario schema's defaults, for inputs built without a scenario. */
@@ -65,6 +78,7 @@ export const DEFAULT_CHECK_SCENARIO: Omit<CheckScenario, 'targetKind'> = {
   strictOutcomeHonesty: false,
   requireKey: false,
   replayedHeader: false,
+  keyWithheldFrom: [],
 };
 
 /** `input.scenario`, or the defaults with the target kind the rows record. */

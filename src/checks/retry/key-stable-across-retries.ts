@@ -1,5 +1,5 @@
 import type { InvocationRow, RequestRow } from '../../ledger/rows.js';
-import { candidateInvocations, describeRequest, fail, isMutatingMethod, pass, plural, skip, type Check } from '../check.js';
+import { candidateInvocations, describeRequest, fail, isMutatingMethod, pass, plural, scenarioFacts, skip, type Check } from '../check.js';
 
 /** The invocations that try to get one operation done with one caller key. */
 const ROLES: readonly InvocationRow['role'][] = ['baseline', 'attempt', 'replay', 'concurrent'];
@@ -23,6 +23,11 @@ const ROLES: readonly InvocationRow['role'][] = ['baseline', 'attempt', 'replay'
  * recorded without invocation (sent while several ran) belong to a caller key
  * when every invocation running at that moment used that key.
  *
+ * A target that is not handed the caller's key (a command with no {{key}} in
+ * its argv, args or env) makes its own, once per run: then only its own
+ * retries within one invocation are compared, not its separate runs (what a
+ * new key per run costs is the effects checks' to find).
+ *
  * Skips when no mutating request carried an Idempotency-Key (the target sends
  * none, so there is nothing to keep stable; no-duplicate-effects judges what
  * that costs).
@@ -30,7 +35,9 @@ const ROLES: readonly InvocationRow['role'][] = ['baseline', 'attempt', 'replay'
 export const keyStableAcrossRetries: Check = {
   name: 'key-stable-across-retries',
   holdsWhen: "the target's own retries of one operation send the same Idempotency-Key upstream",
-  evaluate({ operation, rows }) {
+  evaluate(input) {
+    const { operation, rows } = input;
+    const ownKeyPerRun = scenarioFacts(input).keyWithheldFrom.includes(operation);
     const mutating = rows.requests.filter((request) => isMutatingMethod(request.method));
     if (!mutating.some((request) => request.idempotencyKey !== null)) {
       return skip(this.name, `${operation}: no mutating upstream request carried an Idempotency-Key (${plural(mutating.length, 'mutating request')}), so there is no key to keep stable`);
@@ -44,9 +51,14 @@ export const keyStableAcrossRetries: Check = {
         if (candidates.length === 0 || callerKeys.size !== 1) unattributed += 1;
         continue;
       }
+      if (ownKeyPerRun && candidates.length !== 1) {
+        unattributed += 1;
+        continue;
+      }
       const callerKey = [...callerKeys][0]!;
       const route = `${request.upstream} ${request.route}`;
-      const id = `${callerKey}\0${route}\0${request.bodyFingerprint}`;
+      const scope = ownKeyPerRun ? `invocation ${candidates[0]!.id}` : callerKey;
+      const id = `${scope}\0${route}\0${request.bodyFingerprint}`;
       const group = groups.get(id) ?? { callerKey, route, requests: [], invocations: new Set<number>() };
       group.requests.push(request);
       candidates.forEach((invocation) => group.invocations.add(invocation.id));

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { checkScenarioOf, DEFAULT_CHECK_SCENARIO } from '../../../src/checks/check.js';
 import { keyStableAcrossRetries } from '../../../src/checks/retry/key-stable-across-retries.js';
+import { parseScenario } from '../../../src/scenario/load.js';
 import { eff, input, inv, KEY, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
@@ -82,6 +85,34 @@ describe('key-stable-across-retries on hand-built rows', () => {
     expectStatus(result, 'fail');
     expect(result.message).toContain('by invocation ? with "k-a"');
     expect(result.evidence?.invocations).toEqual([1, 2]);
+  });
+});
+
+describe('key-stable-across-retries for a target that makes its own key once per run (issue 13, class 10)', () => {
+  const ownKey = (spec: Spec) =>
+    keyStableAcrossRetries.evaluate({ ...input(spec), scenario: { ...DEFAULT_CHECK_SCENARIO, targetKind: 'command', keyWithheldFrom: ['create-order'] } });
+
+  it('does not compare the keys of the caller\'s separate invocations', () => {
+    const result = ownKey({ invocations: [failedAttempt(1), inv(2)], requests: [refused(1, 1, 503, { idempotencyKey: 'run-1' }), req(2, 2, { idempotencyKey: 'run-2' })], effects: [eff(1, 2)] });
+    expectStatus(result, 'pass');
+  });
+
+  it('still fails a new key on its own retry within one run', () => {
+    const result = ownKey({ invocations: [inv(1)], requests: [refused(1, 1, 503, { idempotencyKey: 'run-1-a' }), req(2, 1, { idempotencyKey: 'run-1-b' })], effects: [eff(1, 2)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('for caller key');
+  });
+
+  it('is told apart by the scenario: a command with no {{key}} in its argv, args or env', () => {
+    const scenario = parseScenario(
+      YAML.stringify({
+        target: { kind: 'command', argv: ['tool'] },
+        upstreams: { payments: { model: 'resource', path: '/charges' } },
+        operations: [{ name: 'create-order', args: ['create'] }, { name: 'refund', args: ['refund', '--key', '{{key}}'] }],
+      }),
+      'own-key.yaml',
+    );
+    expect(checkScenarioOf(scenario).keyWithheldFrom).toEqual(['create-order']);
   });
 });
 
