@@ -72,9 +72,17 @@ function keyWithheldFrom(scenario: Pick<Scenario, 'target' | 'operations'>): str
   return scenario.operations.filter((operation) => !usesKey([...operation.args, ...Object.values(operation.env ?? {})])).map((operation) => operation.name);
 }
 
+/**
+ * "Bounded" when the scenario sets no limit: the target stops on its own
+ * within 10 requests in a row without success. Generous on purpose: popular
+ * clients retry 2-6 times by default (Stripe's and AWS's SDKs, got,
+ * axios-retry), and a bound nobody chose must not fail one of them.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+
 /** The scenario schema's defaults, for inputs built without a scenario. */
 export const DEFAULT_CHECK_SCENARIO: Omit<CheckScenario, 'targetKind'> = {
-  retryPolicy: { maxAttempts: 5, retryAfterToleranceMs: 100 },
+  retryPolicy: { maxAttempts: DEFAULT_MAX_ATTEMPTS, retryAfterToleranceMs: 100 },
   strictOutcomeHonesty: false,
   requireKey: false,
   replayedHeader: false,

@@ -334,11 +334,17 @@ export const scenarioSchema = z
     probes: probes.default({ mismatch: true, concurrent: true, dryRun: true, missingKey: true, persistent: true }),
     retryPolicy: z
       .object({
-        maxAttempts: z.number().int().min(1).max(100).default(5).describe("Most requests a target's own retries may send for one route in one invocation."),
+        maxAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(10)
+          .describe("Most requests a target's own retries may send for one route in one invocation (default 10: generous, above popular clients' defaults of 2-6 attempts)."),
         retryAfterToleranceMs: z.number().int().min(0).default(100),
       })
       .strict()
-      .default({ maxAttempts: 5, retryAfterToleranceMs: 100 }),
+      .default({ maxAttempts: 10, retryAfterToleranceMs: 100 }),
     strictOutcomeHonesty: z
       .boolean()
       .default(false)

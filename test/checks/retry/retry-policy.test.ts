@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_ATTEMPTS } from '../../../src/checks/check.js';
 import { describe, expect, it } from 'vitest';
 import type { FaultBinding } from '../../../src/core/schedule.js';
 import type { RequestRow } from '../../../src/ledger/rows.js';
@@ -35,6 +36,15 @@ describe('retry-policy on hand-built rows', () => {
     expectStatus(strict, 'fail');
     expect(strict.message).toContain('4 times in a row without success (retryPolicy.maxAttempts: 3)');
     expect(evaluate({ faults: outage, requests: requests.slice(0, 5), noScenario: true }).status).toBe('pass');
+  });
+
+  it('without a scenario setting, bounds retries generously: a library\'s 6 attempts pass, 11 fail (issue 13, class 11)', () => {
+    const backingOff = (n: number) => Array.from({ length: n }, (_, i) => at(i + 1, 100 * (2 ** i - 1), 503));
+    expect(evaluate({ faults: outage, requests: backingOff(6), noScenario: true }).status).toBe('pass');
+    const eleven = evaluate({ faults: outage, requests: backingOff(11), noScenario: true });
+    expectStatus(eleven, 'fail');
+    expect(eleven.message).toContain('11 times in a row without success (retryPolicy.maxAttempts: 10)');
+    expect(DEFAULT_MAX_ATTEMPTS).toBe(10);
   });
 
   it('does not count requests after a success as retries (a tool that creates several records)', () => {
