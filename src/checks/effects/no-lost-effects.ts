@@ -1,9 +1,13 @@
-import { countByFingerprint, countByRoute, describeExpected, fail, operationEffects, pass, plural, skip, type Check } from '../check.js';
+import { countByFingerprint, countByRoute, describeExpected, fail, operationEffects, pass, plural, skip, warn, type Check } from '../check.js';
 import { operationAttempts, operationOutcome } from '../outcome.js';
 
 /**
  * An operation that ended in success leaves exactly its clean run's effects;
  * one that ended in failure (or unknown) leaves none of them or all of them.
+ * A part is lost when a later invocation of the operation had the chance to
+ * finish it and did not; a part left by the last invocation to run (killed
+ * between a charge and its audit record, never run again) is a warning: no
+ * client can make two independent upstreams atomic against SIGKILL.
  * Extra effects are no-duplicate-effects' business.
  */
 export const noLostEffects: Check = {
@@ -44,7 +48,21 @@ export const noLostEffects: Check = {
     if (!byBody.any) return pass(this.name, `${operation}: ended ${ended} and left none of its effects`);
     if (byBody.missing.length === 0) return pass(this.name, `${operation}: ended ${ended} and left all of its effects`);
     const part = byRoute.missing.length > 0 ? byRoute.missing : byBody.missing;
-    return fail(this.name, `${operation}: ended ${ended} and left part of its effects: ${part.join('; ')}`, evidence);
+    // No client can make two independent upstreams atomic against a kill: a partial state is lost
+    // only when an invocation of the operation ran after it and did not finish the work.
+    const senderOf = new Map(rows.requests.map((request) => [request.id, request.invocationId]));
+    const makers = effects.map((effect) => senderOf.get(effect.requestId)).filter((id): id is number => id !== null && id !== undefined);
+    const lastMaker = makers.length > 0 ? Math.max(...makers) : undefined;
+    const later = operationAttempts(rows.invocations).filter((invocation) => lastMaker === undefined || invocation.id > lastMaker);
+    if (lastMaker !== undefined && later.length === 0) {
+      return warn(
+        this.name,
+        `${operation}: ended ${ended} and left part of its effects (${part.join('; ')}), but no later invocation had the chance to finish them: invocation ${lastMaker} was the last to run`,
+        evidence,
+      );
+    }
+    const chance = later.length > 0 ? `; invocation${later.length === 1 ? '' : 's'} ${later.map((invocation) => invocation.id).join(', ')} ran after it and did not finish them` : '';
+    return fail(this.name, `${operation}: ended ${ended} and left part of its effects: ${part.join('; ')}${chance}`, evidence);
   },
 };
 

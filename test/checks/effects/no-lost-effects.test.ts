@@ -127,8 +127,30 @@ describe('no-lost-effects on hand-written rows', () => {
         effects: [effect(1, 1)],
       });
       expect(result.status).toBe('fail');
-      expect(result.message).toBe('create-order: ended in failure and left part of its effects: 0 emails on mailer POST /messages (clean run: 1)');
+      expect(result.message).toBe('create-order: ended in failure and left part of its effects: 0 emails on mailer POST /messages (clean run: 1); invocations 2, 3 ran after it and did not finish them');
       expect(result.evidence).toEqual({ invocations: [3], effects: [1] });
+    });
+
+    it('only warns about a part left by the last invocation to run: killed between two upstreams, never run again (issue 13, class 7)', () => {
+      const result = evaluate({
+        baseline: chargeAndEmail(),
+        invocations: [killed(1)],
+        requests: [request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed' })],
+        effects: [effect(1, 1)],
+      });
+      expect(result.status).toBe('warn');
+      expect(result.message).toBe(
+        'create-order: ended with an unknown outcome and left part of its effects (0 emails on mailer POST /messages (clean run: 1)), but no later invocation had the chance to finish them: invocation 1 was the last to run',
+      );
+      // The same partial state after a retry that did not finish it is lost.
+      const retried = evaluate({
+        baseline: chargeAndEmail(),
+        invocations: [killed(1), invocation(2, { exitCode: 1, effect: 'none' })],
+        requests: [request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed' })],
+        effects: [effect(1, 1)],
+      });
+      expect(retried.status).toBe('fail');
+      expect(retried.message).toContain('invocation 2 ran after it and did not finish them');
     });
 
     it('may not leave part of one route\'s effects', () => {
