@@ -116,6 +116,11 @@ export class Ledger {
     }) as T[];
   }
 
+  /** Rewrites one check's verdict of a recorded case (a timing failure that did not come back when the case ran again). */
+  amendCheck(caseId: string, check: string, status: CheckRow['status'], message: string): void {
+    this.db.prepare('UPDATE check_results SET status = ?, message = ? WHERE case_id = ? AND "check" = ?').run(status, message, caseId, check);
+  }
+
   readCase(caseId: string): CaseRows {
     return {
       invocations: this.selectInvocations(caseId).map(invocationFromSql),

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { playOperation } from '../caller/caller.js';
 import { callerKey } from '../caller/keys.js';
 import { checkScenarioOf, type Baseline, type CheckResult } from '../checks/check.js';
+import type { CheckName } from '../core/check-names.js';
+import { confirmTimingFailures } from './confirm-timing.js';
 import { invocationOutcome, operationOutcome } from '../checks/outcome.js';
 import { CHECKS } from '../checks/registry.js';
 import { describeSchedule } from '../explore/describe.js';
@@ -119,9 +121,8 @@ export async function runCase(
   throwIfInterrupted(env.signal);
   const { scenario, upstreams, ledger } = env;
   let stored: CaseRows = rows;
-  const checks = ledger.recordCase({ id, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, rows, (fromLedger) => {
-    stored = fromLedger;
-    return scenario.checks.map((name): CheckResult =>
+  const judge = (fromLedger: CaseRows, names: readonly CheckName[]): CheckResult[] =>
+    names.map((name): CheckResult =>
       CHECKS[name].evaluate({
         operation: schedule.operation,
         schedule,
@@ -132,7 +133,15 @@ export async function runCase(
         scenario: checkScenarioOf(scenario),
       }),
     );
+  let checks = ledger.recordCase({ id, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, rows, (fromLedger) => {
+    stored = fromLedger;
+    return judge(fromLedger, scenario.checks);
   });
+  checks = await confirmTimingFailures(id, checks, async (confirmId, names) => {
+    const again = await executeCase(env, confirmId, kind, schedule);
+    throwIfInterrupted(env.signal);
+    return ledger.recordCase({ id: confirmId, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, again, (fromLedger) => judge(fromLedger, names));
+  }, (check) => ledger.amendCheck(id, check.check, check.status, check.message));
   const outcome = operationOutcome(stored.invocations, scenario.exitCodes);
   const faults = faultApplications(schedule, stored);
   const unreached = faults

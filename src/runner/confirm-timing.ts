@@ -1,0 +1,34 @@
+import type { CheckName } from '../core/check-names.js';
+import type { CheckResult } from '../core/check-result.js';
+
+/** Checks whose verdict rests on measured time (the waits between a target's retries). */
+export const TIMING_CHECKS: readonly CheckName[] = ['retry-policy'];
+
+/**
+ * A verdict built on timing must hold on a loaded machine: a timing check
+ * that failed is confirmed by running the case again (as `<id>/confirm`, its
+ * own case in the ledger). Failed again: the failure stands, and says it was
+ * confirmed. Held: it is reported as an unconfirmed warning, which does not
+ * fail the run, and `amend` rewrites the ledger's verdict to match.
+ */
+export async function confirmTimingFailures(
+  id: string,
+  checks: CheckResult[],
+  rerun: (confirmId: string, names: readonly CheckName[]) => Promise<CheckResult[]>,
+  amend: (check: CheckResult) => void,
+): Promise<CheckResult[]> {
+  const failing = checks.filter((check) => check.status === 'fail' && TIMING_CHECKS.includes(check.check));
+  if (failing.length === 0) return checks;
+  const confirmId = `${id}/confirm`;
+  const again = await rerun(confirmId, failing.map((check) => check.check));
+  return checks.map((check) => {
+    if (!failing.includes(check)) return check;
+    const second = again.find((result) => result.check === check.check);
+    const judged: CheckResult =
+      second?.status === 'fail'
+        ? { ...check, message: `${check.message} (confirmed: it failed again when the case ran again as ${confirmId})` }
+        : { ...check, status: 'warn', message: `unconfirmed timing failure: ${check.message}; when the case ran again as ${confirmId}, ${check.check} held, so a loaded machine may have made it` };
+    amend(judged);
+    return judged;
+  });
+}
