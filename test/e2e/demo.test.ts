@@ -21,14 +21,20 @@ describe('the bundled orders examples', () => {
     const result = await runScenario(load('scenarios/orders-naive.yaml'), { reportsDir, depth: 1, concurrency: 2 });
     expect(result.failedChecks).toEqual([
       'no-duplicate-effects',
-      'replay-is-noop',
-      'effect-field',
-      'key-mismatch-rejected',
-      'concurrent-same-key',
+      'replay-commits-nothing',
+      'mismatch-commits-nothing',
+      'concurrent-commits-once',
       'no-retry-on-permanent',
       'retry-policy',
+      'replay-is-noop',
+      'key-mismatch-rejected',
+      'concurrent-same-key',
+      'effect-field',
     ]);
+    // Its expect.fail, written before the checks were split, still holds: safe to retry no, contract level 0, not gated.
     expect(result.asExpected).toBe(true);
+    expect(result.safety.safe).toBe(false);
+    expect(result.contract).toMatchObject({ level: 0, gated: false });
     const timeout = result.cases.find((item) => item.id === 'create-order/timeout-after-commit@payments#1')!;
     const duplicate = timeout.checks.find((check) => check.check === 'no-duplicate-effects')!;
     expect(duplicate.status).toBe('fail');
@@ -42,6 +48,8 @@ describe('the bundled orders examples', () => {
     const result = await runScenario(load('scenarios/orders-safe.yaml'), { reportsDir, depth: 1, concurrency: 2 });
     expect(result.failedChecks).toEqual([]);
     expect(result.verdict).toBe('pass');
+    expect(result.safety.safe).toBe(true);
+    expect(result.contract).toMatchObject({ level: 3, gated: true, failedChecks: [] });
     // The mailer can lose an answer after sending: the verdict says so instead of blaming the tool.
     expect(result.cases.some((item) => item.notes.some((note) => note.includes('unsafe by construction')))).toBe(true);
   }, 120_000);
