@@ -241,6 +241,28 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return left.length === right.length && left.every((key) => Object.hasOwn(b, key) && sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
 
+/**
+ * Where two JSON values first differ, in words: `at .order.id: "ord_2" vs
+ * "ord_1"`. Two long bodies cut at the same length can read the same; the
+ * path and the two values there cannot. Undefined when they are equal.
+ */
+export function firstDifference(a: unknown, b: unknown, path = ''): string | undefined {
+  if (sameJson(a, b)) return undefined;
+  const bothObjects = typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && Array.isArray(a) === Array.isArray(b);
+  if (bothObjects) {
+    const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])];
+    for (const key of keys) {
+      const step = Array.isArray(a) ? `[${key}]` : `.${key}`;
+      const left = (a as Record<string, unknown>)[key];
+      const right = (b as Record<string, unknown>)[key];
+      if (left === undefined || right === undefined) return `at ${path}${step}: ${left === undefined ? 'missing' : shortJson(left, 60)} vs ${right === undefined ? 'missing' : shortJson(right, 60)}`;
+      const inner = firstDifference(left, right, `${path}${step}`);
+      if (inner) return inner;
+    }
+  }
+  return `at ${path || 'the top'}: ${shortJson(a, 60)} vs ${shortJson(b, 60)}`;
+}
+
 /** A short rendering of a value for messages. */
 export function shortJson(value: unknown, max = 120): string {
   const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));

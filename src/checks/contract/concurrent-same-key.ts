@@ -1,6 +1,7 @@
 import type { CaseRows, InvocationRow } from '../../ledger/rows.js';
 import {
   describeInvocation,
+  firstDifference,
   fail,
   pass,
   plural,
@@ -129,7 +130,8 @@ function loserProblem(
       if (effect === 'noop') return undefined;
       if (!winner) return undefined;
       if (winner.httpStatus === status && sameJson(responseBody(winner), responseBody(racer))) return undefined;
-      return `answered ${status} ${shortJson(responseBody(racer), 80)}, not the winner's ${winner.httpStatus} ${shortJson(responseBody(winner), 80)} (nor noop, nor ${CONFLICT_STATUS})`;
+      const where = winner.httpStatus === status ? `; the bodies differ ${firstDifference(responseBody(racer), responseBody(winner))} (the winner's)` : '';
+      return `answered ${status} ${shortJson(responseBody(racer), 80)}, not the winner's ${winner.httpStatus} ${shortJson(responseBody(winner), 80)} (nor noop, nor ${CONFLICT_STATUS})${where}`;
     }
     return `answered ${status} (a loser reports noop, the same result, or ${CONFLICT_STATUS})`;
   }
@@ -149,7 +151,7 @@ function loserProblem(
       return `reported ${effect} ${shortJson(mine)}, but the winner (invocation ${winner.id}) reported ${shortJson(theirs)}: two different results for one key`;
     }
     if (sameJson(responseBody(racer), responseBody(winner))) return undefined;
-    return `reported ${shortJson(responseBody(racer), 80)}, not the winner's result ${shortJson(responseBody(winner), 80)}`;
+    return `reported ${shortJson(responseBody(racer), 80)}, not the winner's result ${shortJson(responseBody(winner), 80)}: they differ ${firstDifference(responseBody(racer), responseBody(winner))} (the winner's)`;
   }
   if (!exitCodes.failure.includes(code)) return `exited ${code}, which is not a declared failure code (a conflict is a declared failure code with effect "none")`;
   if (effect === 'none') return undefined;

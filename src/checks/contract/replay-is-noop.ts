@@ -1,6 +1,7 @@
 import type { CaseRows, InvocationRow } from '../../ledger/rows.js';
 import {
   describeInvocation,
+  firstDifference,
   fail,
   pass,
   responseBody,
@@ -113,7 +114,7 @@ function httpProblems(replay: InvocationRow, rows: CaseRows, exitCodes: ExitCode
     }
     const [body, firstBody] = [responseBody(replay), responseBody(first)];
     if (!sameJson(body, firstBody)) {
-      problems.push(`its body ${shortJson(body)} is not the first response's body ${shortJson(firstBody)} (invocation ${first.id})`);
+      problems.push(`its body ${shortJson(body)} is not the first response's body ${shortJson(firstBody)} (invocation ${first.id}): they differ ${firstDifference(body, firstBody)} (the first response's)`);
     }
   }
   if (replayedHeader && replay.httpStatus !== null && replay.httpStatus !== undefined) {

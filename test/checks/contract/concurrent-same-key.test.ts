@@ -173,3 +173,19 @@ describe('concurrent-same-key end to end', () => {
     expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
   });
 });
+
+describe('concurrent-same-key messages (issue 13, class 9)', () => {
+  it('shows where two long bodies differ, not two prefixes that read the same', () => {
+    const long = 'x'.repeat(120);
+    const winnerBody = { note: long, order: { id: 'ord_1', amount: 100 } };
+    const loserBody = { note: long, order: { id: 'ord_2', amount: 100 } };
+    const result = evaluate({
+      faults: [{ upstream: 'payments', ordinal: 1, fault: 'slow', params: { delayBeforeCommitMs: 150, delayMs: 0 } }],
+      invocations: [httpInv(1, 201, winnerBody, { role: 'concurrent', startedMs: 0, durationMs: 500 }), httpInv(2, 201, loserBody, { role: 'concurrent', startedMs: 0, durationMs: 500 })],
+      requests: [req(1, null)],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('the bodies differ at .order.id: "ord_2" vs "ord_1" (the winner\'s)');
+  });
+});
