@@ -55,6 +55,7 @@ describe('unknown outcomes end to end', () => {
     const result = await runCareful({ faults: ['crash-after-commit', 'timeout-after-commit'], requestTimeoutMs: 500 });
     expect(result.failedChecks).toEqual([]);
     expect(result.cases.map((item) => item.id)).toEqual([
+      'create-order/none',
       'create-order/crash-after-commit@payments#1',
       'create-order/timeout-after-commit@payments#1',
     ]);

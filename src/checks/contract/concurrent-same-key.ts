@@ -23,6 +23,7 @@ export const CONFLICT_STATUS = 409;
 const BENIGN_FAULTS = ['none', 'slow'];
 /** Faults after which the client cannot know what happened: `unknown` (or no answer) is honest. */
 const ANSWER_LOST = /^(timeout|reset|truncate|crash)-/;
+// ('timeout-by-the-client' stands for a request the racer abandoned itself.)
 /** Faults whose 5xx leaves the client unsure: a failure or `unknown` is honest. */
 const AMBIGUOUS = /^(50\d)-/;
 
@@ -88,9 +89,12 @@ export const concurrentSameKey: Check = {
 
 /** The faults on the requests a racer may have sent: its own, and those sent while several ran (unattributed). */
 function faultsOf(rows: CaseRows, racer: InvocationRow): string[] {
-  return rows.requests
-    .filter((request) => (request.invocationId === racer.id || request.invocationId === null) && !BENIGN_FAULTS.includes(request.fault))
-    .map((request) => request.fault);
+  const own = rows.requests.filter((request) => request.invocationId === racer.id || request.invocationId === null);
+  // A request the racer itself gave up on (its own timeout, on a loaded machine) lost its answer as surely as a fault would.
+  return own.flatMap((request) => [
+    ...(BENIGN_FAULTS.includes(request.fault) ? [] : [request.fault]),
+    ...(request.delivery === 'abandoned' ? ['timeout-by-the-client'] : []),
+  ]);
 }
 
 /** Whether the faults a racer met make its failing answer honest (never a success: that is judged as usual). */
