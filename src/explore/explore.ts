@@ -90,7 +90,7 @@ export interface ExploreResult extends ScenarioResult {
  * contract level is graded on. Every distinct failing check (in the seed's
  * order, so the concurrency does not change it) is shrunk by fast-check to the
  * smallest schedule that still breaks it; a check that an earlier minimal case
- * already breaks is reported with that one.
+ * with no fault already breaks is reported with that one.
  */
 export async function exploreScenario(scenario: Scenario, options: ExploreOptions): Promise<ExploreResult> {
   const session = await openRunSession(scenario, { reportsDir: options.reportsDir, concurrency: options.concurrency, signal: options.signal });
@@ -136,7 +136,9 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
     });
     for (const { check, at } of firsts.slice(0, options.maxFailures ?? firsts.length)) {
       if (options.signal?.aborted) break;
-      const earlier = summary.failures.find((failure) => failure.minimal.failedChecks.includes(check));
+      // One counterexample per distinct check; a check an earlier minimal case with no fault at all also
+      // breaks is reported with it (nothing is smaller), any other is shrunk on its own.
+      const earlier = summary.failures.find((failure) => failure.minimal.failedChecks.includes(check) && failure.minimal.reproduced && failure.minimal.scheduleSize === 0);
       if (earlier) {
         earlier.checks.push(check);
         continue;
