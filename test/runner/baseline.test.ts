@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,5 +81,53 @@ describe('the clean run, when the target always gives up', () => {
       code: 'BASELINE_FAILED',
       message: expect.stringContaining('is no reference: in 3 tries the target gave up on a request to a healthy upstream'),
     });
+  }, 60_000);
+});
+
+/**
+ * A client whose own timeout fired while the answer was already on its way
+ * leaves no abandoned request upstream, only the same write twice. This tool
+ * does exactly that on the invocations named by TWICE (a counter file).
+ */
+const TWICE_TOOL = `
+import { readFileSync, writeFileSync } from 'node:fs';
+const counter = process.env.COUNTER_FILE;
+let n = 0;
+try { n = Number(readFileSync(counter, 'utf8')); } catch {}
+writeFileSync(counter, String(n + 1));
+const sends = process.env.TWICE === 'always' || n === 0 ? 2 : 1;
+let body;
+for (let i = 0; i < sends; i += 1) {
+  const response = await fetch(process.env.PAYMENTS_URL + '/charges', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":100}' });
+  body = await response.json();
+}
+console.log(JSON.stringify({ effect: 'created', id: body.id }));
+`;
+
+function twiceScenario(name: string, twice: 'first' | 'always'): string {
+  const file = scenarioFile(name);
+  writeFileSync(path.join(dir, `${name}.mjs`), TWICE_TOOL);
+  const yaml = readFileSync(file, 'utf8').replace('COUNTER_FILE:', `TWICE: ${twice}, COUNTER_FILE:`);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+describe('the clean run, when the target sent a write twice with no fault', () => {
+  it('is tried again, and the try that sent it once is the reference', async () => {
+    const result = await runScenario(loadScenario(twiceScenario('twice-once', 'first')), { reportsDir: path.join(dir, 'reports') });
+    const [baseline] = result.baselines;
+    expect(baseline!.discarded).toEqual(['clean run 1: the target sent POST /charges to payments 2 times with no fault, a later try did not']);
+    expect(baseline!.effects).toEqual({ 'payments POST /charges': 1 });
+    expect(baseline!.requests).toBe(1);
+  }, 60_000);
+
+  it('keeps the repeated write when every try sends it: that is how the target works', async () => {
+    const result = await runScenario(loadScenario(twiceScenario('twice-always', 'always')), { reportsDir: path.join(dir, 'reports') });
+    const [baseline] = result.baselines;
+    expect(baseline!.discarded).toEqual([
+      'clean run 2: the target sent POST /charges to payments 2 times with no fault, an earlier try sent fewer requests',
+      'clean run 3: the target sent POST /charges to payments 2 times with no fault, an earlier try sent fewer requests',
+    ]);
+    expect(baseline!.effects).toEqual({ 'payments POST /charges': 2 });
   }, 60_000);
 });
