@@ -55,7 +55,7 @@ function cliEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs the CLI to its end (or kills it after `timeoutMs`). */
-function cli(args: string[], timeoutMs = 50_000): Promise<CliResult> {
+function cli(args: string[], timeoutMs = 110_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -214,7 +214,7 @@ describe.concurrent('retryproof run: bad scenarios exit 2 with file, field and f
   });
 });
 
-describe.concurrent('retryproof run: verdicts', { timeout: 60_000 }, () => {
+describe.concurrent('retryproof run: verdicts', { timeout: 120_000 }, () => {
   it('a passing scenario exits 0 and writes its report', async ({ expect }) => {
     const file = scenarioFile(tinyScenario('safe', { name: 'tiny-safe' }));
     const result = await cli(['run', file, '--reports', reports]);

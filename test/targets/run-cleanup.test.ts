@@ -85,8 +85,8 @@ describe('after a whole runScenario', () => {
     } finally {
       watch.stop();
     }
-    // About 4 s on an idle machine; the bound only catches a run that waited out a hang.
-    expect(Date.now() - started).toBeLessThan(25_000);
+    // About 4 s on an idle machine, 26 s at load 14; the bound only catches a run stuck on a target it should have killed.
+    expect(Date.now() - started).toBeLessThan(55_000);
 
     // The test did observe what it checks for: targets (with grandchildren) and a listening upstream.
     expect(watch.seen.targets).toBeGreaterThanOrEqual(2);
@@ -106,7 +106,7 @@ describe('after a whole runScenario', () => {
     const stillListening = listeningSocketsOf().filter((socket) => !socketsBefore.has(socket.inode));
     expect(stillListening, 'sockets still listening').toEqual([]);
     expect(existsSync(path.join(result.runDir, 'ledger.sqlite'))).toBe(true);
-  });
+  }, 90_000);
 
   it('leaves nothing behind either when the run fails (the clean run does not succeed)', async () => {
     const token = randomUUID();

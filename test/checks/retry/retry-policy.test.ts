@@ -208,7 +208,10 @@ describe('retry-policy end to end', () => {
     const run = await runProbeTool({ bug: 'unbounded', faults: ['503-before-commit'], probes: { persistent: true }, retryPolicy: { maxAttempts: 3 } });
     const result = run.check('create-order/503-before-commit@payments#1+', 'retry-policy');
     expectStatus(result, 'fail');
-    expect(result.message).toContain('sent payments POST /charges 6 times in a row without success (retryPolicy.maxAttempts: 3)');
+    // The tool stops after 6 tries; a loaded machine may cut it short at its timeout, never at 3.
+    const sent = /sent payments POST \/charges (\d+) times in a row without success \(retryPolicy\.maxAttempts: 3\)/.exec(result.message);
+    expect(sent, result.message).not.toBeNull();
+    expect(Number(sent![1])).toBeGreaterThan(3);
     expectStatus(run.check('create-order/503-before-commit@payments#1', 'retry-policy'), 'pass');
   });
 
