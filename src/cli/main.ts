@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isRetryproofError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -34,7 +35,7 @@ export function buildProgram(): Command {
     .argument('<scenario...>', 'scenario files (YAML or JSON)')
     .option('--reports <dir>', 'where run folders are written', 'reports')
     .option('--depth <n>', 'fault request positions 1..n (overrides the scenario)', positiveInteger('--depth'))
-    .option('--concurrency <n>', 'cases run at once, each with its own upstreams (results do not depend on it)', positiveInteger('--concurrency'), 1)
+    .option('--concurrency <n>', "cases run at once, each with its own upstreams (results do not depend on it; default: the machine's cores)", positiveInteger('--concurrency'), os.availableParallelism())
     .option('--strict', 'exit 1 when any check of any family failed, expected or not, gated or not')
     .option('-q, --quiet', 'print only the summary')
     .action(async (files: string[], options) => {
@@ -48,7 +49,7 @@ export function buildProgram(): Command {
     .argument('<scenario>', 'a scenario file')
     .option('--runs <n>', 'random cases to try', positiveInteger('--runs'), 100)
     .option('--seed <n>', 'the seed: same seed, same schedules', integer('--seed'), 1)
-    .option('--concurrency <n>', 'cases run at once (results do not depend on it)', positiveInteger('--concurrency'), 1)
+    .option('--concurrency <n>', "cases run at once (results do not depend on it; default: the machine's cores)", positiveInteger('--concurrency'), os.availableParallelism())
     .option('--shard <i/n>', "run only this shard's share of the seed's cases (for CI machines)")
     .option('--check <name...>', 'look only for failures of these checks (default: all the scenario runs)')
     .option('--max-failures <n>', 'stop drawing cases once this many distinct checks failed (default: run them all)', positiveInteger('--max-failures'))
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
     .option('--schedule <file>', 'a hand-written schedule (YAML/JSON) instead of a recorded case')
     .option('--scenario <file>', 'the scenario to run it against (default: the one the report names)')
     .option('--reports <dir>', 'where run folders are written', 'reports')
+    .option('-q, --quiet', 'print only whether it reproduced, not the checks')
     .action(async (report: string | undefined, options) => {
       const { replayCommand } = await import('./commands/replay.js');
       process.exitCode = await replayCommand(report, options, process.stdout);
@@ -79,8 +81,9 @@ export function buildProgram(): Command {
     .requiredOption('--out <dir>', 'the merged run folder')
     .action(async (dirs: string[], options: { out: string }) => {
       const { mergeExploreReports } = await import('../explore/merge.js');
+      const { displayPath } = await import('../report/command-line.js');
       const merged = mergeExploreReports(dirs, options.out);
-      process.stdout.write(`merged ${dirs.length} shards: ${merged.explore.executed} cases, ${merged.failedChecks.length ? `failed: ${merged.failedChecks.join(', ')}` : 'every check held'}\n${merged.explore.reproduce ? `reproduce: ${merged.explore.reproduce}\n` : ''}report: ${merged.runDir}\n`);
+      process.stdout.write(`merged ${dirs.length} shards: ${merged.explore.executed} cases, ${merged.failedChecks.length ? `failed: ${merged.failedChecks.join(', ')}` : 'every check held'}\n${merged.explore.reproduce ? `reproduce: ${merged.explore.reproduce}\n` : ''}report: ${displayPath(merged.runDir)}\n`);
       process.exitCode = merged.unexpectedFailures.length > 0 ? 1 : 0;
     });
 

@@ -14,6 +14,7 @@ import { VERSION } from '../version.js';
 import { scheduleArbitrary, scheduleSpace, scheduleSize } from './arbitrary.js';
 import { describeSchedule } from './describe.js';
 import type { Schedule } from '../core/schedule.js';
+import { replayCommand } from '../report/command-line.js';
 
 export interface Shard {
   /** 1-based. */
@@ -102,7 +103,8 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
     const arbitrary = scheduleArbitrary(scheduleSpace(scenario, session.contacts, unsupported));
     const all = fc.sample(arbitrary, { seed: options.seed, numRuns: options.runs });
     const indexes = all.map((_, index) => index).filter((index) => !options.shard || index % options.shard.count === options.shard.index - 1);
-    const planned = indexes.map((index) => ({ id: `explore/${index}`, schedule: all[index]! }));
+    // Case ids count from 1, as the progress line and the summary do ("random case 4 of 200").
+    const planned = indexes.map((index) => ({ id: `explore/${index + 1}`, schedule: all[index]! }));
     let done = 0;
     const found = new Set<CheckName>();
     const started = performance.now();
@@ -146,7 +148,7 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
       const first = ran[at]!;
       const index = indexes[at]!;
       const shrunk = await shrink(arbitrary, options, index, (result) => result.checks.some((item) => item.check === check && item.status === 'fail'), async (schedule, step) => {
-        const result = await session.runOne({ id: `explore/${index}/${check}/shrink-${step}`, schedule }, 'explore');
+        const result = await session.runOne({ id: `explore/${index + 1}/${check}/shrink-${step}`, schedule }, 'explore');
         cases.push(result);
         return result;
       });
@@ -189,7 +191,7 @@ export async function runReferenceCases(
 }
 
 export function reproduceCommand(runDir: string, caseId: string): string {
-  return `retryproof replay ${runDir}/report.json --case ${caseId}`;
+  return replayCommand(runDir, caseId);
 }
 
 /** The checks being looked for that this case breaks. */

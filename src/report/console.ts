@@ -1,5 +1,6 @@
 import { CHECK_NAMES, familyOf } from '../core/check-names.js';
 import type { CaseResult, ScenarioResult } from '../core/result.js';
+import { displayPath } from './command-line.js';
 
 export interface ConsoleStyle {
   color: boolean;
@@ -58,7 +59,7 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
     lines.push('', `  contract level ${result.contract.level} of 3, because:`, ...result.contract.reasons.map((reason) => `    - ${reason}`));
   }
   if (!result.complete) lines.push('', paint(style, 33, `  INTERRUPTED: the report holds the ${result.cases.length} cases that finished and is marked incomplete`));
-  lines.push('', `  ${verdictLine(result, style)}`, `  report: ${result.runDir}`);
+  lines.push('', `  ${verdictLine(result, style)}`, `  report: ${displayPath(result.runDir)}`);
   return lines.join('\n');
 }
 

@@ -5,7 +5,7 @@ import { percent, runNumbers, type RunNumbers } from './html/numbers.js';
 import { SCRIPT, SCRIPT_HASH } from './html/script.js';
 import { STYLE } from './html/style.js';
 import { invocationsTable, timelineView } from './html/timeline-view.js';
-import { replayCommand } from './junit.js';
+import { cliInvocation, displayPath, replayCommand } from './command-line.js';
 import { buildTimeline, duplicateEffectIds } from './timeline.js';
 
 /** The conformance level and its reasons (`ScenarioResult.contract`). */
@@ -77,7 +77,7 @@ ${failing.map((item) => caseView(result, item, rowsOf(item.id), item.id === open
 </section>
 ${passingView(passing)}
 ${notesView(result)}
-<footer>report.json and ledger.sqlite beside this file hold every detail (the ledger opens in any SQLite client). Re-render this page with <code>retryproof report ${result.runDir}</code>; print a case's timeline with <code>retryproof show ${result.runDir} --case ID</code>.</footer>
+<footer>report.json and ledger.sqlite beside this file hold every detail (the ledger opens in any SQLite client). Re-render this page with <code>${cliInvocation()} report ${displayPath(result.runDir)}</code>; print a case's timeline with <code>${cliInvocation()} show ${displayPath(result.runDir)} --case ID</code>.</footer>
 </main>
 <script>${raw(SCRIPT)}</script>
 </body>

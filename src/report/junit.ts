@@ -2,6 +2,7 @@ import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { checkAndHalves, familyOf, type CheckName } from '../core/check-names.js';
 import type { CaseResult, CheckTally, ScenarioResult } from '../core/result.js';
+import { replayCommand } from './command-line.js';
 
 /**
  * junit.xml of a run, in the Ant/Jenkins form CI servers read (validated
@@ -53,11 +54,6 @@ export function renderJunit(result: ScenarioResult): string {
   }
   for (const testcase of suite.testcases) addTestcase(element, testcase);
   return root.end({ prettyPrint: true, indent: '  ', newline: '\n' }) + '\n';
-}
-
-/** The one command that runs a recorded case again. */
-export function replayCommand(runDir: string, caseId: string): string {
-  return `retryproof replay ${shellWord(`${runDir}/report.json`)} --case ${shellWord(caseId)}`;
 }
 
 interface Testcase {
@@ -193,9 +189,4 @@ function addTestcase(parent: XMLBuilder, testcase: Testcase): void {
 /** Seconds with millisecond precision, the form JUnit readers expect ("1.443"). */
 function seconds(ms: number): string {
   return (Math.max(0, ms) / 1000).toFixed(3);
-}
-
-/** A word the shell reads back unchanged: as is when it is plain, else in single quotes. */
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./#-]+$/.test(word) && !word.startsWith('#') ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }

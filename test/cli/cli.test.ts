@@ -256,6 +256,24 @@ describe.concurrent('retryproof run: verdicts', { timeout: 120_000 }, () => {
   });
 });
 
+describe('retryproof replay: exit status (issue 14)', () => {
+  it('exits 1 when the replay does not reproduce the recording, and -q prints only that', async () => {
+    // The tool keeps its key store in a folder that outlives the case: replayed, it answers
+    // from the store without calling the upstream, so the requests differ from the recording.
+    const state = path.join(dir, `shared-state-${randomUUID()}`);
+    const scenario = tinyScenario('safe', { name: 'tiny-replay' });
+    (scenario.target as { env: Record<string, string> }).env.STATE_DIR = state;
+    const file = scenarioFile(scenario);
+    const run = await cli(['run', file, '--reports', reports, '--concurrency', '1']);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    const runDir = path.join(reports, 'tiny-replay', readdirSync(path.join(reports, 'tiny-replay'))[0]!);
+    const replay = await cli(['replay', runDir, '--case', 'charge/none', '--reports', reports, '-q']);
+    expect(replay.stdout).toContain('DIFFERS from the recording');
+    expect(replay.stdout).not.toContain('verdict');
+    expect(replay.status, replay.stdout + replay.stderr).toBe(1);
+  }, 120_000);
+});
+
 describe('retryproof run: interrupted', () => {
   interface PidFile {
     pid: number;

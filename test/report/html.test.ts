@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
 import type { CaseRows } from '../../src/ledger/rows.js';
 import { renderHtmlReport } from '../../src/report/html.js';
+import { cliInvocation } from '../../src/report/command-line.js';
 import { runNumbers } from '../../src/report/html/numbers.js';
 import type { ScenarioResult } from '../../src/core/result.js';
 import { CRASH_CASE, PASSING_CASE, TIMEOUT_CASE, writeSampleRun } from './fixtures/sample-run.js';
@@ -61,7 +62,7 @@ describe('renderHtmlReport', () => {
     expect(timeout).toContain('<span class="fault" data-testid="fault">timeout-after-commit</span>');
     expect(timeout.match(/data-testid="duplicate-marker"/g)).toHaveLength(2);
     expect(timeout).toMatch(/data-effect="1" data-duplicate="true">◆ commit effect 1 · cha_1<span class="dup-marker" data-testid="duplicate-marker"[^>]*>duplicate<\/span>/);
-    expect(timeout).toContain(`retryproof replay ${run.runDir}/report.json --case ${TIMEOUT_CASE}`);
+    expect(timeout).toContain(`${cliInvocation()} replay ${run.runDir}/report.json --case ${TIMEOUT_CASE}`);
     // The crash case left two charges too, but the check named none: no marker.
     const crash = caseMarkup(page, CRASH_CASE);
     expect(crash).toContain('data-testid="timeline"');
@@ -127,7 +128,7 @@ describe('renderHtmlReport', () => {
       executed: 3,
       planned: 20,
       minimal: { caseId: TIMEOUT_CASE, scheduleText: 'request 1 to payments: timeout after commit', failedChecks: ['no-duplicate-effects'], shrinks: 4 },
-      reproduce: `retryproof replay ${run.runDir}/report.json --case ${TIMEOUT_CASE}`,
+      reproduce: `${cliInvocation()} replay ${run.runDir}/report.json --case ${TIMEOUT_CASE}`,
     };
     const explored = render({ ...run.result, explore } as ScenarioResult);
     expect(explored).toContain('<h2>Exploration</h2>');

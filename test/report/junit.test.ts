@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import { create } from 'xmlbuilder2';
-import { renderJunit, replayCommand } from '../../src/report/junit.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { cliInvocation, replayCommand } from '../../src/report/command-line.js';
 import type { ScenarioResult } from '../../src/core/result.js';
 import { CRASH_CASE, HOSTILE, PASSING_CASE, TIMEOUT_CASE, writeSampleRun } from './fixtures/sample-run.js';
 
@@ -104,10 +105,10 @@ describe('renderJunit', () => {
   it('puts the schedule in words and the replay command in each failure', () => {
     const suite = parse(renderJunit(run.result))[0]!;
     const check = suite.testcases.find((testcase) => testcase.name === 'no-duplicate-effects')!;
-    const replay = `retryproof replay ${run.runDir}/report.json --case ${TIMEOUT_CASE}`;
+    const replay = `${cliInvocation()} replay ${run.runDir}/report.json --case ${TIMEOUT_CASE}`;
     expect(replayCommand(run.runDir, TIMEOUT_CASE)).toBe(replay);
     // A word the shell would split or expand is quoted.
-    expect(replayCommand('/tmp/my runs', "it's $HOME")).toBe(`retryproof replay '/tmp/my runs/report.json' --case 'it'\\''s $HOME'`);
+    expect(replayCommand('/tmp/my runs', "it's $HOME")).toBe(`${cliInvocation()} replay '/tmp/my runs/report.json' --case 'it'\\''s $HOME'`);
     expect(check.failure!.message).toContain('request 1 to payments: timeout-after-commit; caller retries up to 2× with the same key');
     expect(check.failure!.message).toContain(replay);
     expect(check.failure!.text).toContain(`replay:   ${replay}`);

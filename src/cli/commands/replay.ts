@@ -7,6 +7,7 @@ export interface ReplayCommandOptions {
   schedule?: string;
   scenario?: string;
   reports: string;
+  quiet?: boolean;
 }
 
 /** `retryproof replay REPORT [--case ID]` or `retryproof replay --schedule FILE --scenario FILE`. */
@@ -29,6 +30,8 @@ export async function replayCommand(report: string | undefined, options: ReplayC
     );
   }
   const style = { color: 'isTTY' in out && Boolean((out as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR };
-  out.write(`${lines.join('\n')}\n\n${formatScenarioSummary(result, style)}\n`);
+  out.write(options.quiet ? `${lines.join('\n')}\n` : `${lines.join('\n')}\n\n${formatScenarioSummary(result, style)}\n`);
+  // A replay that does not reproduce its recording fails, whatever its checks say: the incident is not pinned down.
+  if (replay.recorded && !(replay.sameChecks && replay.sameLedger)) return EXIT.checkFailed;
   return result.verdict === 'pass' ? EXIT.ok : EXIT.checkFailed;
 }
