@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { countByRoute, type Baseline } from '../checks/check.js';
 import { invocationOutcome } from '../checks/outcome.js';
@@ -63,8 +63,10 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
   runCounter += 1;
   const runId = `${startedAt.toISOString().replace(/[:.]/g, '-')}-${process.pid}${runCounter > 1 ? `-${runCounter}` : ''}`;
   const runDir = path.resolve(options.reportsDir ?? 'reports', scenario.name, runId);
+  // The folders this run creates (reports/, reports/<scenario>/): an aborted run removes them again if it leaves them empty.
+  let created: string | undefined;
   try {
-    mkdirSync(runDir, { recursive: true });
+    created = mkdirSync(runDir, { recursive: true });
   } catch (error) {
     throw new RetryproofError('BAD_ARGUMENT', `cannot create the run folder ${runDir} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { field: '--reports' }, 'give --reports a folder you can write to');
   }
@@ -88,6 +90,13 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
     await release();
     ledger.close();
     rmSync(runDir, { recursive: true, force: true });
+    for (let dir = path.dirname(runDir); created && dir.length >= created.length; dir = path.dirname(dir)) {
+      try {
+        rmdirSync(dir); // only if empty
+      } catch {
+        break;
+      }
+    }
   };
 
   try {
@@ -190,15 +199,37 @@ function assertBaselineSucceeded(scenario: Scenario, operation: string, rows: Ca
       : invocation.httpStatus !== undefined && invocation.targetKind === 'http'
         ? `got ${invocation.httpStatus ?? `no response (${invocation.error ?? 'unknown error'})`}`
         : `exited ${invocation.exitCode ?? invocation.signal}${invocation.effect ? ` with effect "${invocation.effect}"` : ''}`;
-  const detail = (invocation?.error ?? invocation?.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
   const index = scenario.operations.findIndex((op) => op.name === operation);
   throw new RetryproofError(
     'BASELINE_FAILED',
-    `the clean run of operation "${operation}" (no faults) did not succeed: it ${how}${detail ? `; ${detail}` : ''}`,
+    `the clean run of operation "${operation}" (no faults) did not succeed: it ${how}${invocation ? `\n${baselineEvidence(invocation, rows)}` : ''}`,
     { file: scenario.file, field: `operations[${index}]` },
     'a clean run is the reference for every faulted case: make the operation succeed against healthy upstreams (check argv, env and exitCodes.success)',
   );
 }
+
+/** The lines a user needs to see why a clean run failed: what the target printed, and what the upstreams answered. */
+function baselineEvidence(invocation: CaseRows['invocations'][number], rows: CaseRows): string {
+  const tail = (text: string): string[] => text.trimEnd().split('\n').slice(-TAIL_LINES).map((line) => `    ${line.length > 300 ? `${line.slice(0, 300)}…` : line}`);
+  const lines: string[] = [];
+  if (invocation.error) lines.push(`  error: ${invocation.error}`);
+  if (invocation.stdout.trim()) lines.push(`  stdout (last lines):`, ...tail(invocation.stdout));
+  if (invocation.stderr.trim()) lines.push(`  stderr (last lines):`, ...tail(invocation.stderr));
+  if (!invocation.stdout.trim() && !invocation.stderr.trim() && !invocation.error) lines.push('  it printed nothing');
+  if (rows.requests.length === 0) {
+    lines.push('  upstream requests: none (is the upstream URL passed to the target, e.g. env: { API_URL: "{{upstreams.NAME.url}}" }?)');
+  } else {
+    lines.push('  upstream requests:');
+    for (const request of rows.requests) {
+      const answer = request.clientStatus !== null ? `answered ${request.clientStatus}` : `no answer (${request.delivery})`;
+      lines.push(`    ${request.id}. ${request.method} ${request.path} to ${request.upstream}: ${answer}, ${request.outcome}${request.outcome === 'unmatched' ? ' (no route of the upstream matches this path)' : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** How much of the target's output a failed clean run shows. */
+const TAIL_LINES = 5;
 
 /** How many times a clean run is tried before its own client timeouts make it no reference. */
 const BASELINE_TRIES = 3;

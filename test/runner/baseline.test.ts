@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -129,5 +129,37 @@ describe('the clean run, when the target sent a write twice with no fault', () =
       'clean run 3: the target sent POST /charges to payments 2 times with no fault, an earlier try sent fewer requests',
     ]);
     expect(baseline!.effects).toEqual({ 'payments POST /charges': 2 });
+  }, 60_000);
+});
+
+describe('a clean run that fails (issue 14, item 7)', () => {
+  it('says why: exit status, the tail of stdout and stderr, the upstream requests and their answers; and leaves no empty folder', async () => {
+    const name = 'fails-clean';
+    const file = scenarioFile(name);
+    // Posts to a path payments does not serve, prints its error, exits 1.
+    writeFileSync(
+      path.join(dir, `${name}.mjs`),
+      `const response = await fetch(process.env.PAYMENTS_URL + '/v2/charge', { method: 'POST', body: '{}' });
+console.log('line one');
+console.log(JSON.stringify({ effect: 'none', status: response.status }));
+console.error('Error: upstream said ' + response.status);
+process.exit(1);
+`,
+    );
+    const reportsDir = path.join(dir, 'fresh-reports');
+    const error = await runScenario(loadScenario(file), { reportsDir }).then(
+      () => null,
+      (caught: unknown) => caught as Error & { code: string },
+    );
+    expect(error?.code).toBe('BASELINE_FAILED');
+    const lines = error!.message.split('\n');
+    expect(lines[0]).toBe('the clean run of operation "create-order" (no faults) did not succeed: it exited 1 with effect "none"');
+    expect(lines).toContain('  stdout (last lines):');
+    expect(lines).toContain('    line one');
+    expect(lines).toContain('  stderr (last lines):');
+    expect(lines).toContain('    Error: upstream said 404');
+    expect(lines.find((line) => line.startsWith('    1. POST /v2/charge to payments'))).toMatch(/answered 404, unmatched \(no route of the upstream matches this path\)$/);
+    // Nothing half-written, and not even the folders the run created.
+    expect(existsSync(reportsDir)).toBe(false);
   }, 60_000);
 });

@@ -45,7 +45,7 @@ function writeScenario(name: string, token: string, mode: 'safe' | 'refuse'): st
           [TOKEN_VAR]: token,
         },
         // Enough for a normal invocation on a loaded machine; the held request is killed at this point.
-        timeoutMs: 2_500,
+        timeoutMs: 4_000,
         killGraceMs: 200,
       },
       upstreams: { payments: { model: 'resource', path: '/charges', honoursIdempotencyKey: true, noun: 'charge' } },
@@ -53,7 +53,7 @@ function writeScenario(name: string, token: string, mode: 'safe' | 'refuse'): st
       caller: { retries: 1, key: 'same', replay: true },
       faults: ['none', 'timeout-after-commit', 'crash-after-commit'],
       depth: 1,
-      holdLimitMs: 5_000,
+      holdLimitMs: 8_000,
     }),
   );
   return file;
