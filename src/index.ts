@@ -94,6 +94,8 @@ export {
   type UpstreamApi,
 } from './upstream/context.js';
 export type { HandlersFactory } from './upstream/models/custom.js';
+// msw's handler API, so a custom upstream's module needs only retryproof: `import { http, HttpResponse } from 'retryproof'`.
+export { http, HttpResponse, delay, passthrough } from 'msw';
 
 // Exploration, replay and the test-suite helper.
 export { exploreScenario, type ExploreOptions, type ExploreResult, type ExploreSummary } from './explore/explore.js';

@@ -1,6 +1,7 @@
 import { CHECK_NAMES, familyOf } from '../core/check-names.js';
 import type { CaseResult, ScenarioResult } from '../core/result.js';
 import { displayPath } from './command-line.js';
+import { plural } from '../checks/check.js';
 
 export interface ConsoleStyle {
   color: boolean;
@@ -23,7 +24,7 @@ export function failedCaseLine(result: CaseResult, style: ConsoleStyle): string 
 export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyle, options: { cases?: readonly string[] } = {}): string {
   const lines: string[] = [];
   const failedCases = result.cases.filter((item) => item.verdict === 'fail' && (!options.cases || options.cases.includes(item.id)));
-  lines.push(`${paint(style, 1, result.scenario.name)} (${result.scenario.file}): ${result.cases.length} cases, ${failedCases.length} failed, ${(result.durationMs / 1000).toFixed(1)} s`);
+  lines.push(`${paint(style, 1, result.scenario.name)} (${result.scenario.file}): ${plural(result.cases.length, 'case')}, ${failedCases.length} failed, ${(result.durationMs / 1000).toFixed(1)} s`);
   lines.push(...verdictLines(result, style));
   const shown = failedCases.slice(0, MAX_FAILED_LINES);
   for (const item of shown) lines.push(failedCaseLine(item, style));
@@ -42,7 +43,7 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
   const notes = [...new Set(allNotes.filter((note) => !note.startsWith(UNREACHED)))];
   if (unreached > 0) notes.push(`${unreached} case${unreached === 1 ? '' : 's'} never reached the request their fault was bound to (see report.json)`);
   if (result.unreachableCases > 0) {
-    notes.push(`${result.unreachableCases} planned cases skipped: they fault a request position the fault-free case never reaches`);
+    notes.push(`${plural(result.unreachableCases, 'planned case')} skipped: they fault a request position the fault-free case never reaches`);
   }
   for (const skipped of result.skippedFaults) notes.push(`${skipped.fault} not run: ${skipped.reason}`);
   for (const baseline of result.baselines) for (const why of baseline.discarded ?? []) notes.push(`${baseline.operation}: ${why}; tried again`);
@@ -58,7 +59,7 @@ export function formatScenarioSummary(result: ScenarioResult, style: ConsoleStyl
   if (result.contract && result.contract.level !== null) {
     lines.push('', `  contract level ${result.contract.level} of 3, because:`, ...result.contract.reasons.map((reason) => `    - ${reason}`));
   }
-  if (!result.complete) lines.push('', paint(style, 33, `  INTERRUPTED: the report holds the ${result.cases.length} cases that finished and is marked incomplete`));
+  if (!result.complete) lines.push('', paint(style, 33, `  INTERRUPTED: the report holds the ${plural(result.cases.length, 'case')} that finished and is marked incomplete`));
   lines.push('', `  ${verdictLine(result, style)}`, `  report: ${displayPath(result.runDir)}`);
   return lines.join('\n');
 }

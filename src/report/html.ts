@@ -2,6 +2,7 @@ import type { CaseRows } from '../ledger/rows.js';
 import type { CaseResult, CheckTally, ScenarioResult } from '../core/result.js';
 import { anchorId, html, raw, type Raw } from './html/escape.js';
 import { percent, runNumbers, type RunNumbers } from './html/numbers.js';
+import { plural } from '../checks/check.js';
 import { SCRIPT, SCRIPT_HASH } from './html/script.js';
 import { STYLE } from './html/style.js';
 import { invocationsTable, timelineView } from './html/timeline-view.js';
@@ -229,7 +230,7 @@ function notesView(result: ScenarioResult): Raw | '' {
   const counts = new Map<string, number>();
   for (const note of result.cases.flatMap((item) => item.notes)) counts.set(note, (counts.get(note) ?? 0) + 1);
   for (const [note, count] of counts) notes.push(count > 1 ? `${note} (${count} cases)` : note);
-  if (result.unreachableCases > 0) notes.push(`${result.unreachableCases} planned cases skipped: they fault a request position the fault-free case never reaches`);
+  if (result.unreachableCases > 0) notes.push(`${plural(result.unreachableCases, 'planned case')} skipped: they fault a request position the fault-free case never reaches`);
   for (const skipped of result.skippedFaults) notes.push(`${skipped.fault} not run: ${skipped.reason}`);
   if (notes.length === 0) return '';
   return html`<section id="notes"><h2>Notes</h2><ul class="notes">${notes.map((note) => html`<li>${note}</li>`)}</ul></section>`;

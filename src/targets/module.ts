@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registerPackageFallback } from '../upstream/package-fallback.js';
 import { RetryproofError, type ErrorWhere } from '../errors.js';
 import { effectOf } from './parse-output.js';
 import type { Observation, RunningInvocation } from './target.js';
@@ -40,6 +41,7 @@ export async function importTargetModule(file: string, where: ErrorWhere): Promi
       'build the module and point target.path at the built JavaScript (e.g. dist/orders.js), or run retryproof on a Node that strips types itself (22.18 or later)',
     );
   }
+  registerPackageFallback();
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {

@@ -55,7 +55,7 @@ export async function exploreCommand(file: string, options: ExploreCommandOption
   const style = { color: 'isTTY' in out && Boolean((out as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR };
   const { explore } = result;
   const lines = [
-    `explored ${scenario.name}: seed ${explore.seed}, ${explore.executed} of ${explore.planned} random cases run${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${explore.casesPerSecond} cases/s`,
+    `explored ${scenario.name}: seed ${explore.seed}, ${explore.executed} of ${plural(explore.planned, 'random case')} run${shard ? ` (shard ${shard.index}/${shard.count})` : ''}, ${explore.casesPerSecond} cases/s`,
   ];
   explore.failures.forEach((failure, n) => lines.push(...failureLines(failure, n + 1)));
   if (explore.failures.length === 0) lines.push('  no random schedule broke a check');

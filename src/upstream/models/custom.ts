@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registerPackageFallback } from '../package-fallback.js';
 import { getResponse, http, HttpResponse, type RequestHandler } from 'msw';
 import { RetryproofError, type ErrorWhere } from '../../errors.js';
 import { upstreamApi, type UpstreamApi } from '../context.js';
@@ -78,6 +79,7 @@ export async function customModel(options: CustomOptions, origin: CustomOrigin):
   const exportName = options.export;
 
   let namespace: Record<string, unknown>;
+  registerPackageFallback();
   try {
     namespace = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   } catch (error) {
