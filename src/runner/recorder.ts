@@ -1,5 +1,5 @@
 import type { CaseRows, EffectRow, InvocationRow, RequestRow } from '../ledger/rows.js';
-import { fingerprint, normaliseBody } from '../upstream/fingerprint.js';
+import { fingerprint, normaliseBody, uuidsIn } from '../upstream/fingerprint.js';
 import type { UpstreamTraits } from '../upstream/model.js';
 
 
@@ -19,6 +19,8 @@ export class CaseRecorder {
    */
   readonly live = new Set<number>();
   readonly keys = new Set<string>();
+  /** Uuids the caller gave the target (the operation's input, the target's settings): data, kept in fingerprints. */
+  private readonly callerUuids = new Set<string>();
   private readonly started = performance.now();
   private invocationCount = 0;
   /**
@@ -125,15 +127,24 @@ export class CaseRecorder {
     });
   }
 
+  /** Notes what the caller gives the target (an operation, a target's settings): its uuids are data, not generated. */
+  noteCallerData(value: unknown): void {
+    for (const uuid of uuidsIn(value)) this.callerUuids.add(uuid);
+  }
+
   finish(traits: ReadonlyMap<string, UpstreamTraits>): CaseRows {
     const keys = [...this.keys];
+    // What each invocation was handed (argv, an http request, a module's input) is the caller's too.
+    for (const invocation of this.invocations) this.noteCallerData([invocation.argv, invocation.request ?? null]);
+    const callerValues = [...this.callerUuids];
+    const nowMs = Date.now();
     // A commit and its effect, and a target's retries, carry the same body: normalise and hash each once.
     const memo = new Map<string, string>();
     const fingerprintOf = (upstream: string, route: string, body: string): string => {
       const id = `${upstream}\0${route}\0${body}`;
       let value = memo.get(id);
       if (value === undefined) {
-        value = fingerprint(upstream, route, normaliseBody(body, { keys, ignoreFields: traits.get(upstream)?.ignoreFields ?? [] }));
+        value = fingerprint(upstream, route, normaliseBody(body, { keys, ignoreFields: traits.get(upstream)?.ignoreFields ?? [], callerValues, nowMs }));
         memo.set(id, value);
       }
       return value;
