@@ -182,12 +182,19 @@ async function invokeHttp(
   let observation: HttpObservation;
   try {
     observation = await observed;
-  } finally {
+  } catch (error) {
     recorder.live.delete(id);
+    throw error;
   }
   // An abandoned request may still be running inside the API: a crash fault it
-  // meets later must still reach the API, so it stays crashable for the case.
-  if (!observation.abandoned) context.live.delete(id);
+  // meets later must still reach the API, so it stays crashable for the case;
+  // and what the API sends for it must not be credited to the next invocation,
+  // so it stays live in the recorder until the API has gone quiet (see linger).
+  if (observation.abandoned) recorder.linger(id);
+  else {
+    recorder.live.delete(id);
+    context.live.delete(id);
+  }
   // A dropped connection may be the API dying by itself: give its exit a moment to be seen, to say so.
   if (server && observation.error !== null && !observation.abandoned && !server.crashed()) {
     await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, EXIT_NOTICE_MS))]);

@@ -1,5 +1,5 @@
 import type { CaseRows, EffectRow, InvocationRow, RequestRow } from '../ledger/rows.js';
-import { fingerprint, normaliseBody } from '../upstream/fingerprint.js';
+import { fingerprint, normaliseBody, uuidsIn } from '../upstream/fingerprint.js';
 import type { UpstreamTraits } from '../upstream/model.js';
 
 
@@ -19,6 +19,8 @@ export class CaseRecorder {
    */
   readonly live = new Set<number>();
   readonly keys = new Set<string>();
+  /** Uuids the caller gave the target (the operation's input, the target's settings): data, kept in fingerprints. */
+  private readonly callerUuids = new Set<string>();
   private readonly started = performance.now();
   private invocationCount = 0;
   /**
@@ -38,6 +40,12 @@ export class CaseRecorder {
   private settling = false;
   /** Ids of the requests that came after the caller's last answer. */
   readonly late: number[] = [];
+  /** Invocations the caller gave up on that stay live (see linger). */
+  private readonly lingering = new Set<number>();
+  /** When the caller last gave up on one (ms, as quietFor's clock): the API had its request until then. */
+  private lingerSince = 0;
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  private finished = false;
 
   constructor(
     readonly caseId: string,
@@ -125,15 +133,59 @@ export class CaseRecorder {
     });
   }
 
+  /**
+   * The caller gave up on a live invocation (an http target's timeout), but the
+   * API may still be working on it: what it sends upstream now is that
+   * invocation's work as much as the next one's. It stays live, so such a
+   * request goes to no invocation while another runs, rather than to the next
+   * (issue 18, hole 8), until the target has gone quiet with no other
+   * invocation live: no request of the case in flight, none sent or answered
+   * for `quietMs` (the settle window's rule). Module targets know when their
+   * function settles and need none of this.
+   */
+  linger(id: number): void {
+    if (!this.live.has(id)) return;
+    this.lingering.add(id);
+    this.lingerSince = performance.now() - this.started;
+    this.retireLingering();
+  }
+
+  private retireLingering(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.lingering.size === 0 || this.finished) return;
+    const othersLive = [...this.live].some((id) => !this.lingering.has(id));
+    const inFlight = this.requests.some((request) => request.endedMs === null);
+    const quietFor = Math.min(this.quietFor(), performance.now() - this.started - this.lingerSince);
+    if (!othersLive && !inFlight && quietFor >= this.quietMs) {
+      for (const id of this.lingering) this.live.delete(id);
+      this.lingering.clear();
+      return;
+    }
+    this.lingerTimer = setTimeout(() => this.retireLingering(), othersLive || inFlight ? 10 : Math.max(1, this.quietMs - quietFor));
+    this.lingerTimer.unref?.();
+  }
+
+  /** Notes what the caller gives the target (an operation, a target's settings): its uuids are data, not generated. */
+  noteCallerData(value: unknown): void {
+    for (const uuid of uuidsIn(value)) this.callerUuids.add(uuid);
+  }
+
   finish(traits: ReadonlyMap<string, UpstreamTraits>): CaseRows {
+    this.finished = true;
+    clearTimeout(this.lingerTimer);
     const keys = [...this.keys];
+    // What each invocation was handed (argv, an http request, a module's input) is the caller's too.
+    for (const invocation of this.invocations) this.noteCallerData([invocation.argv, invocation.request ?? null]);
+    const callerValues = [...this.callerUuids];
+    const nowMs = Date.now();
     // A commit and its effect, and a target's retries, carry the same body: normalise and hash each once.
     const memo = new Map<string, string>();
     const fingerprintOf = (upstream: string, route: string, body: string): string => {
       const id = `${upstream}\0${route}\0${body}`;
       let value = memo.get(id);
       if (value === undefined) {
-        value = fingerprint(upstream, route, normaliseBody(body, { keys, ignoreFields: traits.get(upstream)?.ignoreFields ?? [] }));
+        value = fingerprint(upstream, route, normaliseBody(body, { keys, ignoreFields: traits.get(upstream)?.ignoreFields ?? [], callerValues, nowMs }));
         memo.set(id, value);
       }
       return value;

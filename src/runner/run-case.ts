@@ -65,6 +65,8 @@ export async function executeCase(
   const recorder = new CaseRecorder(id, operation.name);
   const settings = settleSettings(scenario);
   recorder.quietMs = settings.quietMs;
+  // The uuids the caller hands the target are its data (a customer to charge), not generated ids: fingerprints keep them.
+  recorder.noteCallerData([operation, scenario.target]);
   const live = new Map<number, RunningInvocation>();
   await env.target.beginCase?.();
   const caseDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-case-'));

@@ -2,18 +2,45 @@ import { createHash } from 'node:crypto';
 
 /**
  * Fingerprints a request body so that effects of a faulted case can be
- * compared with the clean run's: generated ids, timestamps and idempotency keys
- * differ from run to run and are left out; everything else counts.
+ * compared with the clean run's: what a run generates (ids, the time it ran,
+ * idempotency keys) differs from run to run and is left out; everything else
+ * counts.
+ *
+ * Left out by value, not by field name (issue 18, hole 12): a uuid the caller
+ * did not give (the caller's own are its data: the customer to charge), and a
+ * time within TIME_OF_RUN_MS of now (the time the request was made). A time
+ * far from now is data (a booked date) and counts by its day: a retry that
+ * books another date differs, one that computes "tomorrow" a few seconds later
+ * does not. Fields named like a time (date, created_at, ts...) are read as
+ * times more readily (epoch numbers, any date format), never dropped whole.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_ANYWHERE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const TIME_FIELD = /^(timestamp|ts|time|date|created(_at|At)?|updated(_at|At)?|sent(_at|At)?|now)$/;
+/** A time this close to the fingerprint's own clock is the time of the run, not a value the caller chose. */
+export const TIME_OF_RUN_MS = 15 * 60_000;
 
 export interface FingerprintOptions {
   /** Keys the caller used in this case: replaced by a placeholder. */
   keys: readonly string[];
   /** Fields the scenario says to leave out. */
   ignoreFields: readonly string[];
+  /** Uuids the caller gave the target (its input): kept, in any case. */
+  callerValues?: readonly string[];
+  /** The clock to tell the time of the run by (default: now). */
+  nowMs?: number;
+}
+
+interface Context extends FingerprintOptions {
+  caller: ReadonlySet<string>;
+  now: number;
+}
+
+/** The uuids in a value (any JSON, or text), lower-cased: what `callerValues` takes. */
+export function uuidsIn(value: unknown): string[] {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+  return [...new Set((text.match(UUID_ANYWHERE) ?? []).map((uuid) => uuid.toLowerCase()))];
 }
 
 export function normaliseBody(body: string, options: FingerprintOptions): string {
@@ -24,25 +51,42 @@ export function normaliseBody(body: string, options: FingerprintOptions): string
   } catch {
     return replaceKeys(body, options.keys);
   }
-  return JSON.stringify(normalise(value, options));
+  const context: Context = { ...options, caller: new Set((options.callerValues ?? []).map((uuid) => uuid.toLowerCase())), now: options.nowMs ?? Date.now() };
+  return JSON.stringify(normalise(value, context, false));
 }
 
-function normalise(value: unknown, options: FingerprintOptions): unknown {
-  if (Array.isArray(value)) return value.map((item) => normalise(item, options));
+function normalise(value: unknown, options: Context, timeField: boolean): unknown {
+  if (Array.isArray(value)) return value.map((item) => normalise(item, options, timeField));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const field of Object.keys(value).sort()) {
-      if (options.ignoreFields.includes(field) || TIME_FIELD.test(field)) continue;
-      out[field] = normalise((value as Record<string, unknown>)[field], options);
+      if (options.ignoreFields.includes(field)) continue;
+      out[field] = normalise((value as Record<string, unknown>)[field], options, TIME_FIELD.test(field));
     }
     return out;
   }
   if (typeof value === 'string') {
-    if (UUID.test(value)) return '<uuid>';
-    if (ISO_TIME.test(value)) return '<time>';
+    if (UUID.test(value)) return options.caller.has(value.toLowerCase()) ? value.toLowerCase() : '<uuid>';
+    if (ISO_TIME.test(value)) return timeOf(Date.parse(value.replace(' ', 'T')), value.slice(0, 10), options);
+    // In a time-named field, any date format (an HTTP date...); a word (monday) stays as it is.
+    if (timeField && /\d/.test(value)) {
+      const parsed = Date.parse(value);
+      if (Number.isFinite(parsed)) return timeOf(parsed, new Date(parsed).toISOString().slice(0, 10), options);
+    }
     return replaceKeys(value, options.keys);
   }
+  if (typeof value === 'number' && timeField) {
+    // Epoch seconds or milliseconds (years 2001 to 2286); a small number (a duration) stays as it is.
+    const ms = value >= 1e9 && value < 1e10 ? value * 1000 : value >= 1e12 && value < 1e13 ? value : undefined;
+    if (ms !== undefined) return timeOf(ms, new Date(ms).toISOString().slice(0, 10), options);
+  }
   return value;
+}
+
+/** The time of the run is left out; any other time counts by its day. */
+function timeOf(ms: number, day: string, options: Context): string {
+  if (!Number.isFinite(ms)) return day;
+  return Math.abs(ms - options.now) <= TIME_OF_RUN_MS ? '<time>' : `<day ${day}>`;
 }
 
 function replaceKeys(text: string, keys: readonly string[]): string {

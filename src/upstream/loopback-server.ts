@@ -132,8 +132,10 @@ async function deliver(
       return { delivery: 'response', status };
     }
     case 'respond': {
-      if (outcome.delayMs) await new Promise((resolve) => setTimeout(resolve, outcome.delayMs));
-      // The client gave up while the answer was late: nothing reached it.
+      // The client gave up while the answer was late: nothing reached it. Said as soon as it gives up, so the
+      // row's end is when the client stopped waiting, not when the delay ran out: a retry sent at once must
+      // not seem to start before the request it repeats ended (issue 18, hole 7; in-process does the same).
+      if (outcome.delayMs && (await delayUnlessClientGone(req, outcome.delayMs))) return { delivery: 'abandoned', status: null };
       if (res.destroyed || req.socket.destroyed) return { delivery: 'abandoned', status: null };
       const bytes = Buffer.from(await outcome.response.arrayBuffer());
       res.writeHead(outcome.response.status, responseHeaders(outcome.response, bytes.length));
@@ -178,6 +180,26 @@ function hold(req: IncomingMessage, limitMs: number, holds: Set<() => void>): Pr
     holds.add(release);
     if (socket.destroyed) release();
     else socket.once('close', release);
+  });
+}
+
+/** Waits `ms`, or less if the client closes the connection first; true when it did. */
+function delayUnlessClientGone(req: IncomingMessage, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = req.socket;
+    if (socket.destroyed) {
+      resolve(true);
+      return;
+    }
+    const gone = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      socket.off('close', gone);
+      resolve(false);
+    }, ms);
+    socket.once('close', gone);
   });
 }
 

@@ -69,6 +69,15 @@ export class UpstreamPipeline {
   private settled: Array<() => void> = [];
   private count = 0;
   private readonly routeCounts = new Map<string, number>();
+  /**
+   * `METHOD /raw/path` → the route a handler named for it (`POST /Charges/` →
+   * `POST /charges`), learnt from the requests that reached a handler and kept
+   * for the run (null: handlers named two routes for it). A request a fault kept
+   * from the handler, or one before anything committed, gets the same name, so
+   * a retry chain, a permanent-error chain or a key group does not split in two
+   * at the first commit (issue 18, hole 5).
+   */
+  private readonly routeNames = new Map<string, string | null>();
 
   constructor(
     readonly name: string,
@@ -187,7 +196,7 @@ export class UpstreamPipeline {
         ordinal: admitted.ordinal,
         method: admitted.method,
         path: url.pathname + url.search,
-        route: admitted.plainRoute,
+        route: this.routeNames.get(admitted.plainRoute) ?? admitted.plainRoute,
         idempotencyKey: parseIdempotencyKey(keyHeader),
         body,
         bodyFingerprint: '',
@@ -228,6 +237,22 @@ export class UpstreamPipeline {
         requestId: row.id,
         body: effect.body === undefined ? body : typeof effect.body === 'string' ? effect.body : JSON.stringify(effect.body),
       });
+    }
+    if (row.route !== admitted.plainRoute) this.nameRoute(admitted, row.route);
+  }
+
+  /** Learns what a handler called a raw route, and names the case's earlier requests to it the same. */
+  private nameRoute(admitted: Admitted, named: string): void {
+    const known = this.routeNames.get(admitted.plainRoute);
+    if (known === null || known === named) return;
+    if (known !== undefined) {
+      // Two names for one raw route (a handler that names routes by body): no guess for the next ones.
+      this.routeNames.set(admitted.plainRoute, null);
+      return;
+    }
+    this.routeNames.set(admitted.plainRoute, named);
+    for (const earlier of admitted.session.recorder.requests) {
+      if (earlier.upstream === this.name && earlier.route === admitted.plainRoute) earlier.route = named;
     }
   }
 

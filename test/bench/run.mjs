@@ -11,11 +11,14 @@
 // stops itself after BENCH_MAX_SECONDS (default 250); all traffic stays on
 // 127.0.0.1; every server and child process is closed at the end, also on
 // failure or Ctrl-C. Not part of `npm test` (vitest excludes test/bench).
+// Exits 1 when a figure misses its target or a section fails (the report is
+// written first, and each missed figure is named on stderr).
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadDist } from './lib/dist.mjs';
 import { killAllTracked, trackedCount } from './lib/procs.mjs';
+import { benchVerdict } from './lib/verdict.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -148,4 +151,8 @@ renameSync(`${out}.tmp`, out);
 process.stdout.write(`\n${table}\n\nmet: ${rows.filter((r) => r.met === true).length}, not met: ${rows.filter((r) => r.met === false).length}; bench ${seconds.toFixed(0)} s; written to ${path.relative(process.cwd(), out)}\n`);
 cleanup();
 clearTimeout(watchdog);
-process.exit(failed ? 1 : 0);
+// The report is written either way; a figure that misses its target (or a failed section) fails the run.
+const verdict = benchVerdict(rows, failed);
+for (const missed of verdict.missed) process.stderr.write(`bench: target missed: ${missed}\n`);
+if (failed) process.stderr.write('bench: a section failed (see the notes)\n');
+process.exit(verdict.code);

@@ -113,6 +113,7 @@ describe.skipIf(!CHROMIUM)(TITLE, () => {
     await page.click('#expand-all');
     const cases = page.locator('details.case');
     expect(await cases.count()).toBe(result.cases.filter((item) => item.verdict === 'fail').length);
+    expect(await cases.count(), 'failing cases whose timelines the next line checks').toBeGreaterThan(0);
     for (const item of await cases.all()) expect(await item.locator('[data-testid="timeline"]').isVisible()).toBe(true);
     expect(pageErrors).toEqual([]);
     expect(offDisk).toEqual([]);

@@ -306,6 +306,7 @@ describe('retryproof run: interrupted', () => {
       // Give an orderly shutdown a moment, then look at the process table.
       await waitFor(() => (liveWithEnv(TOKEN_VAR, token).length === 0 ? true : undefined), 2_000, 'the target processes to go').catch(() => undefined);
       expect(liveInGroup(pids.pid), 'target processes left after the harness was interrupted').toEqual([]);
+      expect(pids.children.length, 'children the target reported').toBeGreaterThan(0);
       for (const pid of pids.children) expect(isAlive(pid)).toBe(false);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -41,9 +41,12 @@ const EARLY_MS = 700;
 const LATE_MS = 4_000;
 const WRITE_MS = 40;
 interface KillAt {
-  from: 'spawn' | 'first-invocation' | 'ledger-renamed';
+  /** 'exit': not killed (the run ends on its own), so every report file is there to be checked at least once. */
+  from: 'spawn' | 'first-invocation' | 'ledger-renamed' | 'exit';
   delayMs: number;
 }
+/** The files of a finished run folder, each checked by checkFile. */
+const REPORT_FILES = ['junit.xml', 'ledger.sqlite', 'report.html', 'report.json'];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-sigkill-'));
 const tmp = path.join(dir, 'tmp');
@@ -119,6 +122,7 @@ async function iteration(index: number, killAt: KillAt): Promise<Iteration> {
   if (killAt.from === 'ledger-renamed') {
     await poll(() => (exited || runFolders(reports, name).some((folder) => existsSync(path.join(folder, 'ledger.sqlite'))) ? true : undefined), 60_000, 2);
   }
+  if (killAt.from === 'exit') await cli.exited;
   await Promise.race([sleep(killAt.delayMs), cli.exited]);
   cli.child.kill('SIGKILL');
   await cli.exited;
@@ -131,7 +135,7 @@ async function iteration(index: number, killAt: KillAt): Promise<Iteration> {
     for (const entry of readdirSync(folder)) {
       files.push(entry);
       if (entry.endsWith('.tmp')) temporaries.push(entry);
-      const problem = ['report.json', 'junit.xml', 'report.html', 'ledger.sqlite'].includes(entry) ? checkFile(path.join(folder, entry)) : undefined;
+      const problem = REPORT_FILES.includes(entry) ? checkFile(path.join(folder, entry)) : undefined;
       if (problem) broken.push(problem);
     }
   }
@@ -150,11 +154,14 @@ beforeAll(async () => {
     if (u < EARLY_SHARE + MID_SHARE) return { from: 'first-invocation', delayMs: Math.round(((u - EARLY_SHARE) / MID_SHARE) * LATE_MS) };
     return { from: 'ledger-renamed', delayMs: Math.round(((u - EARLY_SHARE - MID_SHARE) / (1 - EARLY_SHARE - MID_SHARE)) * WRITE_MS) };
   });
+  // One run left to finish: the checks of report.json, junit.xml and report.html must not depend on a kill
+  // happening to land after their rename.
+  kills.push({ from: 'exit', delayMs: 0 });
   for (let i = 0; i < kills.length; i += PARALLEL) {
     const batch = kills.slice(i, i + PARALLEL).map((killAt, j) => iteration(i + j, killAt));
     iterations.push(...(await Promise.all(batch)));
   }
-}, 120_000);
+}, 150_000);
 
 afterAll(() => {
   for (const token of tokens) killToken(token);
@@ -165,10 +172,26 @@ describe(`retryproof run SIGKILLed at ${ITERATIONS} seeded moments (seed ${SEED}
   it('killed it at different stages: in its start-up, mid-run, and around the writing of report.json', () => {
     const summary = iterations.map((item) => `#${item.index} ${item.killAt.delayMs} ms after the ${item.killAt.from} (${item.delayMs} ms after the spawn): ${item.started} invocations; ${item.files.join(', ') || 'no run folder'}`);
     if (process.env.RETRYPROOF_TEST_VERBOSE) process.stderr.write(`${summary.join('\n')}\n`);
-    expect(iterations, summary.join('\n')).toHaveLength(ITERATIONS);
+    expect(iterations, summary.join('\n')).toHaveLength(ITERATIONS + 1);
     // Mid-run kills and kills at the end of the run are what this test is about; they must have happened.
     expect(iterations.filter((item) => item.started > 0 && !item.files.includes('ledger.sqlite')).length, summary.join('\n')).toBeGreaterThanOrEqual(3);
     expect(iterations.filter((item) => item.files.includes('ledger.sqlite')).length, summary.join('\n')).toBeGreaterThanOrEqual(2);
+    // Every kind of report file was there, and so checked, at least once (the run left to finish has them all).
+    for (const name of REPORT_FILES) expect(iterations.some((item) => item.files.includes(name)), `${name} in some run folder\n${summary.join('\n')}`).toBe(true);
+    expect(iterations.at(-1)!.files.filter((name) => REPORT_FILES.includes(name))).toEqual(REPORT_FILES);
+  });
+
+  it('tells a half-written report file from a whole one (so "whole" above means something)', () => {
+    const finished = iterations.at(-1)!;
+    const folder = runFolders(path.join(dir, `sigkill-${finished.index}-reports`), `sigkill-${finished.index}`)[0]!;
+    const halves = path.join(dir, 'halves');
+    mkdirSync(halves, { recursive: true });
+    for (const name of ['report.json', 'junit.xml', 'report.html', 'ledger.sqlite']) {
+      const whole = readFileSync(path.join(folder, name));
+      expect(checkFile(path.join(folder, name)), name).toBeUndefined();
+      writeFileSync(path.join(halves, name), whole.subarray(0, Math.floor(whole.length / 2)));
+      expect(checkFile(path.join(halves, name)), `half of ${name}`).toBeDefined();
+    }
   });
 
   it('each report file in the run folder is absent or whole and parseable', () => {

@@ -59,6 +59,8 @@ function scenarioFile(name: string, honoursIdempotencyKey: boolean): string {
 function verdictsOf(runDir: string): string {
   const report = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as { verdicts?: unknown };
   expect(report.verdicts, 'report.json has a top-level verdicts section').toBeDefined();
+  // Two empty sections would be identical too: the section must hold the cases' verdicts.
+  expect((report.verdicts as { cases?: unknown[] }).cases?.length ?? 0, 'cases in the verdicts section').toBeGreaterThan(0);
   return JSON.stringify(report.verdicts, null, 2);
 }
 

@@ -14,7 +14,7 @@
  * leaves nothing behind.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -163,11 +163,14 @@ describe.concurrent('an interrupted run or explore', { timeout: 90_000 }, () => 
     expect(run.exit!.at - run.signalledAt, 'the second SIGINT exits at once').toBeLessThan(5_000);
     expect(run.output).toMatch(/again/i);
     expect(run.output).not.toContain('    at ');
-    // Whatever the run folder holds, a report in it is whole.
-    for (const folder of runFolders(run.reports, run.name)) {
-      const file = path.join(folder, 'report.json');
-      if (existsSync(file)) expect(() => JSON.parse(readFileSync(file, 'utf8'))).not.toThrow();
-    }
+    // The run had begun (its folder holds at least the ledger being written), and a report in it, if any, is whole.
+    const folders = runFolders(run.reports, run.name);
+    expect(folders, 'the run folder').toHaveLength(1);
+    const files = readdirSync(folders[0]!);
+    expect(files, 'what the run folder holds').not.toEqual([]);
+    expect(files.filter((name) => !/^(report\.json|junit\.xml|report\.html|ledger\.sqlite|\.ledger\.sqlite\.partial(-journal|-wal|-shm)?)$/.test(name) && !name.endsWith('.tmp')), 'unexpected files').toEqual([]);
+    const reports = files.filter((name) => name === 'report.json');
+    for (const name of reports) expect(() => JSON.parse(readFileSync(path.join(folders[0]!, name), 'utf8')), name).not.toThrow();
     await expectNothingLeft(expect, run);
   });
 });

@@ -26,6 +26,7 @@ import { startUpstreams, type RunningUpstreams } from '../../src/runner/upstream
 import { loadScenario, parseScenario, type Scenario } from '../../src/scenario/load.js';
 import type { RunningInvocation } from '../../src/targets/target.js';
 import { killPids, liveDescendants, liveWithEnv, listeningSocketsOf } from '../targets/proc-table.js';
+import { charges, settled, UpstreamHarness } from '../helpers/upstream.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-http-session-'));
@@ -360,6 +361,64 @@ describe('startHttpSession with an API at a base URL', () => {
       expect([...live.keys()]).toEqual([abandoned.id]);
       expect(context.recorder.live.size).toBe(0);
       expect(context.recorder.invocations.map((row) => row.id)).toEqual([1, 2, 3, 4].filter((id) => [a.id, b.id, replay.id, abandoned.id].includes(id)));
+    } finally {
+      await session.close();
+    }
+  });
+});
+
+describe('startHttpSession: an abandoned request the API goes on working on (issue 18, hole 8)', () => {
+  let api: http.Server | undefined;
+  let upstream: UpstreamHarness | undefined;
+  afterAll(async () => {
+    api?.closeAllConnections();
+    await new Promise((resolve) => (api ? api.close(resolve) : resolve(undefined)));
+    await upstream?.close();
+  });
+
+  it('keeps it live while the API may still be working on it: its late upstream request is not credited to the next invocation', async () => {
+    upstream = await UpstreamHarness.start(charges());
+    const upstreamUrl = upstream.url;
+    // Works 300 ms, then charges, then answers: the caller gives up at 100 ms and retries at once.
+    api = http.createServer((req, res) => {
+      req.resume();
+      setTimeout(() => {
+        void fetch(`${upstreamUrl}/charges`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":100}' }).then(async (answer) => {
+          await answer.text();
+          if (res.destroyed) return;
+          res.writeHead(201, { 'content-type': 'application/json' });
+          res.end('{"id":"thing_1"}');
+        });
+      }, 300);
+    });
+    await new Promise<void>((resolve) => api!.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    const scenario = parseScenario(
+      YAML.stringify({
+        target: { kind: 'http', baseUrl, timeoutMs: 2000 },
+        upstreams: { payments: { model: 'resource', path: '/charges' } },
+        operations: [{ name: 'make', request: { path: '/things', body: { n: 1 } } }],
+      }),
+      path.join(dir, 'abandoned.yaml'),
+    );
+    const session = await startHttpSession(scenario, { pipelines: [], urls: new Map(), traits: new Map(), close: async () => undefined });
+    try {
+      const started = upstream.begin();
+      started.recorder.quietMs = 100;
+      const context: CaseInvokeContext = { scenario, operation: scenario.operations[0]!, urls: new Map(), caseDir: dir, recorder: started.recorder, live: new Map() };
+      const abandoned = await session.invoke(context, 'attempt', 'k-1', 1, { abandonAfterMs: 100 });
+      expect(abandoned.httpStatus).toBeNull();
+      const retry = await session.invoke(context, 'attempt', 'k-1', 2, {});
+      expect(retry.httpStatus).toBe(201);
+      await settled(started.recorder);
+      const requests = started.recorder.requests;
+      expect(requests).toHaveLength(2);
+      // The first charge is the abandoned invocation's work, sent while the retry ran: either's, so no one's.
+      expect(requests[0]!.invocationId).not.toBe(retry.id);
+      expect(requests[0]!.invocationId).toBeNull();
+      // Once the API has gone quiet with nothing else live, it is over.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(started.recorder.live.size).toBe(0);
     } finally {
       await session.close();
     }

@@ -57,6 +57,8 @@ async function expectAllGone(pids: PidFile, token: string): Promise<void> {
     liveInGroup(pids.pid).length === 0 && !pids.children.some(isAlive) && liveWithEnv('RETRYPROOF_TEST_TOKEN', token).length === 0 ? true : undefined;
   await waitFor(gone, SIGKILL_SETTLE_MS, 'the target group to leave the process table').catch(() => undefined);
   expect(liveInGroup(pids.pid), 'live processes left in the target process group').toEqual([]);
+  // Every fixture here starts children: an empty list would make the next line check nothing.
+  expect(pids.children.length, 'children the target reported').toBeGreaterThan(0);
   for (const child of pids.children) expect(isAlive(child), `child ${child} is still alive`).toBe(false);
   expect(liveWithEnv('RETRYPROOF_TEST_TOKEN', token), 'live processes carrying the test token').toEqual([]);
 }
@@ -106,7 +108,9 @@ describe('startCommand: argv, never a shell', () => {
       effect: null,
       outputTruncated: false,
     });
-    expect(observed.durationMs).toBeGreaterThanOrEqual(0);
+    // Starting node takes tens of milliseconds at least; a hang would take seconds.
+    expect(observed.durationMs).toBeGreaterThan(0);
+    expect(observed.durationMs).toBeLessThan(30_000);
   });
 });
 
@@ -194,6 +198,7 @@ describe.concurrent('startCommand: signals and kills', () => {
     // The target leads its own group, and its children are in it, alive.
     const group = liveInGroup(pids.pid).map((proc) => proc.pid);
     expect(group).toContain(pids.pid);
+    expect(pids.children.length).toBeGreaterThan(0);
     for (const child of pids.children) expect(group).toContain(child);
 
     const observed = await running.done;

@@ -14,26 +14,27 @@ function print(body: unknown, options: FingerprintOptions = plain, route = 'POST
   return fingerprint(upstream, route, normaliseBody(typeof body === 'string' ? body : JSON.stringify(body), options));
 }
 
+/** A moment `minutes` from now, as an ISO string: what a target stamps with its clock. */
+const fromNow = (minutes: number): string => new Date(Date.now() + minutes * 60_000).toISOString();
+
 describe('left out of the fingerprint', () => {
-  it('uuids (any case, nested, in arrays)', () => {
+  it('uuids the caller did not give (any case, nested, in arrays)', () => {
     const a = { amount: 100, id: '3f2a6c1e-8b4d-4e2a-9c3b-1d2e3f4a5b6c', items: [{ ref: '00000000-0000-4000-8000-000000000000' }] };
     const b = { amount: 100, id: 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D', items: [{ ref: 'ffffffff-ffff-4fff-bfff-ffffffffffff' }] };
     expect(print(a)).toBe(print(b));
   });
 
-  it('ISO timestamps, whatever field holds them', () => {
-    const values = ['2024-01-01T10:00:00Z', '2025-06-30T23:59:59.123+02:00', '2023-12-31 00:00', '2026-02-03T04:05:06.789012-0500'];
+  it('timestamps of now (the time the request was made), whatever field holds them and in whatever format', () => {
+    const now = Date.now();
+    const values = [fromNow(0), fromNow(-2).replace('Z', '+00:00'), fromNow(3).replace('T', ' ').slice(0, 16)];
     const prints = values.map((at) => print({ amount: 100, at, nested: { when: at } }));
     expect(new Set(prints).size).toBe(1);
+    // A time-named field: epoch seconds or milliseconds of now, an HTTP date of now.
+    for (const field of ['timestamp', 'ts', 'time', 'date', 'created', 'created_at', 'createdAt', 'updated_at', 'updatedAt', 'sent_at', 'sentAt', 'now']) {
+      expect(print({ amount: 100, [field]: Math.floor(now / 1000) }), field).toBe(print({ amount: 100, [field]: now + 1_500 }));
+      expect(print({ amount: 100, [field]: new Date(now).toUTCString() }), field).toBe(print({ amount: 100, [field]: fromNow(1) }));
+    }
   });
-
-  it.each(['timestamp', 'ts', 'time', 'date', 'created', 'created_at', 'createdAt', 'updated_at', 'updatedAt', 'sent_at', 'sentAt', 'now'])(
-    'a field named %s, whatever it holds',
-    (field) => {
-      expect(print({ amount: 100, [field]: 1700000000 })).toBe(print({ amount: 100, [field]: 1800000000 }));
-      expect(print({ amount: 100, [field]: 'monday' })).toBe(print({ amount: 100 }));
-    },
-  );
 
   it("the scenario's ignoreFields, at any depth", () => {
     const options = { keys: [], ignoreFields: ['nonce'] };
@@ -78,6 +79,26 @@ describe('counted in the fingerprint', () => {
     expect(print(a)).not.toBe(print(b));
   });
 
+  // Issue 18, hole 12: a field named like a time, or a time value, is not dropped whatever it holds.
+  it.each([
+    ['a booked date in a field named date', { room: 1, date: '2027-01-05' }, { room: 1, date: '2027-01-06' }],
+    ['a booked day in a field named time', { room: 1, time: 'monday' }, { room: 1, time: 'tuesday' }],
+    ['a booked date and time far from now', { room: 1, at: '2027-01-05T10:00:00Z' }, { room: 1, at: '2027-01-06T10:00:00Z' }],
+    ['an epoch far from now in a time-named field', { room: 1, ts: 1700000000 }, { room: 1, ts: 1800000000 }],
+    ['a small number in a time-named field (a duration)', { room: 1, time: 30 }, { room: 1, time: 45 }],
+  ])('%s', (_label, a, b) => {
+    expect(print(a)).not.toBe(print(b));
+  });
+
+  it("a uuid the caller gave (its input, in any case): another customer's uuid is another charge (issue 18, hole 12)", () => {
+    const alice = '3f2a6c1e-8b4d-4e2a-9c3b-1d2e3f4a5b6c';
+    const bob = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    const options: FingerprintOptions = { keys: [], ignoreFields: [], callerValues: [alice.toUpperCase()] };
+    expect(print({ amount: 100, customer: alice }, options)).not.toBe(print({ amount: 100, customer: bob }, options));
+    // A generated one (a request id) is still left out beside it.
+    expect(print({ customer: alice, request: bob }, options)).toBe(print({ customer: alice, request: '00000000-0000-4000-8000-000000000000' }, options));
+  });
+
   it('the upstream and the route', () => {
     expect(print({ amount: 100 }, plain, 'POST /charges')).not.toBe(print({ amount: 100 }, plain, 'POST /refunds'));
     expect(print({ amount: 100 }, plain, 'POST /charges', 'payments')).not.toBe(print({ amount: 100 }, plain, 'POST /charges', 'billing'));
@@ -113,12 +134,31 @@ describe('in the recorder', () => {
   it("uses the case's keys and the upstream's ignoreFields", () => {
     const [a, b] = effectsOf(
       [
-        { amount: 100, key: 'rp-1', nonce: 'x', createdAt: '2024-01-01T00:00:00Z' },
-        { amount: 100, key: 'rp-2', nonce: 'y', createdAt: '2024-01-02T00:00:00Z' },
+        { amount: 100, key: 'rp-1', nonce: 'x', createdAt: fromNow(0) },
+        { amount: 100, key: 'rp-2', nonce: 'y', createdAt: fromNow(1) },
       ],
       ['rp-1', 'rp-2'],
     );
     expect(a).toBe(b);
+  });
+
+  it("keeps the uuids the caller gave (noted from the operation, or in an invocation's argv)", () => {
+    const alice = '3f2a6c1e-8b4d-4e2a-9c3b-1d2e3f4a5b6c';
+    const bob = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    const recorder = new CaseRecorder('c', 'op');
+    recorder.noteCallerData({ input: { customer: alice } });
+    const fingerprints = [alice, bob].map((customer, index) => {
+      const body = JSON.stringify({ customer });
+      const row = recorder.startRequest({
+        upstream: 'payments', ordinal: index + 1, method: 'POST', path: '/charges', route: 'POST /charges',
+        idempotencyKey: null, body, bodyFingerprint: '', fault: 'none', committed: false, outcome: 'not-run',
+        delivery: 'response', upstreamStatus: null, clientStatus: 503,
+      });
+      return row;
+    });
+    const rows = recorder.finish(traits);
+    expect(fingerprints).toHaveLength(2);
+    expect(rows.requests[0]!.bodyFingerprint).not.toBe(rows.requests[1]!.bodyFingerprint);
   });
 
   it('tells apart effects that differ in substance', () => {

@@ -210,3 +210,26 @@ describe('the request row', () => {
     expect(rows.effects[0]).toMatchObject({ key: 'k-1', requestId: 1 });
   });
 });
+
+describe("the request row's route (issue 18, hole 5)", () => {
+  it('is the route the handler named for its raw path, also for a request the fault kept from the handler', async () => {
+    // msw matches `*PATH` with a trailing slash and in any case; the handler names the canonical route.
+    const started = harness.begin([harness.fault('503-before-commit', 1), harness.fault('503-before-commit', 3)]);
+    expect((await harness.post('/Charges/', { amount: 1 })).status).toBe(503);
+    expect((await harness.post('/Charges/', { amount: 1 })).status).toBe(201);
+    expect((await harness.post('/Charges/', { amount: 1 })).status).toBe(503);
+    const rows = await ledger.store(harness, started);
+    // Before and after the commit: one route, so a retry chain or a key group does not split at the fault.
+    expect(rows.requests.map((row) => row.route)).toEqual(['POST /charges', 'POST /charges', 'POST /charges']);
+    expect(rows.requests.map((row) => row.path)).toEqual(['/Charges/', '/Charges/', '/Charges/']);
+    expect(rows.effects.map((effect) => effect.route)).toEqual(['POST /charges']);
+
+    // A later case knows the name before anything commits in it.
+    const next = harness.begin([harness.fault('503-before-commit', 1, { andAfter: true })]);
+    expect((await harness.post('/Charges/', { amount: 1 })).status).toBe(503);
+    expect((await harness.get('/charges/cha_9')).status).toBe(503);
+    const nextRows = await ledger.store(harness, next);
+    // A path no handler named keeps its own.
+    expect(nextRows.requests.map((row) => row.route)).toEqual(['POST /charges', 'GET /charges/cha_9']);
+  });
+});

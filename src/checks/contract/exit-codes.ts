@@ -14,14 +14,16 @@ import { isFailureEffect, isSuccessEffect } from '../outcome.js';
  * here (the probes' own checks judge 409 and 422); when no response in
  * the case carries one, the check is skipped. The missing-key probe is judged
  * here: with `target.requireKey`, a mutating request without its key must get
- * 400 and commit nothing.
+ * 400 and commit nothing; without it, a request a schedule sent without key is
+ * judged like any other.
  */
 export const exitCodes: Check = {
   name: 'exit-codes',
   holdsWhen: "exit codes match the scenario's contract (success and noop exit with a success code; failures with a declared failure code)",
   evaluate(input) {
     const { operation, rows, exitCodes: contract } = input;
-    if (scenarioFacts(input).targetKind === 'http') return httpStatuses(this.name, operation, rows);
+    const facts = scenarioFacts(input);
+    if (facts.targetKind === 'http') return httpStatuses(this.name, operation, rows, facts.requireKey);
     const problems: string[] = [];
     const invocations: number[] = [];
     for (const invocation of rows.invocations) {
@@ -46,9 +48,11 @@ export const exitCodes: Check = {
   },
 };
 
-function httpStatuses(name: CheckName, operation: string, rows: CaseRows): CheckResult {
+function httpStatuses(name: CheckName, operation: string, rows: CaseRows, requireKey: boolean): CheckResult {
   // The missing-key probe (target.requireKey): the IETF draft answers a required key that is missing with 400, and does nothing.
-  const missing = rows.invocations.find((invocation) => invocation.role === 'missing-key');
+  // Only when the scenario requires the key: a hand-written schedule may omit it for an API that does not
+  // (issue 18, hole 10); that request is then judged like any other, below.
+  const missing = requireKey ? rows.invocations.find((invocation) => invocation.role === 'missing-key') : undefined;
   if (missing) {
     const requests = rows.requests.filter((request) => request.invocationId === missing.id);
     const committed = rows.effects.filter((effect) => requests.some((request) => request.id === effect.requestId));

@@ -1,4 +1,4 @@
-import { countByFingerprint, countByRoute, describeExpected, fail, operationEffects, pass, plural, skip, warn, type Check } from '../check.js';
+import { countByFingerprint, countByRoute, describeEffect, describeExpected, fail, operationEffects, pass, plural, skip, warn, type Check } from '../check.js';
 import { operationAttempts, operationOutcome } from '../outcome.js';
 
 /**
@@ -8,6 +8,8 @@ import { operationAttempts, operationOutcome } from '../outcome.js';
  * finish it and did not; a part left by the last invocation to run (killed
  * between a charge and its audit record, never run again) is a warning: no
  * client can make two independent upstreams atomic against SIGKILL.
+ * Whatever the ending, no effect on a route the clean run used may carry a
+ * body the clean run never sent (a retry that charged another amount).
  * Extra effects are no-duplicate-effects' business.
  */
 export const noLostEffects: Check = {
@@ -31,10 +33,28 @@ export const noLostEffects: Check = {
     });
     const last = operationAttempts(rows.invocations).at(-1);
     const evidence = { invocations: last ? [last.id] : [], effects: effects.map((effect) => effect.id) };
+    // An effect on a route the clean run used, with a body it never sent (a charge of another amount): not a
+    // duplicate (its fingerprint has no count to exceed) but a wrong effect, whatever the operation ended in.
+    // Reported here, with the lost ones, so one check compares bodies with the clean run (issue 18, hole 2).
+    // Routes the clean run never used (a compensating refund) are no-duplicate-effects' to judge.
+    const known = new Set(baseline.effects.map((effect) => effect.fingerprint));
+    const wrong = effects.filter((effect) => baseline.routeCounts.has(`${effect.upstream} ${effect.route}`) && !known.has(effect.fingerprint));
+    const wrongly = (ended: string, success: boolean): ReturnType<typeof fail> => {
+      const senderOf = new Map(rows.requests.map((request) => [request.id, request.invocationId]));
+      const senders = [...new Set(wrong.map((effect) => senderOf.get(effect.requestId)).filter((id): id is number => id !== null && id !== undefined))];
+      // After a success, what it left of the clean run's own effects matters too; after a failure, none is fine.
+      const missing = success && byBody.missing.length > 0 ? `; of the clean run's: ${byBody.missing.join('; ')}` : '';
+      return fail(
+        this.name,
+        `${operation}: ${ended} ${success ? 'but' : 'and'} left an effect its clean run never made (the retry changed the request): ${wrong.map((effect) => `${describeEffect(effect)} ${describeExpected(effect)}`).join('; ')}${missing} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)`,
+        { invocations: senders.length > 0 ? senders.sort((a, b) => a - b) : evidence.invocations, effects: wrong.map((effect) => effect.id) },
+      );
+    };
     if (outcome === 'success') {
       if (byRoute.missing.length > 0) {
         return fail(this.name, `${operation}: reported success but effects are missing: ${byRoute.missing.join('; ')}`, evidence);
       }
+      if (wrong.length > 0) return wrongly('reported success', true);
       if (byBody.missing.length > 0) {
         return fail(
           this.name,
@@ -45,6 +65,7 @@ export const noLostEffects: Check = {
       return pass(this.name, `${operation}: succeeded with all of its clean run's effects`);
     }
     const ended = outcome === 'failure' ? 'in failure' : 'with an unknown outcome';
+    if (wrong.length > 0) return wrongly(`ended ${ended}`, false);
     if (!byBody.any) return pass(this.name, `${operation}: ended ${ended} and left none of its effects`);
     if (byBody.missing.length === 0) return pass(this.name, `${operation}: ended ${ended} and left all of its effects`);
     const part = byRoute.missing.length > 0 ? byRoute.missing : byBody.missing;

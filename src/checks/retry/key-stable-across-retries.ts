@@ -12,10 +12,13 @@ const ROLES: readonly InvocationRow['role'][] = ['baseline', 'attempt', 'replay'
  * among requests with one breaks it too. The key need not equal the caller's
  * key (a target may derive its own), only stay the same.
  *
- * "The same request" also means the same body, by the request's fingerprint
- * (generated ids, timestamps and the caller's keys left out): a tool that
- * creates several different records on one route for one operation may give
- * each its own key; sending one record twice under two keys is what fails.
+ * Where the clean run makes several records on one route, "the same request"
+ * also means the same body, by the request's fingerprint (generated ids,
+ * timestamps and the caller's keys left out): a tool that creates several
+ * different records on one route for one operation may give each its own key;
+ * sending one record twice under two keys is what fails. Where it makes one,
+ * every request to the route is that record's, whatever a retry changed in
+ * its body (an attempt counter).
  *
  * The probes' extra invocations are not judged: a mismatch sends another
  * payload (a target may rightly derive another key from it), a dry run sends
@@ -58,7 +61,11 @@ export const keyStableAcrossRetries: Check = {
       const callerKey = [...callerKeys][0]!;
       const route = `${request.upstream} ${request.route}`;
       const scope = ownKeyPerRun ? `invocation ${candidates[0]!.id}` : callerKey;
-      const id = `${scope}\0${route}\0${request.bodyFingerprint}`;
+      // Where the clean run makes one record on this route, every request there is that record's, whatever
+      // its body: a per-attempt value (an attempt counter, a client timestamp) must not split a retry from
+      // the request it repeats (issue 18, hole 6). Only where it makes several are bodies told apart.
+      const oneRecord = input.baseline.routeCounts.get(route) === 1;
+      const id = `${scope}\0${route}\0${oneRecord ? '' : request.bodyFingerprint}`;
       const group = groups.get(id) ?? { callerKey, route, requests: [], invocations: new Set<number>() };
       group.requests.push(request);
       candidates.forEach((invocation) => group.invocations.add(invocation.id));

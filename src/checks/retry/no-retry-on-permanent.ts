@@ -1,5 +1,5 @@
 import type { RequestRow } from '../../ledger/rows.js';
-import { describeRequest, fail, pass, plural, skip, type Check } from '../check.js';
+import { describeRequest, fail, isMutatingMethod, pass, plural, skip, type Check } from '../check.js';
 
 /** Statuses that retrying the same request cannot fix. 409 (a key still in flight) and 429 are not among them. */
 export const PERMANENT_STATUSES: readonly number[] = [400, 401, 403, 404, 422];
@@ -10,7 +10,9 @@ export const PERMANENT_STATUSES: readonly number[] = [400, 401, 403, 404, 422];
  * route: the same request would get the same answer. 409 (per the IETF draft,
  * a key still in flight) and 429 may be retried; whether such a retry waited
  * long enough is retry-policy's business. A later invocation (the caller's own
- * retry) is not the target's retry and is not judged here.
+ * retry) is not the target's retry and is not judged here. A read (GET, HEAD,
+ * OPTIONS) may be sent again once a request committed on that upstream after
+ * it: a 404 before the resource was created says nothing of the state after.
  *
  * Requests are grouped by the invocation the recorder attributed them to;
  * requests sent while several invocations ran (a concurrency probe) have no
@@ -32,9 +34,15 @@ export const noRetryOnPermanent: Check = {
     const invocations = new Set<number>();
     const requests = new Set<number>();
     for (const refused of attributed) {
+      // A read that found nothing (a 404 before the resource existed) gets the same answer only while the
+      // upstream stays as it was: once something committed there, reading again is a new question (issue 18, hole 4).
+      const changed = isMutatingMethod(refused.method)
+        ? undefined
+        : rows.requests.find((request) => request.id > refused.id && request.upstream === refused.upstream && request.committed);
       const again = rows.requests.filter(
         (request: RequestRow) =>
           request.id > refused.id &&
+          (changed === undefined || request.id < changed.id) &&
           request.invocationId === refused.invocationId &&
           request.upstream === refused.upstream &&
           request.route === refused.route,

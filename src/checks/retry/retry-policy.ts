@@ -92,7 +92,9 @@ export const retryPolicy: Check = {
         for (let i = 1; i < chain.length; i += 1) {
           const before = chain[i - 1]!;
           const after = chain[i]!;
-          if (retryAfter.has(before.id)) {
+          // An end stamped after the retry began is not when the client gave up (a late answer it had
+          // abandoned, in a ledger written before the upstream stamped that): the wait is unknown (issue 18, hole 7).
+          if (retryAfter.has(before.id) || endOf(before) > after.startedMs) {
             previous = undefined;
             continue;
           }

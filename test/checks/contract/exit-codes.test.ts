@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodes } from '../../../src/checks/contract/exit-codes.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
+import { DEFAULT_CHECK_SCENARIO } from '../../../src/checks/check.js';
 import { caseInput, effect, invocation, killed, printed, request } from '../rows.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => exitCodes.evaluate(caseInput(spec));
@@ -128,6 +129,9 @@ describe('exit-codes end to end', () => {
 describe('exit-codes for http targets: the missing-key probe', () => {
   const http = (id: number, status: number | null, overrides: Parameters<typeof invocation>[1] = {}) =>
     invocation(id, { role: 'missing-key', targetKind: 'http', exitCode: null, httpStatus: status, effect: null, ...overrides });
+  /** The probe runs only for an http target that declares requireKey. */
+  const evaluate = (spec: Parameters<typeof caseInput>[0], requireKey = true) =>
+    exitCodes.evaluate({ ...caseInput(spec), scenario: { ...DEFAULT_CHECK_SCENARIO, targetKind: 'http', requireKey } });
 
   it('passes a 400 that did nothing', () => {
     const result = evaluate({ invocations: [http(1, 400)], requests: [], effects: [] });
@@ -140,5 +144,21 @@ describe('exit-codes for http targets: the missing-key probe', () => {
     expect(result.status).toBe('fail');
     expect(result.message).toBe('create-order: a request without its required Idempotency-Key answered 201 instead of 400 and committed 1 effect(s) upstream (IETF draft: 400)');
     expect(result.evidence).toEqual({ invocations: [1], requests: [1], effects: [1] });
+  });
+
+  it('holds a request without key to 400 only when the scenario requires the key (issue 18, hole 10)', () => {
+    // A hand-written schedule may omit the key for an API that does not require one: then the request is
+    // judged like any other (its status against the effect it reports), not held to the draft's 400.
+    const served = { invocations: [http(1, 201, { effect: 'created' })], requests: [request(1, 1)], effects: [effect(1, 1)] };
+    const optional = evaluate(served, false);
+    expect(optional.status).toBe('pass');
+    expect(optional.message).not.toContain('400');
+    const required = evaluate(served, true);
+    expect(required.status).toBe('fail');
+    expect(required.message).toContain('instead of 400');
+    // Not required, yet judged: a reported success with an error status still fails.
+    const lying = evaluate({ invocations: [http(1, 500, { effect: 'created' })] }, false);
+    expect(lying.status).toBe('fail');
+    expect(lying.message).toContain('reported effect "created" with status 500');
   });
 });

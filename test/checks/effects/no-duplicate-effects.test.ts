@@ -96,6 +96,41 @@ describe('no-duplicate-effects on hand-written rows', () => {
     expect(result.evidence?.requests).toEqual([2]);
   });
 
+  it('does not count a compensation: an effect on a new route that names an effect of the case, which it undoes (issue 18, hole 11)', () => {
+    // A saga: the charge committed, a later step failed, the tool refunded the charge.
+    const refund = (id: number, requestId: number, body: string) =>
+      effect(id, requestId, { route: 'POST /refunds', resourceId: `re_${id}`, body, fingerprint: `payments POST /refunds ${body}` });
+    const refundRequest = (id: number, body: string) => request(id, 1, { path: '/refunds', route: 'POST /refunds', body });
+    const compensated = evaluate({
+      invocations: [invocation(1, { exitCode: 1, effect: 'none' })],
+      requests: [request(1, 1), refundRequest(2, '{"charge":"cha_1"}')],
+      effects: [effect(1, 1), refund(2, 2, '{"charge":"cha_1"}')],
+    });
+    expect(compensated.status).toBe('pass');
+    // Undoing by path: DELETE /charges/cha_1.
+    const deleted = evaluate({
+      invocations: [invocation(1)],
+      requests: [request(1, 1), request(2, 1, { method: 'DELETE', path: '/charges/cha_1', route: 'DELETE /charges/cha_1', body: '' })],
+      effects: [effect(1, 1), effect(2, 2, { route: 'DELETE /charges/cha_1', resourceId: null, body: '', fingerprint: 'payments DELETE /charges/cha_1' })],
+    });
+    expect(deleted.status).toBe('pass');
+    // A new-route effect that names nothing the case committed (or only a prefix of an id) still counts.
+    for (const body of ['{"amount":100}', '{"charge":"cha_10"}']) {
+      const extra = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), refundRequest(2, body)], effects: [effect(1, 1), refund(2, 2, body)] });
+      expect(extra.status, body).toBe('fail');
+      expect(extra.message).toContain('1 charge on payments POST /refunds (clean run: 0)');
+    }
+    // A compensation does not excuse a second charge: the charges are still counted against the clean run.
+    const twice = evaluate({
+      invocations: [invocation(1)],
+      requests: [request(1, 1), request(2, 1), refundRequest(3, '{"charge":"cha_1"}')],
+      effects: [effect(1, 1), effect(2, 2), refund(3, 3, '{"charge":"cha_1"}')],
+    });
+    expect(twice.status).toBe('fail');
+    expect(twice.message).toContain('2 charges on payments POST /charges (clean run: 1)');
+    expect(twice.message).not.toContain('/refunds');
+  });
+
   it('judges each route against its own count and names every route that has too many', () => {
     const baseline = baselineOf([effect(1, 1), email(2, 2)]);
     const mailerTwice = evaluate({

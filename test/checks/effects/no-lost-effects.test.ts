@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { noLostEffects } from '../../../src/checks/effects/no-lost-effects.js';
+import { noDuplicateEffects } from '../../../src/checks/effects/no-duplicate-effects.js';
+import { outcomeHonesty } from '../../../src/checks/contract/outcome-honesty.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
 import { baselineOf, caseInput, effect, email, invocation, killed, request } from '../rows.js';
 
@@ -186,6 +188,41 @@ describe('no-lost-effects on hand-written rows', () => {
       const signalled = evaluate({ invocations: [invocation(1, { exitCode: null, signal: 'SIGSEGV', effect: null, stdoutJson: null, stdout: '' })], effects: [] });
       expect(signalled.status).toBe('pass');
       expect(signalled.message).toContain('unknown outcome');
+    });
+
+    it('may not leave an effect its clean run never made: a retry that charged another amount (issue 18, hole 2)', () => {
+      // Attempt 1 timed out before commit; its retry charged 200 instead of 100 and said it cannot tell.
+      const rows = {
+        exitCodes: { success: [0], failure: [1, 75] },
+        invocations: [killed(1, { killReason: 'timeout' }), invocation(2, { exitCode: 75, effect: 'unknown' })],
+        requests: [request(1, 1, { fault: 'timeout-before-commit', committed: false, outcome: 'not-run', delivery: 'held', clientStatus: null }), request(2, 2, { body: '{"amount":200}' })],
+        effects: [effect(1, 2, { body: '{"amount":200}', fingerprint: 'payments POST /charges amount-200' })],
+      };
+      const result = evaluate(rows);
+      expect(result.status).toBe('fail');
+      expect(result.message).toBe(
+        'create-order: ended with an unknown outcome and left an effect its clean run never made (the retry changed the request): effect 1 (cha_1, request 2, key rp-0123456789ab-1) payments POST /charges {"amount":200} (if a body field differs from run to run by design, list it in the upstream\'s ignoreFields)',
+      );
+      expect(result.evidence).toEqual({ invocations: [2], effects: [1] });
+      // Reported here alone: one charge is no duplicate, and "unknown" is an honest answer.
+      expect(noDuplicateEffects.evaluate(caseInput(rows)).status).toBe('pass');
+      expect(outcomeHonesty.evaluate(caseInput(rows)).status).toBe('skip');
+      // The same with the clean run's charge: all of its effects, and nothing else.
+      const same = evaluate({ ...rows, requests: [rows.requests[0]!, request(2, 2)], effects: [effect(1, 2)] });
+      expect(same.status).toBe('pass');
+      // An effect on a route the clean run never used is no changed request (a compensation, say): no-duplicate-effects judges it.
+      const refund = evaluate({ ...rows, effects: [effect(1, 2, { route: 'POST /refunds', body: '{"charge":"cha_0"}', fingerprint: 'payments POST /refunds x' })] });
+      expect(refund.status).toBe('pass');
+    });
+
+    it('names an effect the clean run never made after a success too', () => {
+      const result = evaluate({
+        invocations: [killed(1), invocation(2)],
+        requests: [request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed' }), request(2, 2, { body: '{"amount":200}' })],
+        effects: [effect(1, 1), effect(2, 2, { body: '{"amount":200}', fingerprint: 'payments POST /charges amount-200' })],
+      });
+      expect(result.status).toBe('fail');
+      expect(result.message).toContain('reported success but left an effect its clean run never made (the retry changed the request): effect 2');
     });
 
     it('an "unknown" reported with exit 0 is still not a success with missing effects', () => {

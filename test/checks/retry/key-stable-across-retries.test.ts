@@ -63,11 +63,25 @@ describe('key-stable-across-retries on hand-built rows', () => {
 
   it('lets different records on one route have different keys', () => {
     const result = evaluate({
+      // The clean run makes both records: two different requests on one route.
+      baseline: [eff(1, 1), eff(2, 2, { body: '{"amount":5}', fingerprint: 'payments POST /charges amount-5' })],
       invocations: [inv(1)],
       requests: [req(1, 1, { idempotencyKey: `${KEY}-a` }), req(2, 1, { idempotencyKey: `${KEY}-b`, body: '{"amount":5}', bodyFingerprint: 'payments POST /charges amount-5' })],
       effects: [eff(1, 1), eff(2, 2)],
     });
     expectStatus(result, 'pass');
+  });
+
+  it('compares the keys of retries whose bodies differ by a per-attempt value, when the clean run makes one record there (issue 18, hole 6)', () => {
+    const attempt = (id: number, n: number, overrides = {}) =>
+      req(id, 1, { idempotencyKey: `${KEY}-${n}`, body: `{"amount":100,"attempt":${n}}`, bodyFingerprint: `payments POST /charges attempt-${n}`, ...overrides });
+    const spec = { invocations: [inv(1)], requests: [attempt(1, 1, { committed: false, outcome: 'not-run' as const, clientStatus: 503 }), attempt(2, 2)], effects: [eff(1, 2)] };
+    const result = evaluate(spec);
+    expectStatus(result, 'fail');
+    expect(result.message).toContain(`2 requests to payments POST /charges for caller key ${KEY} carried 2 different Idempotency-Keys ("${KEY}-1", "${KEY}-2")`);
+    // Where the clean run makes two records on the route, different bodies are different records and may have their own keys.
+    const twoRecords = evaluate({ ...spec, baseline: [eff(1, 1), eff(2, 2, { body: '{"amount":5}', fingerprint: 'payments POST /charges amount-5' })] });
+    expectStatus(twoRecords, 'pass');
   });
 
   it('does not judge the mismatch probe\'s request', () => {

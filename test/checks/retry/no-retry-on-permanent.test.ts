@@ -56,6 +56,25 @@ describe('no-retry-on-permanent on hand-built rows', () => {
     expect(result.message).toContain('(request 1: 404)');
   });
 
+  it('lets a read that found nothing (404) be sent again once something was created (issue 18, hole 4)', () => {
+    const get = (id: number, status: number) =>
+      lookup(id, 1, { path: '/charges/cha_1', route: 'GET /charges/cha_1', clientStatus: status, upstreamStatus: status });
+    // Look it up, not there, create it, look it up again: the state changed in between, so the same GET may now find it.
+    const created = evaluate({ invocations: [inv(1)], requests: [get(1, 404), req(2, 1), get(3, 200)], effects: [eff(1, 2)] });
+    expectStatus(created, 'pass');
+    // Nothing committed between the two reads: the second is the same request with the same answer.
+    const polled = evaluate({ invocations: [inv(1)], requests: [get(1, 404), get(2, 404), req(3, 1)], effects: [eff(1, 3)] });
+    expectStatus(polled, 'fail');
+    expect(polled.message).toContain('got a permanent 404 on request 1 (GET /charges/cha_1 to payments, got 404) and then sent payments GET /charges/cha_1 again: request 2');
+    // A write is not excused by a commit in between: the refused body is still refused.
+    const rewritten = evaluate({
+      invocations: [inv(1)],
+      requests: [rejected(1, 1), req(2, 1, { path: '/refunds', route: 'POST /refunds' }), req(3, 1)],
+      effects: [eff(1, 2, { route: 'POST /refunds' }), eff(2, 3)],
+    });
+    expectStatus(rewritten, 'fail');
+  });
+
   it('cannot attribute a permanent error that came while several invocations ran', () => {
     const result = evaluate({ invocations: [inv(1, { role: 'concurrent' }), inv(2, { role: 'concurrent' })], requests: [rejected(1, null), req(2, null)], effects: [eff(1, 2)] });
     expectStatus(result, 'skip');

@@ -61,6 +61,14 @@ describe('retry-policy on hand-built rows', () => {
     expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2, 3] });
   });
 
+  it('leaves out a wait whose end was stamped after the retry began: the client gave up earlier (issue 18, hole 7)', () => {
+    // A slowed answer the client abandoned at 100 ms; a ledger written before the fix stamped its end at 5000 ms.
+    const late = at(2, 100, 201, { fault: 'slow', delivery: 'abandoned', clientStatus: null, endedMs: 5_000 });
+    const result = evaluate({ faults: outage, requests: [at(1, 0, 503), late, at(3, 1_200, 201)], effects: [eff(1, 2), eff(2, 3)] });
+    expectStatus(result, 'pass');
+    expect(result.message).not.toContain('-3800');
+  });
+
   it('tolerates a little jitter and constant waits', () => {
     // Tolerance: max(50 ms, 25 % of the previous wait).
     const jitter = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 110, 503), at(3, 170, 201)], effects: [eff(1, 3)] });
