@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { InvocationVariant } from '../caller/caller.js';
 import { CRASH_FAULTS, RESTART_FAULTS } from '../faults/registry.js';
 import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
@@ -52,11 +55,14 @@ export async function startHttpSession(scenario: Scenario, upstreams: RunningUps
   /** A restart fault fired in this case: restart before the next invocation. */
   let restartDue = false;
   return {
-    beginCase: async () => {
+    beginCase: async (caseDir) => {
       restartDue = false;
       if (!api) return;
-      if (target.start?.restart === 'per-case') await api.restart();
-      else await api.ensure();
+      if (target.start?.restart === 'per-case') {
+        // A fresh process per case gets the case's own folder as {{case.dir}}.
+        api.dir = caseDir;
+        await api.restart();
+      } else await api.ensure();
     },
     invoke: async (context, role, key, seq, variant) => {
       if (closed) throw new Error('the http session is closed');
@@ -71,6 +77,7 @@ export async function startHttpSession(scenario: Scenario, upstreams: RunningUps
     close: async () => {
       closed = true;
       await api?.stop();
+      if (api) rmSync(api.runDir, { recursive: true, force: true });
       await agent.destroy().catch(() => undefined);
     },
     restartBeforeNextInvocation: () => {
@@ -87,6 +94,10 @@ export async function startHttpSession(scenario: Scenario, upstreams: RunningUps
 
 /** The API process the session started: at most one at a time, restarted after a crash. */
 class StartedApi {
+  /** {{case.dir}} for an API that outlives its cases: one folder for the session's life. */
+  readonly runDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-api-'));
+  /** What {{case.dir}} renders to at the next start: the case's folder with restart: per-case, else runDir. */
+  dir = this.runDir;
   private current: RunningServer | undefined;
   /** A start (or restart) in progress: concurrent invocations wait for the same one. */
   private pending: Promise<RunningServer> | undefined;
@@ -136,6 +147,7 @@ class StartedApi {
         urls: this.urls,
         baseEnv: inheritedEnv(),
         file: this.scenario.file,
+        caseDir: this.dir,
       });
       if (this.stopped) {
         await server.stop();

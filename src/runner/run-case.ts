@@ -68,8 +68,13 @@ export async function executeCase(
   // The uuids the caller hands the target are its data (a customer to charge), not generated ids: fingerprints keep them.
   recorder.noteCallerData([operation, scenario.target]);
   const live = new Map<number, RunningInvocation>();
-  await env.target.beginCase?.();
   const caseDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-case-'));
+  try {
+    await env.target.beginCase?.(caseDir);
+  } catch (error) {
+    rmSync(caseDir, { recursive: true, force: true });
+    throw error;
+  }
   let begun = false;
   const begin = (): void => {
     if (begun) return;

@@ -27,7 +27,7 @@ export interface CaseInvokeContext {
  */
 export interface TargetSession {
   /** Called before each case (e.g. to restart an http target per case). */
-  beginCase?(): Promise<void>;
+  beginCase?(caseDir: string): Promise<void>;
   invoke(context: CaseInvokeContext, role: InvocationRole, key: string, seq: number, variant: InvocationVariant): Promise<InvocationRow>;
   close(): Promise<void>;
   /**

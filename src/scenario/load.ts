@@ -261,10 +261,11 @@ function checkTemplates(scenario: ScenarioFile, file: string): void {
       for (const reference of templateReferences(text)) {
         // {{port}} is the free port the harness gives an http target it starts.
         if (field.startsWith('target.start.')) {
-          if (reference === 'port') continue;
-          // The API starts once for many invocations: a key, an input or a case folder has no value then.
+          // {{case.dir}}: the case's folder with restart: per-case, else a folder for the API's life (issue 14).
+          if (reference === 'port' || reference === 'case.dir') continue;
+          // The API starts once for many invocations: a key or an input has no value then.
           if (!/^upstreams\.[^.]+\.url$/.test(reference)) {
-            throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the API starts; target.start may use only {{port}} and {{upstreams.NAME.url}}`, { file, field }, 'move per-request values into operations[].request');
+            throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the API starts; target.start may use only {{port}}, {{case.dir}} and {{upstreams.NAME.url}}`, { file, field }, 'move per-request values into operations[].request');
           }
         }
         const reason = unresolvedReason(reference, known);

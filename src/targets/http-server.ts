@@ -28,6 +28,8 @@ export interface HttpServerOptions {
   killGraceMs?: number;
   /** Bytes of stdout and of stderr kept (default MAX_SERVER_OUTPUT_BYTES). */
   maxOutputBytes?: number;
+  /** What `{{case.dir}}` renders to in start.argv and start.env (a folder the API may keep state in). */
+  caseDir?: string;
 }
 
 /** Time a stopping API gets between SIGTERM and SIGKILL. */
@@ -99,6 +101,7 @@ export function freePort(): Promise<number> {
 export async function startHttpServer(start: HttpStartSpec, options: HttpServerOptions): Promise<RunningServer> {
   const port = await freePort();
   const values = new Map<string, string>([['port', String(port)]]);
+  if (options.caseDir) values.set('case.dir', options.caseDir);
   for (const [name, url] of options.urls) values.set(`upstreams.${name}.url`, url);
   const render = (text: string, field: string): string => {
     for (const reference of templateReferences(text)) {
@@ -107,7 +110,7 @@ export async function startHttpServer(start: HttpStartSpec, options: HttpServerO
           'TEMPLATE_UNKNOWN',
           `{{${reference}}} has no value when the API starts (it is started once, not per invocation)`,
           { file: options.file, field },
-          'in target.start use only {{port}} and {{upstreams.NAME.url}}; per-request values belong in operations[].request',
+          'in target.start use only {{port}}, {{case.dir}} and {{upstreams.NAME.url}}; per-request values belong in operations[].request',
         );
       }
     }

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -166,7 +166,7 @@ describe('startHttpSession with a started API', () => {
       expect(second).toHaveLength(1);
       expect(second[0]).not.toBe(first[0]);
       // restart: per-case: the next case gets a fresh process.
-      await target.beginCase!();
+      await target.beginCase!(dir);
       const third = apiPids();
       expect(third).toHaveLength(1);
       expect(third[0]).not.toBe(second[0]);
@@ -175,6 +175,64 @@ describe('startHttpSession with a started API', () => {
       await upstreams.close();
     }
     before.expectNothingLeft(token);
+  });
+});
+
+describe('{{case.dir}} in start.env (issue 14, item 6)', () => {
+  // Answers every request with the folder it was given, after writing a file there.
+  const api = path.join(dir, 'dir-api.mjs');
+  writeFileSync(
+    api,
+    `import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+http.createServer((req, res) => {
+  writeFileSync(path.join(process.env.STATE_DIR, 'seen'), req.url);
+  res.writeHead(201, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ effect: 'created', dir: process.env.STATE_DIR }));
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`,
+  );
+  const scenarioWith = (restart: 'per-case' | 'never'): Scenario =>
+    parseScenario(
+      YAML.stringify({
+        name: `case-dir-${restart}`,
+        target: { kind: 'http', start: { argv: [process.execPath, api], env: { STATE_DIR: '{{case.dir}}' }, ready: { path: '/', timeoutMs: 10_000 }, restart }, timeoutMs: 5_000 },
+        upstreams: { payments: { model: 'resource' } },
+        operations: [{ name: 'create-order', request: { method: 'POST', path: '/orders' } }],
+        faults: ['none'],
+      }),
+      path.join(dir, `case-dir-${restart}.yaml`),
+    );
+
+  async function dirsOfTwoCases(restart: 'per-case' | 'never'): Promise<string[]> {
+    const scenario = scenarioWith(restart);
+    const upstreams = await startUpstreams(scenario);
+    const target = await startTargetSession(scenario, upstreams);
+    try {
+      const env = { scenario, upstreams, target, ledger: undefined as unknown as Ledger };
+      const schedule = { operation: 'create-order', faults: [], caller: { retries: 0, key: 'same' as const, replay: false, delayMs: 0 } };
+      const dirs: string[] = [];
+      for (const id of ['one', 'two']) {
+        const rows = await executeCase(env, id, 'systematic', schedule);
+        expect(rows.invocations[0]!.httpStatus).toBe(201);
+        dirs.push((rows.invocations[0]!.stdoutJson as { dir: string }).dir);
+      }
+      return dirs;
+    } finally {
+      await target.close();
+      await upstreams.close();
+    }
+  }
+
+  it('is the case\'s own folder with restart: per-case, and one folder for the API\'s life otherwise, removed at the end', { timeout: 60_000 }, async () => {
+    const perCase = await dirsOfTwoCases('per-case');
+    expect(perCase[0]).not.toBe(perCase[1]);
+    expect(perCase.every((folder) => folder.startsWith(os.tmpdir()))).toBe(true);
+    const never = await dirsOfTwoCases('never');
+    expect(never[0]).toBe(never[1]);
+    expect(never[0]).toMatch(/retryproof-api-/);
+    for (const folder of [...perCase, ...never]) expect(existsSync(folder), folder).toBe(false);
   });
 });
 

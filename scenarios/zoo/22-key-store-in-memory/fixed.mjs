@@ -14,9 +14,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { postJson } from '../lib/post-json.mjs';
 
-// One folder per run, under this folder: named after payments' port and the
-// harness's pid (start.env cannot template a per-run folder yet).
-const dir = path.join(import.meta.dirname, 'state', `${new URL(process.env.STORE_TAG).port}-${process.ppid}`);
+// The case's folder ({{case.dir}} in start.env): it outlives a restart within the case.
+const dir = process.env.STATE_DIR;
 const file = path.join(dir, 'keys.json');
 const saved = (() => {
   try {
