@@ -33,6 +33,17 @@ export interface CheckInput {
    * defaults, and the target kind is read from the invocation rows.
    */
   scenario?: CheckScenario;
+  /**
+   * How the machine behaved while the case ran. Absent in hand-built inputs
+   * (then no scheduling noise is assumed).
+   */
+  timing?: CaseTiming;
+}
+
+/** What timing checks need to know about the machine during the case. */
+export interface CaseTiming {
+  /** The longest delay of the harness's own event loop while the case ran (ms): a measured wait may be off by about this much. */
+  schedulingNoiseMs: number;
 }
 
 /** The scenario fields some checks read (see `checkScenarioOf`). */

@@ -6,6 +6,7 @@ import { callerKey } from '../caller/keys.js';
 import { checkScenarioOf, type Baseline, type CheckResult } from '../checks/check.js';
 import type { CheckName } from '../core/check-names.js';
 import { confirmTimingFailures } from './confirm-timing.js';
+import { startNoiseMeter } from './scheduling-noise.js';
 import { invocationOutcome, operationOutcome } from '../checks/outcome.js';
 import { CHECKS } from '../checks/registry.js';
 import { describeSchedule } from '../explore/describe.js';
@@ -39,7 +40,8 @@ export interface CaseEnvironment {
 }
 
 /** A case's rows, and what its settle window saw (absent when the case was cut short). */
-export type ExecutedCase = CaseRows & { settle?: SettleReport; late: readonly number[] };
+/** A case as it ran: its rows, the settle window's report, late requests, and the harness's scheduling noise meanwhile (ms, see startNoiseMeter). */
+export type ExecutedCase = CaseRows & { settle?: SettleReport; late: readonly number[]; schedulingNoiseMs: number };
 
 /**
  * Runs one case: fresh upstream state and a fresh case folder, the caller's
@@ -63,6 +65,7 @@ export async function executeCase(
   const operation = scenario.operations.find((op) => op.name === schedule.operation);
   if (!operation) throw new Error(`schedule names unknown operation "${schedule.operation}"`);
   const recorder = new CaseRecorder(id, operation.name);
+  const noise = startNoiseMeter();
   const settings = settleSettings(scenario);
   recorder.quietMs = settings.quietMs;
   // The uuids the caller hands the target are its data (a customer to charge), not generated ids: fingerprints keep them.
@@ -111,7 +114,7 @@ export async function executeCase(
     upstreams.strays?.caseEnded(id, operation.name);
     rmSync(caseDir, { recursive: true, force: true });
   }
-  return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late });
+  return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late, schedulingNoiseMs: noise.stop() });
 }
 
 /** Runs a faulted case and judges it. */
@@ -128,7 +131,7 @@ export async function runCase(
   throwIfInterrupted(env.signal);
   const { scenario, upstreams, ledger } = env;
   let stored: CaseRows = rows;
-  const judge = (fromLedger: CaseRows, names: readonly CheckName[]): CheckResult[] =>
+  const judge = (fromLedger: CaseRows, names: readonly CheckName[], schedulingNoiseMs: number): CheckResult[] =>
     names.map((name): CheckResult =>
       CHECKS[name].evaluate({
         operation: schedule.operation,
@@ -138,16 +141,17 @@ export async function runCase(
         exitCodes: scenario.exitCodes,
         traits: upstreams.traits,
         scenario: checkScenarioOf(scenario),
+        timing: { schedulingNoiseMs },
       }),
     );
   let checks = ledger.recordCase({ id, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, rows, (fromLedger) => {
     stored = fromLedger;
-    return judge(fromLedger, scenario.checks);
+    return judge(fromLedger, scenario.checks, rows.schedulingNoiseMs);
   });
   checks = await confirmTimingFailures(id, checks, async (confirmId, names) => {
     const again = await executeCase(env, confirmId, kind, schedule);
     throwIfInterrupted(env.signal);
-    return ledger.recordCase({ id: confirmId, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, again, (fromLedger) => judge(fromLedger, names));
+    return ledger.recordCase({ id: confirmId, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, again, (fromLedger) => judge(fromLedger, names, again.schedulingNoiseMs));
   }, (check) => ledger.amendCheck(id, check.check, check.status, check.message));
   const outcome = operationOutcome(stored.invocations, scenario.exitCodes);
   const faults = faultApplications(schedule, stored);

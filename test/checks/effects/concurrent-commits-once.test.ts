@@ -1,7 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { concurrentCommitsOnce } from '../../../src/checks/effects/concurrent-commits-once.js';
+import type { Schedule } from '../../../src/core/schedule.js';
+import { raceWindow } from '../../../src/explore/race-window.js';
+import { openRunSession } from '../../../src/runner/run-session.js';
+import { loadScenario } from '../../../src/scenario/load.js';
 import { eff, input, inv, KEY, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+
+const ZOO_DIR = path.join(import.meta.dirname, '..', '..', '..', 'scenarios', 'zoo');
 
 const evaluate = (spec: Spec) => concurrentCommitsOnce.evaluate(input(spec));
 const window = [{ upstream: 'payments', ordinal: 1, fault: 'slow', params: { delayBeforeCommitMs: 150, delayMs: 0 } }];
@@ -59,4 +68,52 @@ describe('concurrent-commits-once end to end', () => {
     const twin = await runProbeTool({ faults: ['none'], probes: { concurrent: true }, honoursKey: false });
     expectStatus(twin.check('create-order/probe:concurrent', 'concurrent-commits-once'), 'pass');
   });
+});
+
+// Bug zoo 28 (issue 13, class 9): its buggy tool sends its own retry under "K-2". Two calls at once with one key
+// show both messages the trial found misleading: whose charges they were, and where two long results differ.
+describe('concurrent-commits-once and concurrent-same-key messages on zoo 28 (issue 13, class 9)', () => {
+  const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-zoo28-'));
+  afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
+  const scenario = loadScenario(path.join(ZOO_DIR, '28-key-per-attempt', 'buggy.yaml'));
+  const racers = (faults: Schedule['faults']): Schedule => ({
+    operation: 'create-order',
+    faults,
+    caller: { retries: 0, key: 'same', replay: false, delayMs: 0, concurrent: 2 },
+  });
+  const run = async (id: string, schedule: Schedule) => {
+    const session = await openRunSession(scenario, { reportsDir });
+    try {
+      const result = await session.runOne({ id, schedule }, 'explore');
+      return (check: string) => result.checks.find((item) => item.check === check)!;
+    } finally {
+      await session.finish();
+    }
+  };
+
+  it('names the call whose own retry committed both charges, and the other call for none', async () => {
+    // The first request commits, then gets a 503: its call retries under "K-2" and charges again; the other
+    // call's request (the same key) is answered from payments' key store and commits nothing.
+    const check = await run('both-by-one', racers([{ upstream: 'payments', ordinal: 1, fault: '503-after-commit' }]));
+    const result = check('concurrent-commits-once');
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('together they committed 2 charges on payments POST /charges (clean run: 1)');
+    const found = /invocation (\d): 2 charges \(effect 1 \(cha_1, request \d, key (rp-[\w-]+)\); effect 2 \(cha_2, request \d, key (rp-[\w-]+)\)\); invocation (\d): no charge/.exec(result.message);
+    expect(found, result.message).not.toBeNull();
+    const [, retrier, firstKey, secondKey, other] = found!;
+    expect(secondKey).toBe(`${firstKey}-2`);
+    expect(other).not.toBe(retrier);
+  }, 60_000);
+
+  it('says where two long results differ, not two prefixes that read the same', async () => {
+    // The race window holds the first request; the second gets a 503 before commit, and that call retries under "K-2":
+    // each call charges once, and both print an order that differs only in its last field.
+    const check = await run('two-orders', racers([raceWindow('payments'), { upstream: 'payments', ordinal: 2, fault: '503-before-commit' }]));
+    const result = check('concurrent-same-key');
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/: they differ at \.order\.charge: "cha_\d" vs "cha_\d" \(the winner's\)$/);
+    const charges = check('concurrent-commits-once');
+    expectStatus(charges, 'fail');
+    expect(charges.message).toMatch(/invocation \d: 1 charge \(effect \d \(cha_\d, request \d, key rp-[\w-]+\)\); invocation \d: 1 charge/);
+  }, 60_000);
 });

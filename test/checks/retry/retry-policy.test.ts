@@ -2,7 +2,7 @@ import { DEFAULT_MAX_ATTEMPTS } from '../../../src/checks/check.js';
 import { describe, expect, it } from 'vitest';
 import type { FaultBinding } from '../../../src/core/schedule.js';
 import type { RequestRow } from '../../../src/ledger/rows.js';
-import { retryPolicy } from '../../../src/checks/retry/retry-policy.js';
+import { NOISE_FACTOR, retryPolicy } from '../../../src/checks/retry/retry-policy.js';
 import { eff, input, inv, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
 
@@ -67,6 +67,20 @@ describe('retry-policy on hand-built rows', () => {
     const result = evaluate({ faults: outage, requests: [at(1, 0, 503), late, at(3, 1_200, 201)], effects: [eff(1, 2), eff(2, 3)] });
     expectStatus(result, 'pass');
     expect(result.message).not.toContain('-3800');
+  });
+
+  it('widens the back-off tolerance by the scheduling noise measured during the case (issue 13, class 8)', () => {
+    // Intended 50 ms then 100 ms, measured 168 ms then 114 ms at load average 11.
+    const loaded = { faults: outage, requests: [at(1, 0, 503), at(2, 178, 503), at(3, 302, 201)], effects: [eff(1, 3)] };
+    const quiet = evaluate(loaded);
+    expectStatus(quiet, 'fail');
+    expect(quiet.message).toContain('waited 168 ms before request 2, then only 114 ms before request 3 (after request 2 (POST /charges to payments, fault 503-before-commit, got 503); tolerance 50 ms)');
+    const busy = (noise: number, spec: Spec = loaded) => retryPolicy.evaluate({ ...input({ invocations: [inv(1)], ...spec }), timing: { schedulingNoiseMs: noise } });
+    expectStatus(busy(40), 'pass');
+    // A wait that really shrinks is still one, and the message says how much of the tolerance the noise made.
+    const shrinking = busy(40, { faults: outage, requests: [at(1, 0, 503), at(2, 410, 503), at(3, 440, 201)], effects: [eff(1, 3)] });
+    expectStatus(shrinking, 'fail');
+    expect(shrinking.message).toContain(`then only 20 ms before request 3 (after request 2 (POST /charges to payments, fault 503-before-commit, got 503); tolerance ${100 + NOISE_FACTOR * 40} ms, of which 80 ms for the 40 ms of scheduling noise measured during the case)`);
   });
 
   it('tolerates a little jitter and constant waits', () => {
