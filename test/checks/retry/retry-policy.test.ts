@@ -183,6 +183,19 @@ describe('retry-policy on hand-built rows', () => {
       expectStatus(evaluate({ faults: held, requests: tenMs, effects: [eff(1, 4)] }), 'pass');
     });
 
+    it('on a busy machine, widens "no wait" by the scheduling noise measured during the case, up to 40 ms', () => {
+      // At load 11 an immediate retry was measured 20-30 ms after the answer it followed.
+      const loaded = [inFlight(1, 0), inFlight(2, 34), inFlight(3, 70), at(4, 103, 201)];
+      const busy = (noise: number, requests: RequestRow[]) => retryPolicy.evaluate({ ...input({ invocations: [inv(1)], faults: held, requests, effects: [eff(1, 4)] }), timing: { schedulingNoiseMs: noise } });
+      expectStatus(evaluate({ faults: held, requests: loaded, effects: [eff(1, 4)] }), 'pass');
+      const caught = busy(30, loaded);
+      expectStatus(caught, 'fail');
+      expect(caught.message).toContain('with no wait after 409 3 times (a retry within 40 ms of the answer it follows has none: 10 ms and the 30 ms of scheduling noise measured during the case, at most 40)');
+      // A deliberate 50 ms back-off is a wait, however noisy the case.
+      const backsOff = [inFlight(1, 0), inFlight(2, 60), inFlight(3, 120), at(4, 180, 201)];
+      expectStatus(busy(200, backsOff), 'pass');
+    });
+
     it('leaves answers with Retry-After to the Retry-After rule, and errors that ask for no wait out', () => {
       const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '409-in-flight', andAfter: true, params: { retryAfterSeconds: 1 } }];
       const result = evaluate({ faults, requests: [inFlight(1, 0), inFlight(2, 12), at(3, 24, 201)], effects: [eff(1, 3)] });
