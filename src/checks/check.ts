@@ -181,6 +181,37 @@ export function describeRequest(request: RequestRow): string {
   return `request ${request.id} (${request.method} ${request.path.split('?')[0]} to ${request.upstream}${fault}, ${got})`;
 }
 
+/**
+ * What a fault of the schedule did to one request, in words: the fault, what
+ * the upstream did with the request (a fault named "after commit" runs the
+ * upstream's logic, which may refuse it and commit nothing) and what reached
+ * the client. "crash-after-commit on request 2: payments refused it (422),
+ * nothing committed; the target was killed before the answer reached it"
+ */
+export function describeFaultOutcome(request: RequestRow): string {
+  const { upstream } = request;
+  const status = request.upstreamStatus === null ? '' : ` (${request.upstreamStatus})`;
+  const did: Record<RequestRow['outcome'], string> = {
+    committed: `${upstream} committed it${status}`,
+    replayed: `${upstream} answered it from its key store${status}, nothing committed`,
+    unchanged: `${upstream} was already in the state it asked for${status}, nothing changed`,
+    read: `${upstream} answered it${status}`,
+    rejected: `${upstream} refused it${status}, nothing committed`,
+    'recorded-nothing': `${upstream} handled it${status} and recorded no effect`,
+    'not-run': `${upstream} did not run it, nothing committed`,
+    unmatched: `${upstream} has no route for it${status}, nothing committed`,
+  };
+  const reached: Record<RequestRow['delivery'], string> = {
+    response: request.clientStatus === null ? 'the client got an answer' : `the client got ${request.clientStatus}`,
+    held: 'the answer was held until the client gave up',
+    reset: 'the connection was reset before any answer',
+    truncated: `the answer${request.clientStatus === null ? '' : ` (${request.clientStatus})`} was cut off`,
+    crashed: request.outcome === 'not-run' ? 'the target was killed as the request arrived' : 'the target was killed before the answer reached it',
+    abandoned: 'the client gave up before the answer',
+  };
+  return `${request.fault} on request ${request.id}: ${did[request.outcome]}; ${reached[request.delivery]}`;
+}
+
 /** The upstream requests attributed to an invocation, in order. */
 export function requestsOf(rows: CaseRows, invocationId: number): RequestRow[] {
   return rows.requests.filter((request) => request.invocationId === invocationId);

@@ -109,7 +109,7 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
     const found = new Set<CheckName>();
     const started = performance.now();
     const results = await session.runCases(planned, 'explore', {
-      stopWhen: () => options.maxFailures !== undefined && found.size >= options.maxFailures,
+      stopWhen: (result) => stopsExploration(result, found, options),
       onCase: (result) => {
         done += 1;
         for (const check of broken(result, options.checks)) found.add(check);
@@ -192,6 +192,19 @@ export async function runReferenceCases(
 
 export function reproduceCommand(runDir: string, caseId: string): string {
   return replayCommand(runDir, caseId);
+}
+
+/**
+ * Whether exploration may stop drawing after this case (with maxFailures):
+ * only a case that breaks a check looked for stops it, once maxFailures
+ * distinct checks are broken. The pool keeps every case up to the one that
+ * stopped it; a case that broke nothing, finished by one lane after the
+ * other lane's later case had found the failure, used to stop it there and
+ * drop that failure with everything after it (bug zoo 26's buggy target
+ * was found at explore/22 and reported as never found).
+ */
+export function stopsExploration(result: CaseResult, found: ReadonlySet<CheckName>, options: Pick<ExploreOptions, 'checks' | 'maxFailures'>): boolean {
+  return options.maxFailures !== undefined && found.size >= options.maxFailures && broken(result, options.checks).length > 0;
 }
 
 /** The checks being looked for that this case breaks. */

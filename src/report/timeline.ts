@@ -363,7 +363,11 @@ function answerText(request: RequestRow): string {
     case 'truncated':
       return `${status ?? ''} truncated body, then reset`.trim();
     case 'crashed':
-      return `target killed ${request.committed ? 'at commit' : 'on arrival'}`;
+      // A crash "after commit" fires once the upstream's logic ran, which may have refused the request.
+      if (request.committed) return 'target killed at commit';
+      if (request.outcome === 'not-run') return 'target killed on arrival';
+      if (request.outcome === 'rejected') return `target killed after ${request.upstream} refused it (${request.upstreamStatus ?? 'no status'}), nothing committed`;
+      return `target killed after ${request.upstream} answered ${request.upstreamStatus ?? 'no status'}${outcome ? ` (${outcome})` : ''}, before the answer reached it`;
     case 'abandoned':
       return `client gave up${took}; the late answer was not sent`;
   }

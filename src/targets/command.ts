@@ -100,16 +100,26 @@ export function startCommand(request: InvocationRequest, limits: CommandLimits):
         });
       };
       // Wait for the pipes to drain, but not forever: a daemonised grandchild may hold them.
-      const drain = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish();
-      }, PIPE_DRAIN_MS);
+      // The wait starts once the group is gone (until then a member may still be writing),
+      // and ends a turn of the event loop after the timer: timers run before the poll
+      // phase, so after a busy spell the output already in the pipe is read before the
+      // pipes are closed, not thrown away (an effect-field false alarm at load 12).
+      let drain: NodeJS.Timeout | undefined;
+      void groupGone.then(() => {
+        if (finished) return;
+        drain = setTimeout(() => {
+          setImmediate(() => {
+            child.stdout.destroy();
+            child.stderr.destroy();
+            finish();
+          });
+        }, PIPE_DRAIN_MS);
+      });
       let open = 2;
       const closed = (): void => {
         open -= 1;
         if (open === 0) {
-          clearTimeout(drain);
+          if (drain) clearTimeout(drain);
           finish();
         }
       };

@@ -2,7 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exploreScenario } from '../../src/explore/explore.js';
+import { exploreScenario, stopsExploration } from '../../src/explore/explore.js';
+import type { CaseResult } from '../../src/core/result.js';
+import type { CheckName } from '../../src/core/check-names.js';
+import { runOnLanes } from '../../src/runner/pool.js';
 import { replayCase } from '../../src/explore/replay.js';
 import { runScenario } from '../../src/runner/run-scenario.js';
 import { loadScenario } from '../../src/scenario/load.js';
@@ -225,4 +228,35 @@ console.log(JSON.stringify({ effect: response.headers.get('idempotent-replayed')
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('stopsExploration (maxFailures)', () => {
+  const result = (id: string, failed: CheckName[]): CaseResult =>
+    ({ id, checks: failed.map((check) => ({ check, status: 'fail', message: '' })) }) as unknown as CaseResult;
+
+  it('stops only after a case that breaks a check looked for', () => {
+    const found = new Set<CheckName>(['no-lost-effects']);
+    expect(stopsExploration(result('explore/22', ['no-lost-effects']), found, { maxFailures: 1 })).toBe(true);
+    expect(stopsExploration(result('explore/21', []), found, { maxFailures: 1 })).toBe(false);
+    expect(stopsExploration(result('explore/22', ['effect-field']), found, { maxFailures: 1, checks: ['no-lost-effects'] })).toBe(false);
+    expect(stopsExploration(result('explore/22', ['no-lost-effects']), found, {})).toBe(false);
+  });
+
+  it('keeps a failure a faster lane found while the other lane was still on an earlier case (bug zoo 26)', async () => {
+    // Lane a takes case 0 (slow, passes); lane b takes case 1 (quick, fails) and finds the failure first.
+    const found = new Set<CheckName>();
+    const tasks = [{ ms: 60, failed: [] as CheckName[] }, { ms: 5, failed: ['no-lost-effects' as CheckName] }];
+    const results = await runOnLanes(
+      ['a', 'b'],
+      tasks,
+      async (_lane, task, index) => {
+        await new Promise((resolve) => setTimeout(resolve, task.ms));
+        const done = result(`explore/${index}`, task.failed);
+        for (const check of task.failed) found.add(check);
+        return done;
+      },
+      (done) => stopsExploration(done, found, { maxFailures: 1 }),
+    );
+    expect(results.map((done) => done?.id)).toEqual(['explore/0', 'explore/1']);
+  });
 });

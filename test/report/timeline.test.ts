@@ -64,6 +64,16 @@ describe('buildTimeline', () => {
     expect(timeline.invocations.map((invocation) => invocation.label)).toEqual(['attempt', 'retry 1']);
   });
 
+  it('says what a crash "after commit" did to a request the upstream refused: nothing committed, not a kill at commit (issue 13, class 6)', () => {
+    const rows = crashRows();
+    rows.effects = [];
+    rows.requests[0] = { ...rows.requests[0]!, committed: false, outcome: 'rejected', upstreamStatus: 422, clientStatus: null };
+    const answer = buildTimeline('c', rows).steps.find((step) => step.kind === 'answer' && step.requestId === 1)!;
+    expect(answer.text).toBe('target killed after payments refused it (422), nothing committed');
+    rows.requests[0] = { ...rows.requests[0]!, fault: 'crash-before-commit', outcome: 'not-run', upstreamStatus: null };
+    expect(buildTimeline('c', rows).steps.find((step) => step.kind === 'answer' && step.requestId === 1)!.text).toBe('target killed on arrival');
+  });
+
   it('keeps causes first within one millisecond: an exit before the next call, a request before its commit and answer', () => {
     const rows = passingRows();
     // Everything at 100 ms: invocation 1 ends as invocation 2 starts; request 2 takes no time.

@@ -88,6 +88,7 @@ export const ZOO_SHARES = {
   retryPolicyAndExitCodes: ['08', '09', '10', '11', '12', '13', '20'],
   answers: ['14', '15', '16', '17', '18', '19'],
   waitsAndRestarts: ['21', '22'],
+  falseAlarms: ['23', '24', '25', '26'],
   timingAndMessages: ['27', '28', '29', '30'],
 } as const;
 

@@ -40,8 +40,8 @@ const AMBIGUOUS = /^(50\d)-/;
  * - a conflict (command: a declared failure exit code with effect `none`;
  *   http: 409, per the IETF draft).
  * A racer whose own upstream request got a fault is judged by what that fault
- * let it know: after a lost answer (timeout, reset, truncation, crash) no
- * answer or `unknown` is honest; after an injected 5xx a failure or `unknown`
+ * let it know: after a lost answer (timeout, reset, truncation, crash; a crash
+ * fault on the other racer's request kills it too) no answer or `unknown` is honest; after an injected 5xx a failure or `unknown`
  * is; after a definite refusal (429, a 4xx) a failure is. When none of them
  * succeeds although no request of theirs was faulted (only the probe's slow
  * race window), that fails too: the racers refused each other.
@@ -87,14 +87,21 @@ export const concurrentSameKey: Check = {
   },
 };
 
-/** The faults on the requests a racer may have sent: its own, and those sent while several ran (unattributed). */
+/**
+ * The faults a racer met: those on the requests it may have sent (its own, and those sent while
+ * several ran, unattributed), and a crash fault on any racer's request, which kills every running
+ * invocation (a command's racers are separate processes: the other one dies with it).
+ */
 function faultsOf(rows: CaseRows, racer: InvocationRow): string[] {
   const own = rows.requests.filter((request) => request.invocationId === racer.id || request.invocationId === null);
   // A request the racer itself gave up on (its own timeout, on a loaded machine) lost its answer as surely as a fault would.
-  return own.flatMap((request) => [
-    ...(BENIGN_FAULTS.includes(request.fault) ? [] : [request.fault]),
-    ...(request.delivery === 'abandoned' ? ['timeout-by-the-client'] : []),
-  ]);
+  return [
+    ...own.flatMap((request) => [
+      ...(BENIGN_FAULTS.includes(request.fault) ? [] : [request.fault]),
+      ...(request.delivery === 'abandoned' ? ['timeout-by-the-client'] : []),
+    ]),
+    ...(racer.killed && racer.killReason === 'crash' ? ['crash-of-every-racer'] : []),
+  ];
 }
 
 /** Whether the faults a racer met make its failing answer honest (never a success: that is judged as usual). */

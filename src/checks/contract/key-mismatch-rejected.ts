@@ -1,4 +1,5 @@
 import {
+  describeFaultOutcome,
   describeInvocation,
   fail,
   pass,
@@ -46,8 +47,8 @@ export const keyMismatchRejected: Check = {
     // target that was about to refuse: then only a success claim is wrong, and the message says what happened.
     const faulted = requests.filter((request) => !['none', 'slow'].includes(request.fault));
     if (faulted.length > 0 && !claimsSuccess(mismatch, kind, exitCodes)) {
-      const what = faulted.map((request) => `request ${request.id} got ${request.fault}${request.committed ? '' : ' (nothing committed)'}`).join(', ');
-      return skip(this.name, `${operation}: the mismatch ${describeInvocation(mismatch)} was stopped by a fault of the schedule (${what}), not judged`);
+      const what = faulted.map(describeFaultOutcome).join('; ');
+      return skip(this.name, `${operation}: the mismatch ${describeInvocation(mismatch)} was stopped by a fault of the schedule, not judged: ${what}`);
     }
     const problems: string[] = [];
     if (mismatch.killed || mismatch.signal !== null) {

@@ -1,4 +1,5 @@
-import { countByFingerprint, countByRoute, describeEffect, describeExpected, fail, operationEffects, pass, plural, skip, warn, type Check } from '../check.js';
+import type { CaseRows, InvocationRow } from '../../ledger/rows.js';
+import { countByFingerprint, countByRoute, describeEffect, describeExpected, fail, operationEffects, pass, plural, requestsOf, skip, warn, type Check } from '../check.js';
 import { operationAttempts, operationOutcome } from '../outcome.js';
 
 /**
@@ -7,7 +8,11 @@ import { operationAttempts, operationOutcome } from '../outcome.js';
  * A part is lost when a later invocation of the operation had the chance to
  * finish it and did not; a part left by the last invocation to run (killed
  * between a charge and its audit record, never run again) is a warning: no
- * client can make two independent upstreams atomic against SIGKILL.
+ * client can make two independent upstreams atomic against SIGKILL. A later
+ * invocation had the chance when it ran after the one that left the part (not
+ * beside it, as a concurrent duplicate does) and the schedule did not stop it:
+ * neither killed by a crash fault (which kills every running invocation) nor
+ * faulted on a request of its own (a 503 on the audit write it retried).
  * Whatever the ending, no effect on a route the clean run used may carry a
  * body the clean run never sent (a retry that charged another amount).
  * Extra effects are no-duplicate-effects' business.
@@ -73,19 +78,37 @@ export const noLostEffects: Check = {
     // only when an invocation of the operation ran after it and did not finish the work.
     const senderOf = new Map(rows.requests.map((request) => [request.id, request.invocationId]));
     const makers = effects.map((effect) => senderOf.get(effect.requestId)).filter((id): id is number => id !== null && id !== undefined);
-    const lastMaker = makers.length > 0 ? Math.max(...makers) : undefined;
-    const later = operationAttempts(rows.invocations).filter((invocation) => lastMaker === undefined || invocation.id > lastMaker);
-    if (lastMaker !== undefined && later.length === 0) {
-      return warn(
-        this.name,
-        `${operation}: ended ${ended} and left part of its effects (${part.join('; ')}), but no later invocation had the chance to finish them: invocation ${lastMaker} was the last to run`,
-        evidence,
-      );
+    const lastMaker = makers.length > 0 ? rows.invocations.find((invocation) => invocation.id === Math.max(...makers)) : undefined;
+    // Concurrent duplicates run beside each other (and are never retried): none of them ran after another.
+    const racing = (invocation: InvocationRow): boolean => invocation.role === 'concurrent' && lastMaker?.role === 'concurrent';
+    const later = operationAttempts(rows.invocations).filter((invocation) => lastMaker === undefined || (invocation.id > lastMaker.id && !racing(invocation)));
+    const withChance = later.filter((invocation) => stoppedBy(rows, invocation) === undefined);
+    if (lastMaker !== undefined && withChance.length === 0) {
+      const racers = operationAttempts(rows.invocations).filter((invocation) => invocation.role === 'concurrent');
+      const last = lastMaker.role === 'concurrent' && racers.length > 1 ? `invocations ${racers.map((invocation) => invocation.id).join(', ')} ran at once, and none ran after them` : `invocation ${lastMaker.id} was the last to run`;
+      const why = later.length === 0 ? last : later.map((invocation) => `invocation ${invocation.id} ${stoppedBy(rows, invocation)}`).join('; ');
+      return warn(this.name, `${operation}: ended ${ended} and left part of its effects (${part.join('; ')}), but no later invocation had the chance to finish them: ${why}`, evidence);
     }
-    const chance = later.length > 0 ? `; invocation${later.length === 1 ? '' : 's'} ${later.map((invocation) => invocation.id).join(', ')} ran after it and did not finish them` : '';
+    const chance =
+      withChance.length > 0 ? `; invocation${withChance.length === 1 ? '' : 's'} ${withChance.map((invocation) => invocation.id).join(', ')} ran after it and did not finish them` : '';
     return fail(this.name, `${operation}: ended ${ended} and left part of its effects: ${part.join('; ')}${chance}`, evidence);
   },
 };
+
+/** Faults that change nothing a client can see but timing. */
+const HARMLESS_FAULTS = ['none', 'slow'];
+
+/**
+ * How the schedule stopped an invocation before it could finish the work, in
+ * words ("was killed by a crash fault", "got 503-before-commit on request 4"),
+ * or undefined when nothing did: then it had its chance.
+ */
+function stoppedBy(rows: CaseRows, invocation: InvocationRow): string | undefined {
+  if (invocation.killed && invocation.killReason === 'crash') return 'was killed by a crash fault';
+  const faulted = requestsOf(rows, invocation.id).filter((request) => !HARMLESS_FAULTS.includes(request.fault));
+  if (faulted.length === 0) return undefined;
+  return `got ${faulted.map((request) => `${request.fault} on request ${request.id}`).join(', ')}`;
+}
 
 /** Which expected counts were not reached, in words, and whether any was reached at all. */
 function shortfalls(

@@ -134,6 +134,22 @@ describe('concurrent-same-key on hand-built rows', () => {
     expectStatus(reset, 'pass');
   });
 
+  it('does not blame a racer killed by a crash fault on the other racer\'s request: a crash kills every running invocation', () => {
+    // Found by bug zoo 26's twin: a command's two racers are two processes, and crash-after-commit on one's request killed both.
+    const crash = { fault: 'crash-after-commit', delivery: 'crashed' as const };
+    const result = evaluate({
+      faults: [{ upstream: 'payments', ordinal: 1, fault: 'crash-after-commit' }],
+      invocations: [killedInv(1, { role: 'concurrent', killReason: 'crash' }), killedInv(2, { role: 'concurrent', killReason: 'crash' })],
+      requests: [req(1, 1, crash)],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'pass');
+    expect(result.message).toContain('none succeeded');
+    // Killed by its own timeout, with no fault in its way, it still gave no answer.
+    const hung = evaluate({ faults: window, invocations: [racer(1), killedInv(2, { role: 'concurrent' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(hung, 'fail');
+  });
+
   describe('http targets', () => {
     const winner = (id: number) => httpInv(id, 201, { id: 'ord_1', amount: 100 }, { role: 'concurrent', startedMs: 0, durationMs: 500 });
     const other = (id: number, status: number | null, body: unknown) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500 });

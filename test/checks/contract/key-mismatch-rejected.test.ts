@@ -57,11 +57,14 @@ describe('key-mismatch-rejected on hand-built rows', () => {
     const result = evaluate({
       ...probe,
       invocations: [inv(1), killedInv(2, { role: 'mismatch', killReason: 'crash' })],
-      requests: [req(1, 1), refused(2, 2, 422, { upstreamStatus: 422, outcome: 'rejected', fault: 'crash-after-commit' })],
+      requests: [req(1, 1), refused(2, 2, 422, { upstreamStatus: 422, outcome: 'rejected', fault: 'crash-after-commit', delivery: 'crashed', clientStatus: null })],
       effects: [eff(1, 1)],
     });
     expectStatus(result, 'skip');
-    expect(result.message).toContain('was stopped by a fault of the schedule (request 2 got crash-after-commit (nothing committed))');
+    // Says what happened: the fault's name says "after commit", but payments refused the request and nothing committed.
+    expect(result.message).toBe(
+      `create-order: the mismatch invocation 2 (mismatch, killed (crash)) was stopped by a fault of the schedule, not judged: crash-after-commit on request 2: payments refused it (422), nothing committed; the target was killed before the answer reached it`,
+    );
   });
 
   it('does not blame an http mismatch whose own upstream call was faulted, unless it answered 2xx (issue 18, hole 9)', () => {

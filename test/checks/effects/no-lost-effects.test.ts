@@ -155,6 +155,54 @@ describe('no-lost-effects on hand-written rows', () => {
       expect(retried.message).toContain('invocation 2 ran after it and did not finish them');
     });
 
+    it('only warns when every later invocation was stopped by the schedule: killed by a crash, or faulted on its own request (bug zoo 26)', () => {
+      // The retry got the charge back from payments' key store (nothing committed), then the schedule stopped it before the email.
+      const replayedCharge = { committed: false, outcome: 'replayed' as const };
+      const crashed = evaluate({
+        baseline: chargeAndEmail(),
+        invocations: [killed(1), killed(2)],
+        requests: [request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed' }), request(2, 2, { ...replayedCharge, fault: 'crash-after-commit', delivery: 'crashed' })],
+        effects: [effect(1, 1)],
+      });
+      expect(crashed.status).toBe('warn');
+      expect(crashed.message).toBe(
+        'create-order: ended with an unknown outcome and left part of its effects (0 emails on mailer POST /messages (clean run: 1)), but no later invocation had the chance to finish them: invocation 2 was killed by a crash fault',
+      );
+      const refused = evaluate({
+        baseline: chargeAndEmail(),
+        invocations: [killed(1), invocation(2, { exitCode: 75, effect: 'unknown' })],
+        requests: [
+          request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed' }),
+          request(2, 2, replayedCharge),
+          request(3, 2, { upstream: 'mailer', fault: '503-before-commit', committed: false, outcome: 'not-run', clientStatus: 503 }),
+        ],
+        effects: [effect(1, 1)],
+      });
+      expect(refused.status).toBe('warn');
+      expect(refused.message).toContain('no later invocation had the chance to finish them: invocation 2 got 503-before-commit on request 3');
+      // A later invocation that only got its answers slowly had its chance.
+      const slowed = evaluate({
+        baseline: chargeAndEmail(),
+        invocations: [killed(1), invocation(2, { exitCode: 1, effect: 'none' })],
+        requests: [request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed' }), request(2, 2, { ...replayedCharge, fault: 'slow' })],
+        effects: [effect(1, 1)],
+      });
+      expect(slowed.status).toBe('fail');
+      expect(slowed.message).toContain('invocation 2 ran after it and did not finish them');
+    });
+
+    it('does not take a concurrent duplicate for a later invocation: it ran beside the one that left the part (bug zoo 26)', () => {
+      const racer = (id: number) => killed(id, { role: 'concurrent', startedMs: 0, durationMs: 900 });
+      const result = evaluate({
+        baseline: chargeAndEmail(),
+        invocations: [racer(1), racer(2)],
+        requests: [request(1, 1, { fault: 'crash-after-commit', delivery: 'crashed' })],
+        effects: [effect(1, 1)],
+      });
+      expect(result.status).toBe('warn');
+      expect(result.message).toContain('no later invocation had the chance to finish them: invocations 1, 2 ran at once, and none ran after them');
+    });
+
     it('may not leave part of one route\'s effects', () => {
       const result = evaluate({ baseline: baselineOf([effect(1, 1), effect(2, 2)]), invocations: failed(), effects: [effect(1, 1)] });
       expect(result.status).toBe('fail');
