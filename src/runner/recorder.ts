@@ -1,5 +1,5 @@
 import type { CaseRows, EffectRow, InvocationRow, RequestRow } from '../ledger/rows.js';
-import { fingerprint, normaliseBody, uuidsIn } from '../upstream/fingerprint.js';
+import { fingerprint, idLikeValuesIn, normaliseBody } from '../upstream/fingerprint.js';
 import type { UpstreamTraits } from '../upstream/model.js';
 
 
@@ -168,7 +168,7 @@ export class CaseRecorder {
 
   /** Notes what the caller gives the target (an operation, a target's settings): its uuids are data, not generated. */
   noteCallerData(value: unknown): void {
-    for (const uuid of uuidsIn(value)) this.callerUuids.add(uuid);
+    for (const id of idLikeValuesIn(value)) this.callerUuids.add(id);
   }
 
   finish(traits: ReadonlyMap<string, UpstreamTraits>): CaseRows {

@@ -13,9 +13,22 @@ import { createHash } from 'node:crypto';
  * books another date differs, one that computes "tomorrow" a few seconds later
  * does not. Fields named like a time (date, created_at, ts...) are read as
  * times more readily (epoch numbers, any date format), never dropped whole.
+ *
+ * Generated ids are found anywhere inside a string, not only as the whole
+ * value (issue 14): `ord_<uuid>`, a ULID, a Stripe-style prefixed id
+ * (`ch_3MtwBwLkdIwHu7ix`: a short prefix, an underscore, 8 or more letters
+ * and digits mixed), an ISO time or an epoch of now inside text
+ * (`order-1733545995123`). A value the caller gave stays, as uuids do; a
+ * counter (`ord_1`, `cha_12`) is no random id and stays too.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UUID_ANYWHERE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const ULID_ANYWHERE = /(?<![0-9A-Za-z])[0-7][0-9A-HJKMNP-TV-Z]{25}(?![0-9A-Za-z])/g;
+/** A prefix, an underscore, and a random-looking part: letters and digits mixed, 8 or more. */
+const PREFIXED_ID_ANYWHERE = /(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]{0,15})_((?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{8,})(?![A-Za-z0-9])/g;
+const ISO_TIME_ANYWHERE = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?/g;
+/** Epoch seconds or milliseconds inside text: counted as a time only when it is the time of the run. */
+const EPOCH_ANYWHERE = /(?<!\d)(\d{13}|\d{10})(?!\d)/g;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const TIME_FIELD = /^(timestamp|ts|time|date|created(_at|At)?|updated(_at|At)?|sent(_at|At)?|now)$/;
 /** A time this close to the fingerprint's own clock is the time of the run, not a value the caller chose. */
@@ -37,21 +50,25 @@ interface Context extends FingerprintOptions {
   now: number;
 }
 
-/** The uuids in a value (any JSON, or text), lower-cased: what `callerValues` takes. */
-export function uuidsIn(value: unknown): string[] {
+/** The id-like values in a value (any JSON, or text): uuids (lower-cased), ULIDs, prefixed ids. What `callerValues` takes. */
+export function idLikeValuesIn(value: unknown): string[] {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
-  return [...new Set((text.match(UUID_ANYWHERE) ?? []).map((uuid) => uuid.toLowerCase()))];
+  const uuids = (text.match(UUID_ANYWHERE) ?? []).map((uuid) => uuid.toLowerCase());
+  const ulids = text.match(ULID_ANYWHERE) ?? [];
+  const prefixed = [...text.matchAll(PREFIXED_ID_ANYWHERE)].map((match) => match[0]);
+  return [...new Set([...uuids, ...ulids, ...prefixed])];
 }
 
 export function normaliseBody(body: string, options: FingerprintOptions): string {
   if (body === '') return '';
+  const context: Context = { ...options, caller: new Set((options.callerValues ?? []).flatMap((id) => [id, id.toLowerCase()])), now: options.nowMs ?? Date.now() };
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch {
-    return replaceKeys(body, options.keys);
+    // Text (a form body, XML): the keys and generated ids inside it.
+    return replaceGenerated(replaceKeys(body, options.keys), context);
   }
-  const context: Context = { ...options, caller: new Set((options.callerValues ?? []).map((uuid) => uuid.toLowerCase())), now: options.nowMs ?? Date.now() };
   return JSON.stringify(normalise(value, context, false));
 }
 
@@ -73,7 +90,7 @@ function normalise(value: unknown, options: Context, timeField: boolean): unknow
       const parsed = Date.parse(value);
       if (Number.isFinite(parsed)) return timeOf(parsed, new Date(parsed).toISOString().slice(0, 10), options);
     }
-    return replaceKeys(value, options.keys);
+    return replaceGenerated(replaceKeys(value, options.keys), options);
   }
   if (typeof value === 'number' && timeField) {
     // Epoch seconds or milliseconds (years 2001 to 2286); a small number (a duration) stays as it is.
@@ -87,6 +104,20 @@ function normalise(value: unknown, options: Context, timeField: boolean): unknow
 function timeOf(ms: number, day: string, options: Context): string {
   if (!Number.isFinite(ms)) return day;
   return Math.abs(ms - options.now) <= TIME_OF_RUN_MS ? '<time>' : `<day ${day}>`;
+}
+
+/** Generated ids and times of the run inside a string, each replaced by a placeholder. */
+function replaceGenerated(text: string, options: Context): string {
+  const kept = (id: string): boolean => options.caller.has(id) || options.caller.has(id.toLowerCase());
+  return text
+    .replace(UUID_ANYWHERE, (uuid) => (kept(uuid) ? uuid.toLowerCase() : '<uuid>'))
+    .replace(ULID_ANYWHERE, (ulid) => (kept(ulid) ? ulid : '<ulid>'))
+    .replace(PREFIXED_ID_ANYWHERE, (id, prefix: string) => (kept(id) ? id : `${prefix}_<id>`))
+    .replace(ISO_TIME_ANYWHERE, (time) => timeOf(Date.parse(time), time.slice(0, 10), options))
+    .replace(EPOCH_ANYWHERE, (digits) => {
+      const ms = digits.length === 10 ? Number(digits) * 1000 : Number(digits);
+      return Math.abs(ms - options.now) <= TIME_OF_RUN_MS ? '<time>' : digits;
+    });
 }
 
 function replaceKeys(text: string, keys: readonly string[]): string {

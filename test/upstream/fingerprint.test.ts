@@ -36,6 +36,18 @@ describe('left out of the fingerprint', () => {
     }
   });
 
+  it('generated ids inside a string: ord_<uuid>, ULIDs, Stripe-style prefixed ids, times and epochs of now (issue 14, item 4)', () => {
+    const now = Date.now();
+    const a = { order: 'ord_3f2a6c1e-8b4d-4e2a-9c3b-1d2e3f4a5b6c', event: '01HGW2N7EHJX3B5QK2M7ZQ4V9A', charge: 'ch_3MtwBwLkdIwHu7ix28a3tqPa', note: `placed at ${fromNow(0)}`, ref: `order-${now}` };
+    const b = { order: 'ord_a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', event: '01HGW2P0Q8R4T6V8X0Z2B4D6F8', charge: 'ch_9XyzAbCdEfGh1234567890ab', note: `placed at ${fromNow(2)}`, ref: `order-${now + 2_500}` };
+    expect(print(a)).toBe(print(b));
+    expect(normaliseBody(JSON.stringify(a), plain)).toBe(
+      JSON.stringify({ charge: 'ch_<id>', event: '<ulid>', note: 'placed at <time>', order: 'ord_<uuid>', ref: 'order-<time>' }),
+    );
+    // In a form-encoded body too (Stripe's SDK sends one).
+    expect(print('amount=100&metadata[order]=ord_01HGW2N7EHJX3B5QK2M7ZQ4V9A')).toBe(print('amount=100&metadata[order]=ord_01HGW2P0Q8R4T6V8X0Z2B4D6F8'));
+  });
+
   it("the scenario's ignoreFields, at any depth", () => {
     const options = { keys: [], ignoreFields: ['nonce'] };
     expect(print({ amount: 100, nonce: 'a', meta: { nonce: 1 } }, options)).toBe(print({ amount: 100, nonce: 'b', meta: { nonce: 2 } }, options));
@@ -88,6 +100,22 @@ describe('counted in the fingerprint', () => {
     ['a small number in a time-named field (a duration)', { room: 1, time: 30 }, { room: 1, time: 45 }],
   ])('%s', (_label, a, b) => {
     expect(print(a)).not.toBe(print(b));
+  });
+
+  it.each([
+    ['a counter, not a random id', { order: 'ord_1' }, { order: 'ord_2' }],
+    ['a prefixed id with no digit (a word)', { plan: 'plan_enterprise' }, { plan: 'plan_startupxyz' }],
+    ['digits only after the prefix (a number)', { account: 'acct_12345678' }, { account: 'acct_87654321' }],
+    ['an epoch far from now inside text', { ref: 'batch-1500000000000' }, { ref: 'batch-1500000001000' }],
+    ['another amount in a form body', 'amount=100&currency=eur', 'amount=200&currency=eur'],
+  ])('%s (issue 14, item 4)', (_label, a, b) => {
+    expect(print(a)).not.toBe(print(b));
+  });
+
+  it("a prefixed id or ULID the caller gave: another customer's is another charge (issue 14, item 4)", () => {
+    const options: FingerprintOptions = { keys: [], ignoreFields: [], callerValues: ['cus_NffrFeUfNV2Hib', '01HGW2N7EHJX3B5QK2M7ZQ4V9A'] };
+    expect(print({ customer: 'cus_NffrFeUfNV2Hib' }, options)).not.toBe(print({ customer: 'cus_Q2wErTy7UiOp3a' }, options));
+    expect(print({ batch: '01HGW2N7EHJX3B5QK2M7ZQ4V9A' }, options)).not.toBe(print({ batch: '01HGW2P0Q8R4T6V8X0Z2B4D6F8' }, options));
   });
 
   it("a uuid the caller gave (its input, in any case): another customer's uuid is another charge (issue 18, hole 12)", () => {
