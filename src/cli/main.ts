@@ -37,6 +37,7 @@ export function buildProgram(): Command {
     .option('--depth <n>', 'fault request positions 1..n (overrides the scenario)', positiveInteger('--depth'))
     .option('--concurrency <n>', "cases run at once, each with its own upstreams (results do not depend on it; default: the machine's cores)", positiveInteger('--concurrency'), os.availableParallelism())
     .option('--strict', 'exit 1 when any check of any family failed, expected or not, gated or not')
+    .option('--summary <file>', 'append a Markdown summary of the verdicts and failing schedules (also to $GITHUB_STEP_SUMMARY when set)')
     .option('-q, --quiet', 'print only the summary')
     .action(async (files: string[], options) => {
       const { runCommand } = await import('./commands/run.js');
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     .option('--check <name...>', 'look only for failures of these checks (default: all the scenario runs)')
     .option('--max-failures <n>', 'stop drawing cases once this many distinct checks failed (default: run them all)', positiveInteger('--max-failures'))
     .option('--reports <dir>', 'where run folders are written', 'reports')
+    .option('--summary <file>', 'append a Markdown summary of the verdicts and failing schedules (also to $GITHUB_STEP_SUMMARY when set)')
     .option('-q, --quiet', 'no progress line')
     .action(async (file: string, options) => {
       const { exploreCommand } = await import('./commands/explore.js');
@@ -104,6 +106,20 @@ export function buildProgram(): Command {
     .action(async (runDir: string, options) => {
       const { showCommand } = await import('./commands/show.js');
       process.exitCode = await showCommand(runDir, options, process.stdout);
+    });
+
+  program
+    .command('init')
+    .description('write a commented starter scenario for a command (init -- CMD ARGS...) or an HTTP API (init --http CMD)')
+    .argument('[command...]', 'the command line of the tool to test, after --')
+    .option('--http <command>', 'the command that starts an HTTP API (it gets a free port in --port-env)')
+    .option('--port-env <name>', 'the variable the API reads its port from', 'PORT')
+    .option('--url-env <name>', "the variable the target reads its upstream API's base URL from", 'API_URL')
+    .option('--out <file>', 'where to write the scenario', 'retryproof.yaml')
+    .option('--force', 'overwrite --out if it exists')
+    .action(async (command: string[], options) => {
+      const { initCommand } = await import('./commands/init.js');
+      process.exitCode = await initCommand(command, options, process.stdout);
     });
 
   program

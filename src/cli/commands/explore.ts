@@ -2,6 +2,7 @@ import { expandCheckNames, type CheckName } from '../../core/check-names.js';
 import { RetryproofError } from '../../errors.js';
 import { exploreScenario, type ExploreFailure, type Shard } from '../../explore/explore.js';
 import { formatScenarioSummary } from '../../report/console.js';
+import { markdownSummary, writeSummary } from '../../report/summary.js';
 import { createProgress } from '../../report/progress.js';
 import { loadScenario } from '../../scenario/load.js';
 import { Interrupted } from '../../runner/interrupted.js';
@@ -17,6 +18,7 @@ export interface ExploreCommandOptions {
   quiet?: boolean;
   check?: string[];
   maxFailures?: number;
+  summary?: string;
 }
 
 /** `retryproof explore SCENARIO --runs N --seed S`. */
@@ -61,6 +63,7 @@ export async function exploreCommand(file: string, options: ExploreCommandOption
   if (explore.failures.length === 0) lines.push('  no random schedule broke a check');
   const shownCases = explore.failures.flatMap((failure) => [failure.firstFailure.caseId, failure.minimal.caseId]);
   out.write(`${lines.join('\n')}\n\n${formatScenarioSummary(result, style, { cases: shownCases })}\n`);
+  writeSummary(markdownSummary([result]), options.summary);
   const signal = interrupts.received();
   if (signal) return INTERRUPT_EXIT[signal];
   // Like run: the exit status follows the checks that gate (safety, and the contract where it gates), less what the scenario expects.

@@ -1,6 +1,8 @@
 import { loadScenario, type Scenario } from '../../scenario/load.js';
 import { Interrupted } from '../../runner/interrupted.js';
 import { formatScenarioSummary } from '../../report/console.js';
+import { markdownSummary, writeSummary } from '../../report/summary.js';
+import type { ScenarioResult } from '../../core/result.js';
 import { createProgress } from '../../report/progress.js';
 import { EXIT } from '../exit-codes.js';
 import { INTERRUPT_EXIT, installInterruptHandlers } from '../interrupts.js';
@@ -11,6 +13,7 @@ export interface RunCommandOptions {
   concurrency?: number;
   strict?: boolean;
   quiet?: boolean;
+  summary?: string;
 }
 
 /** `retryproof run SCENARIO...`: validates every file first, then runs each systematic pass. */
@@ -22,6 +25,7 @@ export async function runCommand(files: string[], options: RunCommandOptions, ou
   const interrupts = installInterruptHandlers();
   let status: number = EXIT.ok;
   const verdicts: string[] = [];
+  const results: ScenarioResult[] = [];
   try {
     for (const scenario of scenarios) {
       if (!options.quiet) out.write(`running ${scenario.name} (${scenario.file})\n`);
@@ -49,6 +53,7 @@ export async function runCommand(files: string[], options: RunCommandOptions, ou
         progress.done();
       }
       out.write(`\n${formatScenarioSummary(result, style)}\n\n`);
+      results.push(result);
       if (!result.complete) break;
       // --strict: every check of every family must hold, whatever the scenario expects or gates.
       const ok = options.strict ? result.failedChecks.length === 0 : result.asExpected;
@@ -58,6 +63,7 @@ export async function runCommand(files: string[], options: RunCommandOptions, ou
     }
   } finally {
     interrupts.dispose();
+    if (results.length > 0) writeSummary(markdownSummary(results), options.summary);
   }
   const signal = interrupts.received();
   if (signal) return INTERRUPT_EXIT[signal];

@@ -80,7 +80,8 @@ describe('retry-policy on hand-built rows', () => {
     // A wait that really shrinks is still one, and the message says how much of the tolerance the noise made.
     const shrinking = busy(40, { faults: outage, requests: [at(1, 0, 503), at(2, 410, 503), at(3, 440, 201)], effects: [eff(1, 3)] });
     expectStatus(shrinking, 'fail');
-    expect(shrinking.message).toContain(`then only 20 ms before request 3 (after request 2 (POST /charges to payments, fault 503-before-commit, got 503); tolerance ${100 + NOISE_FACTOR * 40} ms, of which 80 ms for the 40 ms of scheduling noise measured during the case)`);
+    // 20 ms after a 503, with 40 ms of noise, is within the widened no-wait limit: said as such.
+    expect(shrinking.message).toContain(`then no wait at all (20 ms) before request 3 (after request 2 (POST /charges to payments, fault 503-before-commit, got 503); tolerance ${100 + NOISE_FACTOR * 40} ms, of which 80 ms for the 40 ms of scheduling noise measured during the case)`);
   });
 
   it('tolerates a little jitter and constant waits', () => {
@@ -254,7 +255,7 @@ describe('retry-policy end to end', () => {
     const run = await runProbeTool({ bug: 'shrinking-backoff', faults: ['503-before-commit'], probes: { persistent: true }, retryPolicy: { maxAttempts: 3 } });
     const result = run.check('create-order/503-before-commit@payments#1+', 'retry-policy');
     expectStatus(result, 'fail');
-    expect(result.message).toMatch(/does not back off on payments POST \/charges: waited \d+ ms before request 2, then only \d+ ms before request 3/);
+    expect(result.message).toMatch(/does not back off on payments POST \/charges: waited \d+ ms before request 2, then (only \d+ ms|no wait at all \(\d+ ms\)) before request 3/);
   });
 
   it('passes the twin: it waits out Retry-After', async () => {
