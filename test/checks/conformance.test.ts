@@ -3,6 +3,7 @@ import type { CheckResult } from '../../src/checks/check.js';
 import { conformanceLevel, type ConformanceCase, type ConformanceScenario } from '../../src/checks/conformance.js';
 import { CHECK_NAMES, type CheckName } from '../../src/core/check-names.js';
 import { runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../helpers/end-to-end.js';
 
 type Op = ConformanceScenario['operations'][number];
 const op = (name: string, overrides: Partial<Op> = {}): Op => ({ name, mutating: true, args: [name, '--key', '{{key}}'], ...overrides });
@@ -141,7 +142,7 @@ describe('conformanceLevel', () => {
   });
 });
 
-describe('conformanceLevel end to end', () => {
+describeEndToEnd('conformanceLevel end to end', () => {
   it('grades the probe tool 3 with its dry run, and 2 without', async () => {
     const withDryRun = await runProbeTool({ faults: ['none'], probes: { dryRun: true }, dryRun: true });
     expect(conformanceLevel({ scenario: withDryRun.scenario, cases: withDryRun.result.cases })).toEqual({

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { replayIsNoop } from '../../../src/checks/contract/replay-is-noop.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
 import { caseInput, effect, invocation, KEY, killed, request } from '../rows.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => replayIsNoop.evaluate(caseInput(spec));
 const replay = (id: number, overrides: Parameters<typeof invocation>[1] = {}) => invocation(id, { role: 'replay', effect: 'noop', ...overrides });
@@ -135,7 +136,7 @@ describe('replay-is-noop on hand-written rows', () => {
   });
 });
 
-describe('replay-is-noop end to end', () => {
+describeEndToEnd('replay-is-noop end to end', () => {
   it('catches a tool that answers a replay with "created" again, without charging (and fails only this check)', async () => {
     const result = await runCareful({ bug: 'replay-says-created', faults: ['none'] });
     expect(result.failedChecks).toEqual(['replay-is-noop']);

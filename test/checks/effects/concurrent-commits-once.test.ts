@@ -9,6 +9,7 @@ import { openRunSession } from '../../../src/runner/run-session.js';
 import { loadScenario } from '../../../src/scenario/load.js';
 import { eff, input, inv, KEY, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const ZOO_DIR = path.join(import.meta.dirname, '..', '..', '..', 'scenarios', 'zoo');
 
@@ -59,7 +60,7 @@ describe('concurrent-commits-once', () => {
   });
 });
 
-describe('concurrent-commits-once end to end', () => {
+describeEndToEnd('concurrent-commits-once end to end', () => {
   it('fails a tool without a per-key lock (both racers charge) and passes its twin', async () => {
     const buggy = await runProbeTool({ bug: 'no-lock', faults: ['none'], probes: { concurrent: true }, honoursKey: false });
     const result = buggy.check('create-order/probe:concurrent', 'concurrent-commits-once');
@@ -72,7 +73,7 @@ describe('concurrent-commits-once end to end', () => {
 
 // Bug zoo 28 (issue 13, class 9): its buggy tool sends its own retry under "K-2". Two calls at once with one key
 // show both messages the trial found misleading: whose charges they were, and where two long results differ.
-describe('concurrent-commits-once and concurrent-same-key messages on zoo 28 (issue 13, class 9)', () => {
+describeEndToEnd('concurrent-commits-once and concurrent-same-key messages on zoo 28 (issue 13, class 9)', () => {
   const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-zoo28-'));
   afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
   const scenario = loadScenario(path.join(ZOO_DIR, '28-key-per-attempt', 'buggy.yaml'));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dryRunNoEffects } from '../../../src/checks/effects/dry-run-no-effects.js';
 import { eff, input, inv, KEY, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => dryRunNoEffects.evaluate(input({ caller: { retries: 0, replay: false, dryRun: true }, ...spec }));
 const dry = (overrides: Parameters<typeof inv>[1] = {}) => inv(1, { role: 'dry-run', effect: 'would_create', ...overrides });
@@ -53,7 +54,7 @@ describe('dry-run-no-effects on hand-built rows', () => {
   });
 });
 
-describe('dry-run-no-effects end to end', () => {
+describeEndToEnd('dry-run-no-effects end to end', () => {
   it('fails a tool whose --dry-run still sends the POST', async () => {
     const run = await runProbeTool({ bug: 'dry-run-posts', faults: ['none'], probes: { dryRun: true }, dryRun: true });
     const result = run.check('create-order/probe:dry-run', 'dry-run-no-effects');

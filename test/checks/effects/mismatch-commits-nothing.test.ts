@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mismatchCommitsNothing } from '../../../src/checks/effects/mismatch-commits-nothing.js';
 import { eff, input, inv, KEY, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => mismatchCommitsNothing.evaluate(input(spec));
 const mismatch = (id: number, overrides: Parameters<typeof inv>[1] = {}) => inv(id, { role: 'mismatch', exitCode: 3, effect: 'none', ...overrides });
@@ -25,7 +26,7 @@ describe('mismatch-commits-nothing', () => {
   });
 });
 
-describe('mismatch-commits-nothing end to end', () => {
+describeEndToEnd('mismatch-commits-nothing end to end', () => {
   it('fails a tool that charges a known key with another payload, and passes its twin', async () => {
     const buggy = await runProbeTool({ bug: 'mismatch-charges', faults: ['none'], probes: { mismatch: true }, honoursKey: false });
     expectStatus(buggy.check('create-order/probe:key-mismatch', 'mismatch-commits-nothing'), 'fail');

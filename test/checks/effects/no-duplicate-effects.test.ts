@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { noDuplicateEffects } from '../../../src/checks/effects/no-duplicate-effects.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
 import { baselineOf, caseInput, effect, email, invocation, KEY, killed, request } from '../rows.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => noDuplicateEffects.evaluate(caseInput(spec));
 
@@ -186,7 +187,7 @@ describe('no-duplicate-effects on hand-written rows', () => {
   });
 });
 
-describe('no-duplicate-effects end to end', () => {
+describeEndToEnd('no-duplicate-effects end to end', () => {
   it('catches a tool that marks nothing before sending, so its retry charges again after a 503 after commit (and fails only this check)', async () => {
     const result = await runCareful({ bug: 'no-pending-mark', faults: ['503-after-commit'] });
     expect(result.failedChecks).toEqual(['no-duplicate-effects']);

@@ -4,6 +4,7 @@ import { noDuplicateEffects } from '../../../src/checks/effects/no-duplicate-eff
 import { outcomeHonesty } from '../../../src/checks/contract/outcome-honesty.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
 import { baselineOf, caseInput, effect, email, invocation, killed, request } from '../rows.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => noLostEffects.evaluate(caseInput(spec));
 /** The clean run of a tool that charges and then sends an email. */
@@ -281,7 +282,7 @@ describe('no-lost-effects on hand-written rows', () => {
   });
 });
 
-describe('no-lost-effects end to end', () => {
+describeEndToEnd('no-lost-effects end to end', () => {
   it('catches a tool that claims "created" and exits 0 after a 503 before commit (and fails only this check)', async () => {
     const result = await runCareful({ bug: 'success-without-commit', faults: ['503-before-commit'] });
     expect(result.failedChecks).toEqual(['no-lost-effects']);
