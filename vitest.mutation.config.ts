@@ -10,6 +10,7 @@ process.env.RETRYPROOF_UNIT_ONLY = '1';
 export default defineConfig({
   test: {
     include: ['test/checks/**/*.test.ts', 'test/upstream/fingerprint.test.ts'],
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
