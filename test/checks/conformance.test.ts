@@ -3,6 +3,7 @@ import type { CheckResult } from '../../src/checks/check.js';
 import { conformanceLevel, type ConformanceCase, type ConformanceScenario } from '../../src/checks/conformance.js';
 import { CHECK_NAMES, type CheckName } from '../../src/core/check-names.js';
 import { runProbeTool } from '../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../helpers/end-to-end.js';
 
 type Op = ConformanceScenario['operations'][number];
 const op = (name: string, overrides: Partial<Op> = {}): Op => ({ name, mutating: true, args: [name, '--key', '{{key}}'], ...overrides });
@@ -137,11 +138,44 @@ describe('conformanceLevel', () => {
     it('is 3 when the scenario also declares requireKey and replayedHeader and they hold', () => {
       const level = conformanceLevel({ scenario: http({ requireKey: true, replayedHeader: true }), cases: [okCase('create-order', replayed('pass'), result('replay-is-noop', 'pass'))] });
       expect(level.level).toBe(3);
+      expect(level.reasons).toEqual([
+        'a replay with the same key commits nothing (create-order)',
+        'every answer follows the Idempotency-Key draft (the replay returns the first response; 422 for another payload; 409 or the same response in flight)',
+        'it requires a key (400 without one) and marks replays with Idempotent-Replayed: true',
+      ]);
+    });
+    it('names every answer off the draft, and what level 3 still needs', () => {
+      const off = conformanceLevel({
+        scenario: http(),
+        cases: [okCase('create-order', replayed('pass'), result('key-mismatch-rejected', 'fail', '400 instead of 422'), result('exit-codes', 'fail', '201 with effect none'))],
+      });
+      expect(off).toEqual({
+        level: 1,
+        reasons: [
+          'a replay with the same key commits nothing (create-order)',
+          'not every answer follows the Idempotency-Key draft: create-order: key-mismatch-rejected (400 instead of 422); create-order: exit-codes (201 with effect none)',
+        ],
+      });
+      expect(conformanceLevel({ scenario: http({ requireKey: true }), cases: [okCase('create-order', replayed('pass'))] }).reasons.at(-1)).toBe(
+        'level 3 needs the scenario to declare and the API to keep replayedHeader (Idempotent-Replayed: true on replays)',
+      );
+      expect(conformanceLevel({ scenario: http({ replayedHeader: true }), cases: [okCase('create-order', replayed('pass'))] }).reasons.at(-1)).toBe(
+        'level 3 needs the scenario to declare and the API to keep requireKey (400 for a request without a key)',
+      );
+      expect(conformanceLevel({ scenario: http(), cases: [okCase('create-order', replayed('pass'))] }).reasons.at(-1)).toBe(
+        'level 3 needs the scenario to declare and the API to keep requireKey (400 for a request without a key) and replayedHeader (Idempotent-Replayed: true on replays)',
+      );
+    });
+    it('gives only the reason a replay committed again when one did', () => {
+      expect(conformanceLevel({ scenario: http(), cases: [okCase('create-order', replayed('fail'))] })).toEqual({
+        level: 0,
+        reasons: ['create-order: a replay with the same key committed again, so the key is no idempotency mechanism (replay-commits-nothing fail)'],
+      });
     });
   });
 });
 
-describe('conformanceLevel end to end', () => {
+describeEndToEnd('conformanceLevel end to end', () => {
   it('grades the probe tool 3 with its dry run, and 2 without', async () => {
     const withDryRun = await runProbeTool({ faults: ['none'], probes: { dryRun: true }, dryRun: true });
     expect(conformanceLevel({ scenario: withDryRun.scenario, cases: withDryRun.result.cases })).toEqual({

@@ -4,6 +4,7 @@ import { invocationOutcome, isFailureEffect, isSuccessEffect, operationOutcome }
 import { CHECKS } from '../../src/checks/registry.js';
 import { runCareful } from './careful-tool.js';
 import { invocation, killed, printed } from './rows.js';
+import { describeEndToEnd } from '../helpers/end-to-end.js';
 
 const contract = { success: [0], failure: [1, 75] };
 
@@ -50,7 +51,7 @@ describe('the registry', () => {
   });
 });
 
-describe('unknown outcomes end to end', () => {
+describeEndToEnd('unknown outcomes end to end', () => {
   it('a tool killed after commit, or whose request timed out after commit, is neither done nor failed: the careful tool passes every check', async () => {
     const result = await runCareful({ faults: ['crash-after-commit', 'timeout-after-commit'], requestTimeoutMs: 500 });
     expect(result.failedChecks).toEqual([]);

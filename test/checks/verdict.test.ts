@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { judgeRun, type VerdictInput } from '../../src/checks/verdict.js';
+import { describeEndToEnd } from '../helpers/end-to-end.js';
 
 const level1 = { level: 1 as const, reasons: ['some reason'] };
 const judge = (overrides: Partial<VerdictInput>) =>
@@ -54,7 +55,7 @@ describe('judgeRun: safe to retry apart from the contract', () => {
   });
 });
 
-describe('the exit status of a safe client that prints no effect field (issue 12)', () => {
+describeEndToEnd('the exit status of a safe client that prints no effect field (issue 12)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-verdict-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const run = (contract?: string) => {

@@ -79,13 +79,15 @@ export const noLostEffects: Check = {
     const senderOf = new Map(rows.requests.map((request) => [request.id, request.invocationId]));
     const makers = effects.map((effect) => senderOf.get(effect.requestId)).filter((id): id is number => id !== null && id !== undefined);
     const lastMaker = makers.length > 0 ? rows.invocations.find((invocation) => invocation.id === Math.max(...makers)) : undefined;
-    // Concurrent duplicates run beside each other (and are never retried): none of them ran after another.
-    const racing = (invocation: InvocationRow): boolean => invocation.role === 'concurrent' && lastMaker?.role === 'concurrent';
-    const later = operationAttempts(rows.invocations).filter((invocation) => lastMaker === undefined || (invocation.id > lastMaker.id && !racing(invocation)));
+    const racers = operationAttempts(rows.invocations).filter((invocation) => invocation.role === 'concurrent');
+    // Concurrent duplicates run beside each other (and are never retried): none of them ran after another. An effect
+    // recorded without invocation was sent while several ran: by one of the racers, beside the others.
+    const raced = lastMaker === undefined ? racers.length > 1 && effects.some((effect) => senderOf.get(effect.requestId) === null) : lastMaker.role === 'concurrent';
+    const racing = (invocation: InvocationRow): boolean => invocation.role === 'concurrent' && raced;
+    const later = operationAttempts(rows.invocations).filter((invocation) => (lastMaker === undefined || invocation.id > lastMaker.id) && !racing(invocation));
     const withChance = later.filter((invocation) => stoppedBy(rows, invocation) === undefined);
-    if (lastMaker !== undefined && withChance.length === 0) {
-      const racers = operationAttempts(rows.invocations).filter((invocation) => invocation.role === 'concurrent');
-      const last = lastMaker.role === 'concurrent' && racers.length > 1 ? `invocations ${racers.map((invocation) => invocation.id).join(', ')} ran at once, and none ran after them` : `invocation ${lastMaker.id} was the last to run`;
+    if ((lastMaker !== undefined || raced) && withChance.length === 0) {
+      const last = raced && racers.length > 1 ? `invocations ${racers.map((invocation) => invocation.id).join(', ')} ran at once, and none ran after them` : `invocation ${lastMaker!.id} was the last to run`;
       const why = later.length === 0 ? last : later.map((invocation) => `invocation ${invocation.id} ${stoppedBy(rows, invocation)}`).join('; ');
       return warn(this.name, `${operation}: ended ${ended} and left part of its effects (${part.join('; ')}), but no later invocation had the chance to finish them: ${why}`, evidence);
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { concurrentSameKey } from '../../../src/checks/contract/concurrent-same-key.js';
 import { eff, httpInv, input, inv, KEY, killedInv, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => concurrentSameKey.evaluate(input(spec));
 const window = [{ upstream: 'payments', ordinal: 1, fault: 'slow', params: { delayBeforeCommitMs: 150, delayMs: 0 } }];
@@ -171,7 +172,7 @@ describe('concurrent-same-key on hand-built rows', () => {
   });
 });
 
-describe('concurrent-same-key end to end', () => {
+describeEndToEnd('concurrent-same-key end to end', () => {
   it('fails a tool without a per-key lock: both racers say they created the charge', async () => {
     const run = await runProbeTool({ bug: 'no-lock', faults: ['none'], probes: { concurrent: true }, honoursKey: false });
     const result = run.check('create-order/probe:concurrent', 'concurrent-same-key');

@@ -4,6 +4,7 @@ import { failuresOf, runCareful } from '../careful-tool.js';
 import { caseInput, invocation, killed, printed } from '../rows.js';
 import { eff, httpInv, input, inv, killedInv, lookup, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => effectField.evaluate(caseInput(spec));
 const VOCABULARY = 'which is not one of created, updated, deleted, noop, would_*, none, unknown';
@@ -79,7 +80,7 @@ describe('effect-field on hand-written rows', () => {
   });
 });
 
-describe('effect-field end to end', () => {
+describeEndToEnd('effect-field end to end', () => {
   it('catches a tool that prints plain text on errors (and fails only this check)', async () => {
     const result = await runCareful({ bug: 'plain-text-errors', faults: ['503-before-commit'] });
     expect(result.failedChecks).toEqual(['effect-field']);

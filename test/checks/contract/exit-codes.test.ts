@@ -3,6 +3,7 @@ import { exitCodes } from '../../../src/checks/contract/exit-codes.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
 import { DEFAULT_CHECK_SCENARIO } from '../../../src/checks/check.js';
 import { caseInput, effect, invocation, killed, printed, request } from '../rows.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => exitCodes.evaluate(caseInput(spec));
 
@@ -87,7 +88,7 @@ describe('exit-codes on hand-written rows', () => {
   });
 });
 
-describe('exit-codes end to end', () => {
+describeEndToEnd('exit-codes end to end', () => {
   it('catches a tool that exits 7, an undeclared code, after a 503 (and fails only this check)', async () => {
     const result = await runCareful({ bug: 'undeclared-exit', faults: ['503-before-commit'] });
     expect(result.failedChecks).toEqual(['exit-codes']);

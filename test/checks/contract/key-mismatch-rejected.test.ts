@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { keyMismatchRejected } from '../../../src/checks/contract/key-mismatch-rejected.js';
 import { eff, httpInv, input, inv, KEY, killedInv, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => keyMismatchRejected.evaluate(input(spec));
 const mismatch = (id: number, overrides: Parameters<typeof inv>[1] = {}) =>
@@ -124,7 +125,7 @@ describe('key-mismatch-rejected on hand-built rows', () => {
   });
 });
 
-describe('key-mismatch-rejected end to end', () => {
+describeEndToEnd('key-mismatch-rejected end to end', () => {
   it('fails a tool that charges a known key with another payload', async () => {
     const run = await runProbeTool({ bug: 'mismatch-charges', faults: ['none'], probes: { mismatch: true }, honoursKey: false });
     const result = run.check('create-order/probe:key-mismatch', 'key-mismatch-rejected');

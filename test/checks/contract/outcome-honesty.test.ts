@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { outcomeHonesty } from '../../../src/checks/contract/outcome-honesty.js';
 import { eff, httpInv, input, inv, KEY, killedInv, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => outcomeHonesty.evaluate(input(spec));
 const lied = (id: number) => inv(id, { exitCode: 1, effect: 'none' });
@@ -71,7 +72,7 @@ describe('outcome-honesty on hand-built rows', () => {
   });
 });
 
-describe('outcome-honesty end to end', () => {
+describeEndToEnd('outcome-honesty end to end', () => {
   it('warns about a tool that answers a 503 after commit with "none"', async () => {
     const run = await runProbeTool({ bug: 'lie-on-5xx', faults: ['503-after-commit'], honoursKey: true, caller: { retries: 1 } });
     const result = run.check('create-order/503-after-commit@payments#1', 'outcome-honesty');

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { replayIsNoop } from '../../../src/checks/contract/replay-is-noop.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
 import { caseInput, effect, invocation, KEY, killed, request } from '../rows.js';
+import { eff, httpInv, input, KEY as HTTP_KEY, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
+import { expectStatus } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => replayIsNoop.evaluate(caseInput(spec));
 const replay = (id: number, overrides: Parameters<typeof invocation>[1] = {}) => invocation(id, { role: 'replay', effect: 'noop', ...overrides });
@@ -135,7 +138,79 @@ describe('replay-is-noop on hand-written rows', () => {
   });
 });
 
-describe('replay-is-noop end to end', () => {
+describe('replay-is-noop for http targets: the first response, again', () => {
+  const evaluateHttp = (spec: Spec) => replayIsNoop.evaluate(input(spec));
+  const first = (id: number, overrides: Parameters<typeof httpInv>[3] = {}) => httpInv(id, 201, { id: 'ord_1', amount: 100 }, overrides);
+  const replayed = (id: number, status: number | null, body: unknown, overrides: Parameters<typeof httpInv>[3] = {}) => httpInv(id, status, body, { role: 'replay', ...overrides });
+  const charged = { requests: [req(1, 1), req(2, 2, { committed: false, outcome: 'replayed' as const })], effects: [eff(1, 1)] };
+
+  it('passes the same status and body, whatever the order of its fields', () => {
+    const result = evaluateHttp({ invocations: [first(1), replayed(2, 201, { amount: 100, id: 'ord_1' })], ...charged });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe(`create-order: the replay with key ${HTTP_KEY} returned the first response (201)`);
+  });
+
+  it('fails another status and another body, saying where the bodies differ', () => {
+    const result = evaluateHttp({ invocations: [first(1), replayed(2, 200, { id: 'ord_2', amount: 100 })], ...charged });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      `create-order: replay with key ${HTTP_KEY}: invocation 2 (replay, HTTP 200) answered 200, but the first response (invocation 1) was 201; ` +
+        'its body {"id":"ord_2","amount":100} is not the first response\'s body {"id":"ord_1","amount":100} (invocation 1): they differ at .id: "ord_2" vs "ord_1" (the first response\'s)',
+    );
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2] });
+    const sameBody = evaluateHttp({ invocations: [first(1), replayed(2, 200, { id: 'ord_1', amount: 100 })], ...charged });
+    expect(sameBody.message).toBe(`create-order: replay with key ${HTTP_KEY}: invocation 2 (replay, HTTP 200) answered 200, but the first response (invocation 1) was 201`);
+  });
+
+  it('compares with the first successful attempt with the same key, not a failed one or another key\'s', () => {
+    const failedFirst = httpInv(1, 503, { error: 'unavailable' });
+    const otherKey = first(2, { key: 'rp-abcdefabcdef-2' });
+    const result = evaluateHttp({ invocations: [failedFirst, otherKey, replayed(3, 201, { id: 'ord_1', amount: 100 })], ...charged });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(`create-order: replay with key ${HTTP_KEY}: invocation 3 (replay, HTTP 201) has no successful attempt with key ${HTTP_KEY} to be compared with`);
+    const later = evaluateHttp({ invocations: [replayed(1, 201, { id: 'ord_1', amount: 100 }), first(2)], ...charged });
+    expect(later.message).toContain('has no successful attempt with key');
+    const probe = evaluateHttp({ invocations: [first(1, { role: 'mismatch' }), replayed(2, 201, { id: 'ord_1', amount: 100 })], ...charged });
+    expect(probe.message).toContain('has no successful attempt with key');
+    const concurrent = evaluateHttp({ invocations: [first(1, { role: 'concurrent' }), replayed(2, 201, { id: 'ord_1', amount: 100 })], ...charged });
+    expectStatus(concurrent, 'pass');
+  });
+
+  it('fails a replay that got no response', () => {
+    const result = evaluateHttp({ invocations: [first(1), replayed(2, null, null, { error: 'ECONNRESET' })], ...charged });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(`create-order: replay with key ${HTTP_KEY}: invocation 2 (replay, no response: ECONNRESET) got no response`);
+  });
+
+  it('with target.replayedHeader, wants Idempotent-Replayed: true (any case, spaces around), and says what came instead', () => {
+    const withHeader = (headers: Record<string, string> | null) =>
+      evaluateHttp({ scenario: { replayedHeader: true }, invocations: [first(1), replayed(2, 201, { id: 'ord_1', amount: 100 }, { responseHeaders: headers })], ...charged });
+    expectStatus(withHeader({ 'Idempotent-Replayed': ' True ' }), 'pass');
+    const missing = withHeader({ 'content-type': 'application/json' });
+    expectStatus(missing, 'fail');
+    expect(missing.message).toBe(`create-order: replay with key ${HTTP_KEY}: it has no \`Idempotent-Replayed: true\` header (target.replayedHeader)`);
+    expect(withHeader(null).message).toContain('it has no `Idempotent-Replayed: true` header');
+    const wrong = withHeader({ 'idempotent-replayed': 'false' });
+    expect(wrong.message).toBe(`create-order: replay with key ${HTTP_KEY}: its Idempotent-Replayed header is "false", not "true"`);
+    // Without a response there is no header to judge: only the missing response is reported.
+    const none = evaluateHttp({ scenario: { replayedHeader: true }, invocations: [first(1), replayed(2, null, null)], ...charged });
+    expect(none.message).toBe(`create-order: replay with key ${HTTP_KEY}: invocation 2 (replay, no response) got no response`);
+    // Without target.replayedHeader the header is not asked for.
+    expectStatus(evaluateHttp({ invocations: [first(1), replayed(2, 201, { id: 'ord_1', amount: 100 })], ...charged }), 'pass');
+  });
+
+  it('does not judge a replay whose own requests were faulted, and names them all', () => {
+    const result = evaluateHttp({
+      invocations: [first(1), replayed(2, 503, null)],
+      requests: [req(1, 1), refused(2, 2, 503, { fault: '503-before-commit' }), refused(3, 2, 400, { fault: '400' })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'skip');
+    expect(result.message).toBe("create-order: the replay's own request 2 (503-before-commit), 3 (400) was faulted; a correct replay may fail then");
+  });
+});
+
+describeEndToEnd('replay-is-noop end to end', () => {
   it('catches a tool that answers a replay with "created" again, without charging (and fails only this check)', async () => {
     const result = await runCareful({ bug: 'replay-says-created', faults: ['none'] });
     expect(result.failedChecks).toEqual(['replay-is-noop']);

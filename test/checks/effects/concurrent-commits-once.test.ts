@@ -9,6 +9,7 @@ import { openRunSession } from '../../../src/runner/run-session.js';
 import { loadScenario } from '../../../src/scenario/load.js';
 import { eff, input, inv, KEY, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const ZOO_DIR = path.join(import.meta.dirname, '..', '..', '..', 'scenarios', 'zoo');
 
@@ -59,7 +60,43 @@ describe('concurrent-commits-once', () => {
   });
 });
 
-describe('concurrent-commits-once end to end', () => {
+describe('concurrent-commits-once: the words of each verdict (issue 18, mutation testing)', () => {
+  const racer = (id: number) => inv(id, { role: 'concurrent', startedMs: 0, durationMs: 500 });
+  const entry = (id: number, requestId: number, overrides: Parameters<typeof eff>[2] = {}) => eff(id, requestId, { upstream: 'ledger', route: 'POST /entries', fingerprint: 'ledger POST /entries', ...overrides });
+
+  it('says how many racers a case had when it is no concurrency probe', () => {
+    expect(evaluate({ invocations: [racer(1)] }).message).toBe('create-order: not a concurrency probe (1 concurrent invocation)');
+  });
+
+  it('names each route with too many effects and, per route, what each racer and nobody-knows-who sent; not the replay\'s', () => {
+    const result = evaluate({
+      baseline: [eff(1, 1), entry(2, 2)],
+      invocations: [racer(1), racer(2), inv(3, { role: 'replay' })],
+      requests: [req(1, 1), req(2, 2), req(3, null), req(4, null, { upstream: 'ledger', route: 'POST /entries' }), req(5, 2, { upstream: 'ledger', route: 'POST /entries' }), req(6, 3)],
+      effects: [eff(1, 1), eff(2, 2), eff(3, 3), entry(4, 4, { resourceId: null }), entry(5, 5), eff(6, 6)],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      `create-order: concurrent invocations 1, 2 with key ${KEY}: together they committed 3 charges on payments POST /charges (clean run: 1): ` +
+        `invocation 1: 1 charge (effect 1 (cha_1, request 1, key ${KEY})); invocation 2: 1 charge (effect 2 (cha_2, request 2, key ${KEY})); sent while both ran (sender unknown): 1 charge (effect 3 (cha_3, request 3, key ${KEY})); ` +
+        `together they committed 2 effects on ledger POST /entries (clean run: 1): sent while both ran (sender unknown): 1 effect (effect 4 (request 4, key ${KEY})); invocation 2: 1 effect (effect 5 (cha_5, request 5, key ${KEY})); invocation 1: no effect`,
+    );
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [1, 2, 3, 4, 5], effects: [1, 2, 3, 4, 5] });
+  });
+
+  it('names only the effects of the route with too many in the evidence', () => {
+    const result = evaluate({
+      baseline: [eff(1, 1), entry(2, 2)],
+      invocations: [racer(1), racer(2)],
+      requests: [req(1, 1), req(2, 2), req(3, 1, { upstream: 'ledger', route: 'POST /entries' })],
+      effects: [eff(1, 1), eff(2, 2), entry(3, 3)],
+    });
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [1, 2], effects: [1, 2] });
+    expect(result.message).not.toContain('ledger');
+  });
+});
+
+describeEndToEnd('concurrent-commits-once end to end', () => {
   it('fails a tool without a per-key lock (both racers charge) and passes its twin', async () => {
     const buggy = await runProbeTool({ bug: 'no-lock', faults: ['none'], probes: { concurrent: true }, honoursKey: false });
     const result = buggy.check('create-order/probe:concurrent', 'concurrent-commits-once');
@@ -72,7 +109,7 @@ describe('concurrent-commits-once end to end', () => {
 
 // Bug zoo 28 (issue 13, class 9): its buggy tool sends its own retry under "K-2". Two calls at once with one key
 // show both messages the trial found misleading: whose charges they were, and where two long results differ.
-describe('concurrent-commits-once and concurrent-same-key messages on zoo 28 (issue 13, class 9)', () => {
+describeEndToEnd('concurrent-commits-once and concurrent-same-key messages on zoo 28 (issue 13, class 9)', () => {
   const reportsDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-zoo28-'));
   afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
   const scenario = loadScenario(path.join(ZOO_DIR, '28-key-per-attempt', 'buggy.yaml'));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dryRunNoEffects } from '../../../src/checks/effects/dry-run-no-effects.js';
 import { eff, input, inv, KEY, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => dryRunNoEffects.evaluate(input({ caller: { retries: 0, replay: false, dryRun: true }, ...spec }));
 const dry = (overrides: Parameters<typeof inv>[1] = {}) => inv(1, { role: 'dry-run', effect: 'would_create', ...overrides });
@@ -53,7 +54,23 @@ describe('dry-run-no-effects on hand-built rows', () => {
   });
 });
 
-describe('dry-run-no-effects end to end', () => {
+describe('dry-run-no-effects: the words of each verdict (issue 18, mutation testing)', () => {
+  it('counts the reads of a passing dry run', () => {
+    expect(evaluate({ invocations: [dry()] }).message).toBe('create-order: the dry run sent no mutating request (0 reads)');
+    expect(evaluate({ invocations: [dry()], requests: [lookup(1, 1), lookup(2, 1)] }).message).toBe('create-order: the dry run sent no mutating request (2 reads)');
+  });
+
+  it('names every mutating request and every effect of a failing one', () => {
+    const result = evaluate({ invocations: [dry()], requests: [req(1, 1), req(2, 1)], effects: [eff(1, 1), eff(2, 2)] });
+    expect(result.message).toBe(
+      'create-order: dry run invocation 1 (dry-run, exit 0): it sent request 1 (POST /charges to payments, got 201); request 2 (POST /charges to payments, got 201); ' +
+        `it committed effect 1 (cha_1, request 1, key ${KEY}); effect 2 (cha_2, request 2, key ${KEY})`,
+    );
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2], effects: [1, 2] });
+  });
+});
+
+describeEndToEnd('dry-run-no-effects end to end', () => {
   it('fails a tool whose --dry-run still sends the POST', async () => {
     const run = await runProbeTool({ bug: 'dry-run-posts', faults: ['none'], probes: { dryRun: true }, dryRun: true });
     const result = run.check('create-order/probe:dry-run', 'dry-run-no-effects');

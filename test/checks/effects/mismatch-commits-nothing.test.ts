@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mismatchCommitsNothing } from '../../../src/checks/effects/mismatch-commits-nothing.js';
 import { eff, input, inv, KEY, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => mismatchCommitsNothing.evaluate(input(spec));
 const mismatch = (id: number, overrides: Parameters<typeof inv>[1] = {}) => inv(id, { role: 'mismatch', exitCode: 3, effect: 'none', ...overrides });
@@ -25,7 +26,23 @@ describe('mismatch-commits-nothing', () => {
   });
 });
 
-describe('mismatch-commits-nothing end to end', () => {
+describe('mismatch-commits-nothing: the words of each verdict (issue 18, mutation testing)', () => {
+  it('says why it did not judge: no mismatch probe, or a probe whose mismatch was never sent', () => {
+    expect(mismatchCommitsNothing.evaluate(input({ invocations: [inv(1)] })).message).toBe(
+      'create-order: not a key-mismatch probe (no invocation reused the key with another payload)',
+    );
+    const unsent = mismatchCommitsNothing.evaluate(input({ invocations: [inv(1, { exitCode: 1, effect: 'none' })], caller: { mismatch: true } }));
+    expect(unsent).toEqual({ check: 'mismatch-commits-nothing', status: 'skip', message: 'create-order: the mismatch was never sent (it follows a success, and no attempt succeeded)' });
+  });
+
+  it('names every effect the mismatch committed', () => {
+    const result = mismatchCommitsNothing.evaluate(input({ invocations: [inv(1), inv(2, { role: 'mismatch' })], requests: [req(1, 1), req(2, 2), req(3, 2)], effects: [eff(1, 1), eff(2, 2), eff(3, 3)] }));
+    expect(result.message).toBe(`create-order: the same key ${KEY} with a different payload (invocation 2) committed effect 2 (cha_2, request 2, key ${KEY}); effect 3 (cha_3, request 3, key ${KEY})`);
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2, 3], effects: [2, 3] });
+  });
+});
+
+describeEndToEnd('mismatch-commits-nothing end to end', () => {
   it('fails a tool that charges a known key with another payload, and passes its twin', async () => {
     const buggy = await runProbeTool({ bug: 'mismatch-charges', faults: ['none'], probes: { mismatch: true }, honoursKey: false });
     expectStatus(buggy.check('create-order/probe:key-mismatch', 'mismatch-commits-nothing'), 'fail');

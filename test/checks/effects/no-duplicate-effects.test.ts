@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { noDuplicateEffects } from '../../../src/checks/effects/no-duplicate-effects.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
 import { baselineOf, caseInput, effect, email, invocation, KEY, killed, request } from '../rows.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => noDuplicateEffects.evaluate(caseInput(spec));
 
@@ -186,7 +187,72 @@ describe('no-duplicate-effects on hand-written rows', () => {
   });
 });
 
-describe('no-duplicate-effects end to end', () => {
+describe('no-duplicate-effects: the words of each verdict (issue 18, mutation testing)', () => {
+  const entry = (id: number, requestId: number, overrides: Parameters<typeof effect>[2] = {}) =>
+    effect(id, requestId, { upstream: 'ledger', route: 'POST /entries', resourceId: `ent_${id}`, body: '{"entry":1}', fingerprint: 'ledger POST /entries entry-1', ...overrides });
+  const fee = (id: number, requestId: number) => effect(id, requestId, { body: '{"amount":5}', fingerprint: 'payments POST /charges amount-5' });
+  const refund = (id: number, requestId: number, body: string) => effect(id, requestId, { route: 'POST /refunds', resourceId: `re_${id}`, body, fingerprint: `payments POST /refunds ${body}` });
+  const refundRequest = (id: number) => request(id, 1, { path: '/refunds', route: 'POST /refunds' });
+
+  it('names every route with too many, each effect, and "effects" for an upstream without a noun', () => {
+    const result = evaluate({
+      baseline: baselineOf([effect(1, 1), entry(2, 2)]),
+      invocations: [invocation(1)],
+      requests: [request(1, 1), request(2, 1), request(3, 1), request(4, 1)],
+      effects: [effect(1, 1), effect(2, 2), entry(3, 3), entry(4, 4)],
+    });
+    expect(result.message).toBe(
+      `create-order: duplicate effects: 2 charges on payments POST /charges (clean run: 1): effect 1 (cha_1, request 1, key ${KEY}); effect 2 (cha_2, request 2, key ${KEY}) | ` +
+        `2 effects on ledger POST /entries (clean run: 1): effect 3 (ent_3, request 3, key ${KEY}); effect 4 (ent_4, request 4, key ${KEY})`,
+    );
+    expect(result.evidence).toEqual({ effects: [1, 2, 3, 4], requests: [1, 2, 3, 4] });
+  });
+
+  it('names a doubled body by the clean run\'s effect that has it, not by the first one of the clean run', () => {
+    const result = evaluate({ baseline: baselineOf([fee(9, 9), effect(1, 1)]), invocations: [invocation(1)], requests: [request(1, 1), request(2, 1)], effects: [effect(1, 1), effect(2, 2)] });
+    expect(result.message).toBe(
+      `create-order: duplicate effects: 2 charges like payments POST /charges {"amount":100} (clean run: 1): effect 1 (cha_1, request 1, key ${KEY}); effect 2 (cha_2, request 2, key ${KEY})`,
+    );
+    const nounless = evaluate({
+      baseline: baselineOf([entry(1, 1), entry(2, 2, { body: '{"entry":2}', fingerprint: 'ledger POST /entries entry-2' })]),
+      invocations: [invocation(1)],
+      requests: [request(1, 1), request(2, 1)],
+      effects: [entry(1, 1), entry(2, 2)],
+    });
+    expect(nounless.message).toBe(`create-order: duplicate effects: 2 effects like ledger POST /entries {"entry":1} (clean run: 1): effect 1 (ent_1, request 1, key ${KEY}); effect 2 (ent_2, request 2, key ${KEY})`);
+  });
+
+  it('says which compensations it did not count, on a pass and on a failure', () => {
+    const passed = evaluate({
+      invocations: [invocation(1, { exitCode: 1, effect: 'none' })],
+      requests: [request(1, 1), refundRequest(2), refundRequest(3)],
+      effects: [effect(1, 1), refund(2, 2, '{"charge":"cha_1"}'), refund(3, 3, 'charge=cha_1')],
+    });
+    expect(passed).toEqual({
+      check: 'no-duplicate-effects',
+      status: 'pass',
+      message: `create-order: no more effects than the clean run (not counted: 2 compensations naming an effect of the case, effect 2 (re_2, request 2, key ${KEY}); effect 3 (re_3, request 3, key ${KEY}))`,
+    });
+    const failed = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), request(2, 1), refundRequest(3)], effects: [effect(1, 1), effect(2, 2), refund(3, 3, '{"charge":"cha_1"}')] });
+    expect(failed.message).toBe(
+      `create-order: duplicate effects: 2 charges on payments POST /charges (clean run: 1): effect 1 (cha_1, request 1, key ${KEY}); effect 2 (cha_2, request 2, key ${KEY}) (not counted: 1 compensation naming an effect of the case, effect 3 (re_3, request 3, key ${KEY}))`,
+    );
+    expect(evaluate({ invocations: [invocation(1)], requests: [request(1, 1)], effects: [effect(1, 1)] }).message).toBe('create-order: no more effects than the clean run');
+  });
+
+  it('takes no effect for a compensation when the case committed nothing with a resource id, or only matched an id as a pattern', () => {
+    const noIds = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), refundRequest(2)], effects: [effect(1, 1, { resourceId: null }), refund(2, 2, '{"charge":"null"}')] });
+    expect(noIds.status).toBe('fail');
+    expect(noIds.message).toBe(`create-order: duplicate effects: 1 charge on payments POST /refunds (clean run: 0): effect 2 (re_2, request 2, key ${KEY})`);
+    // "ch.1" names ch.1 only: the dot is no wildcard.
+    const dotted = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), refundRequest(2)], effects: [effect(1, 1, { resourceId: 'ch.1' }), refund(2, 2, '{"charge":"chx1"}')] });
+    expect(dotted.status).toBe('fail');
+    const named = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), refundRequest(2)], effects: [effect(1, 1, { resourceId: 'ch.1' }), refund(2, 2, '{"charge":"ch.1"}')] });
+    expect(named.status).toBe('pass');
+  });
+});
+
+describeEndToEnd('no-duplicate-effects end to end', () => {
   it('catches a tool that marks nothing before sending, so its retry charges again after a 503 after commit (and fails only this check)', async () => {
     const result = await runCareful({ bug: 'no-pending-mark', faults: ['503-after-commit'] });
     expect(result.failedChecks).toEqual(['no-duplicate-effects']);

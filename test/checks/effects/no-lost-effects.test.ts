@@ -3,7 +3,8 @@ import { noLostEffects } from '../../../src/checks/effects/no-lost-effects.js';
 import { noDuplicateEffects } from '../../../src/checks/effects/no-duplicate-effects.js';
 import { outcomeHonesty } from '../../../src/checks/contract/outcome-honesty.js';
 import { failuresOf, runCareful } from '../careful-tool.js';
-import { baselineOf, caseInput, effect, email, invocation, killed, request } from '../rows.js';
+import { baselineOf, caseInput, effect, email, invocation, KEY, killed, request } from '../rows.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Parameters<typeof caseInput>[0]) => noLostEffects.evaluate(caseInput(spec));
 /** The clean run of a tool that charges and then sends an email. */
@@ -281,7 +282,130 @@ describe('no-lost-effects on hand-written rows', () => {
   });
 });
 
-describe('no-lost-effects end to end', () => {
+describe('no-lost-effects: the words of each verdict (issue 18, mutation testing)', () => {
+  const failed = (id: number, overrides: Parameters<typeof invocation>[1] = {}) => invocation(id, { exitCode: 1, effect: 'none', ...overrides });
+  /** An audit entry on an upstream the scenario gives no noun: its effects are "effects". */
+  const entry = (id: number, requestId: number) =>
+    effect(id, requestId, { upstream: 'ledger', route: 'POST /entries', resourceId: `ent_${id}`, body: '{"entry":1}', fingerprint: 'ledger POST /entries entry-1' });
+  /** A fee charged beside the order's charge: same route, another body. */
+  const fee = (id: number, requestId: number) => effect(id, requestId, { body: '{"amount":5}', fingerprint: 'payments POST /charges amount-5' });
+  const racer = (id: number) => invocation(id, { role: 'concurrent', exitCode: 1, effect: 'none', startedMs: 0, durationMs: 500 });
+
+  it('is skipped when no invocation tried the operation (a probe case)', () => {
+    const result = evaluate({ invocations: [invocation(1, { role: 'dry-run', effect: 'would_create' })] });
+    expect(result).toEqual({ check: 'no-lost-effects', status: 'skip', message: 'create-order: no invocation tried to do the operation (a probe case)' });
+  });
+
+  it('lists every missing route after a success, with "effects" for an upstream without a noun', () => {
+    const result = evaluate({ baseline: baselineOf([effect(1, 1), email(2, 2), entry(3, 3)]), invocations: [invocation(1)] });
+    expect(result.message).toBe(
+      'create-order: reported success but effects are missing: 0 charges on payments POST /charges (clean run: 1); 0 emails on mailer POST /messages (clean run: 1); 0 effects on ledger POST /entries (clean run: 1)',
+    );
+  });
+
+  it('fails a success that charged the order twice and the fee never: the route count matches, the bodies do not', () => {
+    const result = evaluate({ baseline: baselineOf([effect(1, 1), fee(2, 2)]), invocations: [invocation(1)], requests: [request(1, 1), request(2, 1)], effects: [effect(1, 1), effect(2, 2)] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe(
+      "create-order: reported success but effects differ from the clean run's: 0 of 1 charge like payments POST /charges {\"amount\":5} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)",
+    );
+    expect(result.evidence).toEqual({ invocations: [1], effects: [1, 2] });
+  });
+
+  it('names the part left by body when the route counts match after a failure', () => {
+    const result = evaluate({ baseline: baselineOf([effect(1, 1), fee(2, 2)]), invocations: [failed(1), failed(2)], requests: [request(1, 1), request(2, 2)], effects: [effect(1, 1), effect(2, 2)] });
+    expect(result.status).toBe('warn');
+    expect(result.message).toBe(
+      'create-order: ended in failure and left part of its effects (0 of 1 charge like payments POST /charges {"amount":5}), but no later invocation had the chance to finish them: invocation 2 was the last to run',
+    );
+  });
+
+  it('names every wrong effect and what is missing of the clean run after a success; the evidence names their senders in order', () => {
+    const other = (id: number, requestId: number) => effect(id, requestId, { body: '{"amount":1}', fingerprint: 'payments POST /charges amount-1' });
+    const result = evaluate({ invocations: [invocation(1), invocation(2)], requests: [request(1, 2), request(2, 1), request(3, null)], effects: [other(1, 1), other(2, 2), other(3, 3)] });
+    expect(result.message).toBe(
+      `create-order: reported success but left an effect its clean run never made (the retry changed the request): effect 1 (cha_1, request 1, key ${KEY}) payments POST /charges {"amount":1}; ` +
+        `effect 2 (cha_2, request 2, key ${KEY}) payments POST /charges {"amount":1}; effect 3 (cha_3, request 3, key ${KEY}) payments POST /charges {"amount":1}; ` +
+        "of the clean run's: 0 of 1 charge like payments POST /charges {\"amount\":100} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)",
+    );
+    expect(result.evidence).toEqual({ invocations: [1, 2], effects: [1, 2, 3] });
+    // Sent while several ran: no sender to name, so the evidence names the last attempt.
+    const unattributed = evaluate({ invocations: [invocation(1), invocation(2)], requests: [request(1, null)], effects: [other(1, 1)] });
+    expect(unattributed.evidence).toEqual({ invocations: [2], effects: [1] });
+    // After a failure, leaving none of the clean run's effects is fine: only the wrong one is named.
+    const afterFailure = evaluate({ invocations: [failed(1)], requests: [request(1, 1)], effects: [other(1, 1)] });
+    expect(afterFailure.message).toBe(
+      `create-order: ended in failure and left an effect its clean run never made (the retry changed the request): effect 1 (cha_1, request 1, key ${KEY}) payments POST /charges {"amount":1} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)`,
+    );
+  });
+
+  it('warns about every route of a part left by the last invocation, which is the last one that committed', () => {
+    const result = evaluate({
+      baseline: baselineOf([effect(1, 1), email(2, 2), entry(3, 3)]),
+      invocations: [killed(1), killed(2, { killReason: 'timeout' })],
+      requests: [request(1, 1), request(2, 2)],
+      effects: [effect(1, 1), email(2, 2)],
+    });
+    expect(result.status).toBe('warn');
+    expect(result.message).toBe(
+      'create-order: ended with an unknown outcome and left part of its effects (0 effects on ledger POST /entries (clean run: 1)), but no later invocation had the chance to finish them: invocation 2 was the last to run',
+    );
+    const two = evaluate({
+      baseline: baselineOf([effect(1, 1), email(2, 2), entry(3, 3)]),
+      invocations: [killed(1), killed(2, { killReason: 'timeout' })],
+      requests: [request(1, 1), request(2, 2)],
+      effects: [effect(1, 1), effect(2, 2)],
+    });
+    expect(two.message).toContain('left part of its effects (0 emails on mailer POST /messages (clean run: 1); 0 effects on ledger POST /entries (clean run: 1)), but');
+  });
+
+  it('says how the schedule stopped each later invocation: a crash, or every fault on its own requests', () => {
+    const result = evaluate({
+      baseline: baselineOf([effect(1, 1), email(2, 2)]),
+      invocations: [killed(1), killed(2), failed(3)],
+      requests: [
+        request(1, 1),
+        request(2, 2, { fault: 'reset-before-commit', committed: false, outcome: 'not-run' }),
+        request(3, 3, { fault: '503-before-commit', committed: false, outcome: 'not-run', clientStatus: 503 }),
+        request(4, 3, { fault: 'reset-after-commit', committed: false, outcome: 'not-run' }),
+      ],
+      effects: [effect(1, 1)],
+    });
+    expect(result.status).toBe('warn');
+    expect(result.message).toBe(
+      'create-order: ended in failure and left part of its effects (0 emails on mailer POST /messages (clean run: 1)), but no later invocation had the chance to finish them: ' +
+        'invocation 2 was killed by a crash fault; invocation 3 got 503-before-commit on request 3, reset-after-commit on request 4',
+    );
+  });
+
+  it('fails when later invocations had the chance, naming them; one killed by its own timeout had it', () => {
+    const two = evaluate({ baseline: baselineOf([effect(1, 1), email(2, 2)]), invocations: [killed(1), failed(2), killed(3, { killReason: 'timeout' })], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(two.status).toBe('fail');
+    expect(two.message).toBe('create-order: ended with an unknown outcome and left part of its effects: 0 emails on mailer POST /messages (clean run: 1); invocations 2, 3 ran after it and did not finish them');
+    const one = evaluate({ baseline: baselineOf([effect(1, 1), email(2, 2), entry(3, 3)]), invocations: [killed(1), failed(2)], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(one.message).toBe(
+      'create-order: ended in failure and left part of its effects: 0 emails on mailer POST /messages (clean run: 1); 0 effects on ledger POST /entries (clean run: 1); invocation 2 ran after it and did not finish them',
+    );
+  });
+
+  it('takes racers for running beside each other whether or not the recorder could tell which one committed (bug found by mutation testing, issue 18)', () => {
+    const attributed = evaluate({ baseline: baselineOf([effect(1, 1), email(2, 2)]), invocations: [racer(1), racer(2)], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    const expected =
+      'create-order: ended in failure and left part of its effects (0 emails on mailer POST /messages (clean run: 1)), but no later invocation had the chance to finish them: invocations 1, 2 ran at once, and none ran after them';
+    expect(attributed.status).toBe('warn');
+    expect(attributed.message).toBe(expected);
+    // The charge was sent while both ran, so the recorder could not attribute it: still nobody ran after it.
+    const unattributed = evaluate({ baseline: baselineOf([effect(1, 1), email(2, 2)]), invocations: [racer(1), racer(2)], requests: [request(1, null, { startedMs: 10 })], effects: [effect(1, 1)] });
+    expect(unattributed.status).toBe('warn');
+    expect(unattributed.message).toBe(expected);
+    // An unattributed effect outside a race (one invocation) leaves every attempt its chance.
+    const alone = evaluate({ baseline: baselineOf([effect(1, 1), email(2, 2)]), invocations: [failed(1), failed(2)], requests: [request(1, null)], effects: [effect(1, 1)] });
+    expect(alone.status).toBe('fail');
+    expect(alone.message).toContain('invocations 1, 2 ran after it and did not finish them');
+  });
+});
+
+describeEndToEnd('no-lost-effects end to end', () => {
   it('catches a tool that claims "created" and exits 0 after a 503 before commit (and fails only this check)', async () => {
     const result = await runCareful({ bug: 'success-without-commit', faults: ['503-before-commit'] });
     expect(result.failedChecks).toEqual(['no-lost-effects']);

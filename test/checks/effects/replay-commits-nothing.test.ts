@@ -31,6 +31,19 @@ describe('replay-commits-nothing', () => {
     expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
   });
 
+  it('says why it did not judge, and counts the requests of a replay that committed nothing', () => {
+    expect(evaluate({ invocations: [invocation(1)] })).toEqual({ check: 'replay-commits-nothing', status: 'skip', message: 'create-order: no replay (the operation never succeeded, or replay is off)' });
+    expect(evaluate({ invocations: [invocation(1), replay(2)], requests: [request(1, 1)], effects: [effect(1, 1)] }).message).toBe(
+      `create-order: the replay with key ${KEY} committed nothing (0 upstream requests)`,
+    );
+  });
+
+  it('names every effect a replay committed', () => {
+    const result = evaluate({ invocations: [invocation(1), replay(2)], requests: [request(1, 1), request(2, 2), request(3, 2)], effects: [effect(1, 1), effect(2, 2), effect(3, 3)] });
+    expect(result.message).toBe(`create-order: the replay with key ${KEY} (invocation 2) committed effect 2 (cha_2, request 2, key ${KEY}); effect 3 (cha_3, request 3, key ${KEY})`);
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2, 3], effects: [2, 3] });
+  });
+
   it('judges what a faulted replay committed too', () => {
     const result = evaluate({
       invocations: [invocation(1), replay(2, { exitCode: 75, effect: 'unknown' })],

@@ -5,6 +5,7 @@ import { keyStableAcrossRetries } from '../../../src/checks/retry/key-stable-acr
 import { parseScenario } from '../../../src/scenario/load.js';
 import { eff, input, inv, KEY, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => keyStableAcrossRetries.evaluate(input(spec));
 const failedAttempt = (id: number) => inv(id, { exitCode: 75, effect: 'unknown' });
@@ -130,7 +131,7 @@ describe('key-stable-across-retries for a target that makes its own key once per
   });
 });
 
-describe('key-stable-across-retries end to end', () => {
+describeEndToEnd('key-stable-across-retries end to end', () => {
   it('fails a tool that sends a new Idempotency-Key on every try', async () => {
     const run = await runProbeTool({ bug: 'fresh-upstream-key', faults: ['503-before-commit'], honoursKey: true });
     const result = run.check('create-order/503-before-commit@payments#1', 'key-stable-across-retries');

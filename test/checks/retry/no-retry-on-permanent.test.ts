@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { noRetryOnPermanent, PERMANENT_STATUSES } from '../../../src/checks/retry/no-retry-on-permanent.js';
 import { eff, input, inv, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => noRetryOnPermanent.evaluate(input({ faults: [{ upstream: 'payments', ordinal: 1, fault: 'permanent-error' }], ...spec }));
 const rejected = (id: number, invocationId: number | null, status = 400) => refused(id, invocationId, status, { fault: 'permanent-error' });
@@ -82,7 +83,7 @@ describe('no-retry-on-permanent on hand-built rows', () => {
   });
 });
 
-describe('no-retry-on-permanent end to end', () => {
+describeEndToEnd('no-retry-on-permanent end to end', () => {
   it('fails a tool that retries a 400 as if it were a 503', async () => {
     const run = await runProbeTool({ bug: 'retry-permanent', faults: ['permanent-error'] });
     const result = run.check('create-order/permanent-error@payments#1', 'no-retry-on-permanent');

@@ -5,6 +5,7 @@ import type { RequestRow } from '../../../src/ledger/rows.js';
 import { NOISE_FACTOR, retryPolicy } from '../../../src/checks/retry/retry-policy.js';
 import { eff, input, inv, lookup, refused, req, type Spec } from '../../fixtures/check-targets-2/rows.js';
 import { expectStatus, problems, runProbeTool } from '../../fixtures/check-targets-2/run-probe-tool.js';
+import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => retryPolicy.evaluate(input({ invocations: [inv(1)], ...spec }));
 /** A request of invocation 1 that started at `startedMs`, took 10 ms and got `status`. */
@@ -230,7 +231,7 @@ describe('retry-policy on hand-built rows', () => {
   });
 });
 
-describe('retry-policy end to end', () => {
+describeEndToEnd('retry-policy end to end', () => {
   it('fails a tool that ignores Retry-After', async () => {
     const run = await runProbeTool({ bug: 'ignore-retry-after', faults: ['429-retry-after'] });
     const result = run.check('create-order/429-retry-after@payments#1', 'retry-policy');
