@@ -258,6 +258,17 @@ describe('no-duplicate-effects: the words of each verdict (issue 18, mutation te
     );
   });
 
+  it('does not take an effect for a compensation because it names its own resource: a capture of the charge is no refund', () => {
+    const capture = effect(2, 2, { route: 'POST /charges/cha_1/capture', resourceId: 'cha_1', body: '', fingerprint: 'payments POST /charges/cha_1/capture' });
+    const result = evaluate({
+      invocations: [invocation(1)],
+      requests: [request(1, 1), request(2, 1, { path: '/charges/cha_1/capture', route: 'POST /charges/cha_1/capture', body: '' })],
+      effects: [effect(1, 1), capture],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe(`create-order: duplicate effects: 1 charge on payments POST /charges/cha_1/capture (clean run: 0): effect 2 (cha_1, request 2, key ${KEY})`);
+  });
+
   it('takes no effect for a compensation when the case committed nothing with a resource id, or only matched an id as a pattern', () => {
     const noIds = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), refundRequest(2)], effects: [effect(1, 1, { resourceId: null }), refund(2, 2, '{"charge":"null"}')] });
     expect(noIds.status).toBe('fail');
