@@ -84,6 +84,14 @@ describe('concurrent-commits-once: the words of each verdict (issue 18, mutation
     expect(result.evidence).toEqual({ invocations: [1, 2], requests: [1, 2, 3, 4, 5], effects: [1, 2, 3, 4, 5] });
   });
 
+  it('lists every effect of a racer that committed more than one', () => {
+    const result = evaluate({ invocations: [racer(1), racer(2)], requests: [req(1, 1), req(2, 1)], effects: [eff(1, 1), eff(2, 2)] });
+    expect(result.message).toBe(
+      `create-order: concurrent invocations 1, 2 with key ${KEY}: together they committed 2 charges on payments POST /charges (clean run: 1): ` +
+        `invocation 1: 2 charges (effect 1 (cha_1, request 1, key ${KEY}); effect 2 (cha_2, request 2, key ${KEY})); invocation 2: no charge`,
+    );
+  });
+
   it('names only the effects of the route with too many in the evidence', () => {
     const result = evaluate({
       baseline: [eff(1, 1), entry(2, 2)],

@@ -240,6 +240,35 @@ describe('no-duplicate-effects: the words of each verdict (issue 18, mutation te
     expect(evaluate({ invocations: [invocation(1)], requests: [request(1, 1)], effects: [effect(1, 1)] }).message).toBe('create-order: no more effects than the clean run');
   });
 
+  it('takes for a compensation only an effect on a route the clean run never used that names an effect on a route it did', () => {
+    // A second charge that mentions the first is still a second charge.
+    const mentions = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), request(2, 1)], effects: [effect(1, 1), effect(2, 2, { body: '{"amount":100,"previous":"cha_1"}' })] });
+    expect(mentions.status).toBe('fail');
+    expect(mentions.message).toContain('2 charges on payments POST /charges (clean run: 1)');
+    // A note about the refund names the refund, not an effect the clean run's routes hold: it is an extra effect.
+    const note = effect(3, 3, { route: 'POST /notes', resourceId: 'note_3', body: '{"about":"re_2"}', fingerprint: 'payments POST /notes about-refund' });
+    const noted = evaluate({
+      invocations: [invocation(1, { exitCode: 1, effect: 'none' })],
+      requests: [request(1, 1), refundRequest(2), request(3, 1, { path: '/notes', route: 'POST /notes' })],
+      effects: [effect(1, 1), refund(2, 2, '{"charge":"cha_1"}'), note],
+    });
+    expect(noted.status).toBe('fail');
+    expect(noted.message).toBe(
+      `create-order: duplicate effects: 1 charge on payments POST /notes (clean run: 0): effect 3 (note_3, request 3, key ${KEY}) (not counted: 1 compensation naming an effect of the case, effect 2 (re_2, request 2, key ${KEY}))`,
+    );
+  });
+
+  it('does not take an effect for a compensation because it names its own resource: a capture of the charge is no refund', () => {
+    const capture = effect(2, 2, { route: 'POST /charges/cha_1/capture', resourceId: 'cha_1', body: '', fingerprint: 'payments POST /charges/cha_1/capture' });
+    const result = evaluate({
+      invocations: [invocation(1)],
+      requests: [request(1, 1), request(2, 1, { path: '/charges/cha_1/capture', route: 'POST /charges/cha_1/capture', body: '' })],
+      effects: [effect(1, 1), capture],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe(`create-order: duplicate effects: 1 charge on payments POST /charges/cha_1/capture (clean run: 0): effect 2 (cha_1, request 2, key ${KEY})`);
+  });
+
   it('takes no effect for a compensation when the case committed nothing with a resource id, or only matched an id as a pattern', () => {
     const noIds = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), refundRequest(2)], effects: [effect(1, 1, { resourceId: null }), refund(2, 2, '{"charge":"null"}')] });
     expect(noIds.status).toBe('fail');

@@ -388,6 +388,25 @@ describe('no-lost-effects: the words of each verdict (issue 18, mutation testing
     );
   });
 
+  it('names every body the clean run made that is missing, with "effects" for an upstream without a noun', () => {
+    const entryOf = (id: number, n: number) =>
+      effect(id, id, { upstream: 'ledger', route: 'POST /entries', resourceId: `ent_${id}`, body: `{"entry":${n}}`, fingerprint: `ledger POST /entries entry-${n}` });
+    const ledger = evaluate({ baseline: baselineOf([entryOf(1, 1), entryOf(2, 2), entryOf(3, 3)]), invocations: [invocation(1)], requests: [request(1, 1), request(2, 1), request(3, 1)], effects: [entryOf(1, 1), entryOf(2, 1), entryOf(3, 1)] });
+    expect(ledger.message).toBe(
+      "create-order: reported success but effects differ from the clean run's: 0 of 1 effect like ledger POST /entries {\"entry\":2}; 0 of 1 effect like ledger POST /entries {\"entry\":3} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)",
+    );
+  });
+
+  it('after a success, adds what is missing of the clean run to a wrong effect only when something is', () => {
+    const other = (id: number, requestId: number) => effect(id, requestId, { body: '{"amount":1}', fingerprint: 'payments POST /charges amount-1' });
+    const beside = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), request(2, 1)], effects: [effect(1, 1), other(2, 2)] });
+    expect(beside.message).toBe(
+      `create-order: reported success but left an effect its clean run never made (the retry changed the request): effect 2 (cha_2, request 2, key ${KEY}) payments POST /charges {"amount":1} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)`,
+    );
+    const instead = evaluate({ baseline: baselineOf([effect(1, 1), fee(2, 2)]), invocations: [invocation(1)], requests: [request(1, 1), request(2, 1)], effects: [other(1, 1), other(2, 2)] });
+    expect(instead.message).toContain("; of the clean run's: 0 of 1 charge like payments POST /charges {\"amount\":100}; 0 of 1 charge like payments POST /charges {\"amount\":5} (if a body");
+  });
+
   it('takes racers for running beside each other whether or not the recorder could tell which one committed (bug found by mutation testing, issue 18)', () => {
     const attributed = evaluate({ baseline: baselineOf([effect(1, 1), email(2, 2)]), invocations: [racer(1), racer(2)], requests: [request(1, 1)], effects: [effect(1, 1)] });
     const expected =
