@@ -76,7 +76,8 @@ async function interrupt(command: 'run' | 'explore', signals: NodeJS.Signals[], 
   const file = path.join(dir, `${name}.yaml`);
   const faults = command === 'run' ? ['none', '503-before-commit', '503-after-commit', '500-after-commit'] : ['503-before-commit', '503-after-commit', '500-after-commit'];
   writeFileSync(file, YAML.stringify(slowScenario({ name, logDir, token, sleepMs: SLEEP_MS, faults })));
-  const args = command === 'run' ? ['run', file, '--reports', reports] : ['explore', file, '--runs', '40', '--seed', '7', '--reports', reports];
+  // One lane: the signal is sent while its one invocation sleeps, so no other lane is spawning one at that moment.
+  const args = command === 'run' ? ['run', file, '--reports', reports, '--concurrency', '1'] : ['explore', file, '--runs', '40', '--seed', '7', '--reports', reports, '--concurrency', '1'];
   const cli = startCli(args, { cwd: dir, tmp });
   let exit: Interrupted['exit'];
   void cli.exited.then((value) => (exit = value));
