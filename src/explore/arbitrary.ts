@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { RetryproofError } from '../errors.js';
 import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
+import { lastingFaults } from './lasting-faults.js';
 import { raceWindow } from './race-window.js';
 import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js';
 
@@ -9,12 +10,16 @@ import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js'
 export interface ScheduleSpace {
   operations: Array<{ name: string; upstreams: readonly string[]; canMismatch: boolean; canDryRun: boolean }>;
   faults: Array<{ name: string; weight: number }>;
+  /** Per upstream, the drawn faults that may last (an outage from the bound request on). */
+  lasting: Record<string, string[]>;
   maxFaults: number;
   maxOrdinal: number;
   maxRetries: number;
   /** Whether a caller may replay after a success: the scenario's caller, unless explore widens it. */
   replays: boolean;
   concurrent: boolean;
+  /** Whether the caller may send a request without its key (an http target that must refuse one). */
+  missingKey: boolean;
   /** The key policies the caller may use: the scenario's own, unless it allows both. */
   keyPolicies: Array<'same' | 'fresh'>;
   faultParams: Scenario['faultParams'];
@@ -26,6 +31,11 @@ export function scheduleSpace(
   unsupportedFaults: ReadonlySet<string>,
 ): ScheduleSpace {
   const { weights, maxFaults, maxOrdinal } = scenario.explore;
+  const faults = scenario.faults
+    .filter((fault) => fault !== 'none' && !unsupportedFaults.has(fault))
+    .map((name) => ({ name, weight: weights[name] ?? 1 }))
+    .filter((fault) => fault.weight > 0);
+  const upstreams = [...new Set(scenario.operations.flatMap((operation) => contacts.get(operation.name) ?? []))];
   return {
     operations: scenario.operations
       .filter((operation) => operation.mutating && (contacts.get(operation.name)?.length ?? 0) > 0)
@@ -35,10 +45,8 @@ export function scheduleSpace(
         canMismatch: scenario.probes.mismatch && mismatchInput(operation) !== undefined,
         canDryRun: scenario.probes.dryRun && operation.dryRun !== undefined,
       })),
-    faults: scenario.faults
-      .filter((fault) => fault !== 'none' && !unsupportedFaults.has(fault))
-      .map((name) => ({ name, weight: weights[name] ?? 1 }))
-      .filter((fault) => fault.weight > 0),
+    faults,
+    lasting: Object.fromEntries(upstreams.map((upstream) => [upstream, lastingFaults(scenario, upstream, faults.map((fault) => fault.name))])),
     maxFaults,
     maxOrdinal,
     // The scenario's caller bounds what exploration varies: a schedule it rules out would blame
@@ -46,6 +54,8 @@ export function scheduleSpace(
     maxRetries: scenario.explore.maxRetries ?? scenario.caller.retries,
     replays: scenario.explore.replays ?? scenario.caller.replay,
     concurrent: scenario.probes.concurrent,
+    // The systematic pass's missing-key probe, also combined with faults and drawn among the other probes.
+    missingKey: scenario.probes.missingKey && scenario.target.kind === 'http' && scenario.target.requireKey,
     // A caller that makes a fresh key after an unknown outcome breaks any key-based API:
     // drawing it would blame the target for the caller's mistake, unless the scenario says callers do that.
     keyPolicies: scenario.explore.freshKeys ? ['same', 'fresh'] : [scenario.caller.key],
@@ -69,16 +79,24 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
         upstream: fc.constantFrom(...operation.upstreams),
         ordinal: fc.integer({ min: 1, max: space.maxOrdinal }),
         fault: space.faults.length > 0 ? fc.oneof(...space.faults.map((f) => ({ arbitrary: fc.constant(f.name), weight: f.weight }))) : fc.constant('none'),
+        // One retryable fault in five, where it may last, is an outage: every request from this one on
+        // (a bound on retries is judged only by an outage longer than the bound). Shrinks to a single request.
+        lasts: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }),
       })
-      .map((b) => (space.faultParams[b.fault] ? { ...b, params: space.faultParams[b.fault] } : b));
+      .map(({ lasts, ...b }) => {
+        const lasting = lasts && (space.lasting[b.upstream] ?? []).includes(b.fault);
+        const bound: FaultBinding = lasting ? { ...b, andAfter: true } : b;
+        return space.faultParams[b.fault] ? { ...bound, params: space.faultParams[b.fault] } : bound;
+      });
     const faults = space.faults.length > 0
       ? fc.uniqueArray(binding, { maxLength: space.maxFaults, selector: (b) => `${b.upstream}#${b.ordinal}` })
       : fc.constant([] as FaultBinding[]);
-    const modes: Array<'sequence' | 'concurrent' | 'mismatch' | 'dry-run'> = [
+    const modes: Array<'sequence' | 'concurrent' | 'mismatch' | 'dry-run' | 'missing-key'> = [
       'sequence',
       ...(space.concurrent ? (['concurrent'] as const) : []),
       ...(operation.canMismatch ? (['mismatch'] as const) : []),
       ...(operation.canDryRun ? (['dry-run'] as const) : []),
+      ...(space.missingKey ? (['missing-key'] as const) : []),
     ];
     const caller: fc.Arbitrary<CallerActions> = fc
       .record({
@@ -94,6 +112,7 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
         ...(mode === 'concurrent' ? { concurrent: 2 } : {}),
         ...(mode === 'mismatch' ? { mismatch: true } : {}),
         ...(mode === 'dry-run' ? { dryRun: true } : {}),
+        ...(mode === 'missing-key' ? { omitKey: true } : {}),
       }));
     // Two racers get the systematic probe's race window (unless a drawn fault already binds that request),
     // so a check-then-act race is caught by the schedule, the same on every run, not by the machine's timing.

@@ -8,7 +8,7 @@ export function describeSchedule(schedule: Schedule): string {
   const faults = schedule.faults.length === 0
     ? ['no fault']
     : schedule.faults.map((binding) => {
-        const which = binding.route ? `${binding.route} request ${binding.ordinal}` : `request ${binding.ordinal}`;
+        const which = `${binding.route ? `${binding.route} request` : 'request'} ${binding.ordinal}${binding.andAfter ? ' and every later one' : ''}`;
         return `${which} to ${binding.upstream}: ${faultNamed(binding.fault).words}`;
       });
   return [...faults, ...callerWords(schedule.caller)].join('; ');

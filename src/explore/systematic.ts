@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
 import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js';
+import { lastingFaults } from './lasting-faults.js';
 import { raceWindow } from './race-window.js';
 
 export interface PlannedCase {
@@ -10,19 +11,6 @@ export interface PlannedCase {
 
 /** Which upstreams an operation's clean run talked to, in order of first contact. */
 export type BaselineContacts = ReadonlyMap<string, readonly string[]>;
-
-/** Faults a client is expected to retry through: held on every request, retries must stay bounded. */
-const PERSISTENT_FAULTS = ['503-before-commit', '429-retry-after', 'timeout-before-commit', '409-in-flight'];
-/** Of those, the ones only an upstream that keeps idempotency keys answers: held only on such upstreams. */
-const KEYED_FAULTS = ['409-in-flight'];
-
-/** Does this upstream keep idempotency keys (so it can say a key is still in flight)? */
-function keyed(scenario: Scenario, upstream: string): boolean {
-  const spec = scenario.upstreams[upstream];
-  if (spec?.model === 'resource') return spec.honoursIdempotencyKey;
-  if (spec?.model === 'custom') return spec.deduplicates;
-  return false;
-}
 
 /**
  * The systematic pass: for each mutating operation, every listed fault at
@@ -63,10 +51,9 @@ export function systematicCases(
       }
     }
     if (scenario.probes.persistent) {
-      for (const fault of faults.filter((f) => PERSISTENT_FAULTS.includes(f))) {
+      for (const fault of faults) {
         for (const upstream of upstreams) {
-          if (KEYED_FAULTS.includes(fault) && !keyed(scenario, upstream)) continue;
-          add(`${fault}@${upstream}#1+`, [bind(upstream, 1, fault, true)]);
+          if (lastingFaults(scenario, upstream, [fault]).length > 0) add(`${fault}@${upstream}#1+`, [bind(upstream, 1, fault, true)]);
         }
       }
     }

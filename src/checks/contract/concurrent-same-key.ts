@@ -108,6 +108,9 @@ function faultsOf(rows: CaseRows, racer: InvocationRow): string[] {
 function excusedBy(faults: readonly string[], racer: InvocationRow, exitCodes: ExitCodeContract): boolean {
   const outcome = invocationOutcome(racer, exitCodes);
   if (outcome === 'success') return false;
+  // Killed by the harness's timeout while faults stood in its way (an outage it was still retrying through):
+  // it never had the chance to answer. Whether it retried sensibly is retry-policy's business.
+  if (racer.killed && racer.killReason === 'timeout') return true;
   if (faults.some((fault) => ANSWER_LOST.test(fault))) return true;
   if (faults.some((fault) => AMBIGUOUS.test(fault))) return outcome === 'failure' || outcome === 'unknown';
   // A definite refusal (429, a 4xx): the racer knows nothing happened, so it says so with a failure.

@@ -151,6 +151,20 @@ describe('concurrent-same-key on hand-built rows', () => {
     expectStatus(hung, 'fail');
   });
 
+  it('does not blame a racer the harness killed at its timeout while it retried through an outage (zoo 30\'s twin, explored)', () => {
+    const outage = { upstream: 'payments', ordinal: 1, fault: '429-retry-after', andAfter: true };
+    const refused = { fault: '429-retry-after', committed: false, outcome: 'not-run' as const };
+    const spec = (killReason: 'timeout' | null) => ({
+      faults: [outage],
+      invocations: [loser(1), killedInv(2, { role: 'concurrent', killReason })],
+      requests: [req(1, 1, refused), req(2, 2, refused), req(3, 2, refused)],
+      effects: [],
+    });
+    expectStatus(evaluate(spec('timeout')), 'pass');
+    // Killed for another reason (no fault of the schedule's), the same rows are still no answer.
+    expectStatus(evaluate(spec(null)), 'fail');
+  });
+
   describe('http targets', () => {
     const winner = (id: number) => httpInv(id, 201, { id: 'ord_1', amount: 100 }, { role: 'concurrent', startedMs: 0, durationMs: 500 });
     const other = (id: number, status: number | null, body: unknown) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500 });
