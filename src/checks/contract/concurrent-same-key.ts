@@ -24,8 +24,11 @@ const BENIGN_FAULTS = ['none', 'slow'];
 /** Faults after which the client cannot know what happened: `unknown` (or no answer) is honest. */
 const ANSWER_LOST = /^(timeout|reset|truncate|crash)-/;
 // ('timeout-by-the-client' stands for a request the racer abandoned itself.)
-/** Faults whose 5xx leaves the client unsure: a failure or `unknown` is honest. */
-const AMBIGUOUS = /^(50\d)-/;
+/**
+ * Faults that leave the client unsure: after a 5xx, or a 409 saying a request with this key is
+ * still in flight (it may yet commit), a failure or `unknown` is honest.
+ */
+const UNSURE = /^(50\d-|409-in-flight$)/;
 
 /**
  * How two (or more) concurrent invocations with one key (the probe:concurrent
@@ -41,8 +44,11 @@ const AMBIGUOUS = /^(50\d)-/;
  *   http: 409, per the IETF draft).
  * A racer whose own upstream request got a fault is judged by what that fault
  * let it know: after a lost answer (timeout, reset, truncation, crash; a crash
- * fault on the other racer's request kills it too) no answer or `unknown` is honest; after an injected 5xx a failure or `unknown`
- * is; after a definite refusal (429, a 4xx) a failure is. When none of them
+ * fault on the other racer's request kills it too) no answer or `unknown` is honest; after an injected 5xx
+ * or an in-flight 409 a failure or `unknown` is; after a definite refusal (429, a 4xx) a failure is.
+ * When none of them won and every one met faults (an outage decided the race: no winner's
+ * key was ever in flight for a loser to report), a failure or `unknown` is honest too;
+ * how precisely each says what happened is outcome-honesty's business. When none of them
  * succeeds although no request of theirs was faulted (only the probe's slow
  * race window), that fails too: the racers refused each other.
  * How many effects they committed together is concurrent-commits-once's business.
@@ -65,10 +71,11 @@ export const concurrentSameKey: Check = {
       racers.forEach((racer) => evidenceInvocations.add(racer.id));
       problems.push(`none of them succeeded (${racers.map(describeInvocation).join('; ')}), though no request of theirs was faulted`);
     }
+    const outageDecided = !winner && racers.every((racer) => faultsOf(rows, racer).length > 0);
     for (const racer of racers) {
       if (racer === winner) continue;
       const faults = faultsOf(rows, racer);
-      if (faults.length > 0 && excusedBy(faults, racer, exitCodes)) continue;
+      if (faults.length > 0 && excusedBy(faults, racer, exitCodes, outageDecided)) continue;
       const problem = loserProblem(racer, winner, kind, exitCodes);
       if (problem) {
         evidenceInvocations.add(racer.id);
@@ -105,14 +112,15 @@ function faultsOf(rows: CaseRows, racer: InvocationRow): string[] {
 }
 
 /** Whether the faults a racer met make its failing answer honest (never a success: that is judged as usual). */
-function excusedBy(faults: readonly string[], racer: InvocationRow, exitCodes: ExitCodeContract): boolean {
+function excusedBy(faults: readonly string[], racer: InvocationRow, exitCodes: ExitCodeContract, outageDecided: boolean): boolean {
   const outcome = invocationOutcome(racer, exitCodes);
   if (outcome === 'success') return false;
+  if (outageDecided && (outcome === 'failure' || outcome === 'unknown') && !racer.killed) return true;
   // Killed by the harness's timeout while faults stood in its way (an outage it was still retrying through):
   // it never had the chance to answer. Whether it retried sensibly is retry-policy's business.
   if (racer.killed && racer.killReason === 'timeout') return true;
   if (faults.some((fault) => ANSWER_LOST.test(fault))) return true;
-  if (faults.some((fault) => AMBIGUOUS.test(fault))) return outcome === 'failure' || outcome === 'unknown';
+  if (faults.some((fault) => UNSURE.test(fault))) return outcome === 'failure' || outcome === 'unknown';
   // A definite refusal (429, a 4xx): the racer knows nothing happened, so it says so with a failure.
   return outcome === 'failure';
 }

@@ -165,6 +165,41 @@ describe('concurrent-same-key on hand-built rows', () => {
     expectStatus(evaluate(spec(null)), 'fail');
   });
 
+  it('does not blame racers an outage refused: with no winner and faults in every racer\'s way, failure or "unknown" is honest (zoo 09 and 21\'s twins, explored)', () => {
+    const gaveUp = (id: number) => loser(id, { exitCode: 75, effect: 'unknown', stdoutJson: { effect: 'unknown' } });
+    for (const fault of ['429-retry-after', '409-in-flight']) {
+      const outage = { upstream: 'payments', ordinal: 1, fault, andAfter: true };
+      const refused = { fault, committed: false, outcome: 'not-run' as const, clientStatus: fault === '409-in-flight' ? 409 : 429 };
+      const result = evaluate({
+        faults: [outage],
+        invocations: [gaveUp(1), gaveUp(2)],
+        requests: [req(1, 1, refused), req(2, 2, refused), req(3, 1, refused), req(4, 2, refused)],
+        effects: [],
+      });
+      expectStatus(result, 'pass');
+    }
+    // A racer that got through its outage and won: the other, refused by a 429, still knows nothing happened (hole 13).
+    const refused = { fault: '429-retry-after', committed: false, outcome: 'not-run' as const, clientStatus: 429 };
+    const withWinner = evaluate({
+      faults: [...window, { upstream: 'payments', ordinal: 2, fault: '429-retry-after' }],
+      invocations: [racer(1), gaveUp(2)],
+      requests: [req(1, 1), req(2, 2, refused)],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(withWinner, 'fail');
+  });
+
+  it('excuses "unknown" after an in-flight 409: a request with the key was still being processed and may yet commit', () => {
+    const unknown = loser(2, { exitCode: 4, effect: 'unknown', stdoutJson: { effect: 'unknown' } });
+    const result = evaluate({
+      faults: [...window, { upstream: 'payments', ordinal: 2, fault: '409-in-flight' }],
+      invocations: [racer(1), unknown],
+      requests: [req(1, 1), req(2, 2, { fault: '409-in-flight', committed: false, outcome: 'not-run', clientStatus: 409 })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'pass');
+  });
+
   describe('http targets', () => {
     const winner = (id: number) => httpInv(id, 201, { id: 'ord_1', amount: 100 }, { role: 'concurrent', startedMs: 0, durationMs: 500 });
     const other = (id: number, status: number | null, body: unknown) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500 });
