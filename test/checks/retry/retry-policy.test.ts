@@ -348,6 +348,17 @@ describe('retry-policy on hand-built rows', () => {
     expect(result.message).toContain('(2 requests sent while several invocations ran could not be attributed and were left out)');
   });
 
+  it('names every invocation that ignored Retry-After, in order, whichever of them retried first', () => {
+    // Two racers: racer 2 reached the upstream before racer 1 had started, and racer 1 after racer 2 had ended.
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after', andAfter: true }];
+    const racer = (id: number, startedMs: number) => inv(id, { role: 'concurrent', startedMs, durationMs: 400 });
+    const requests = [tooMany(1, 0), at(2, 100, 201), tooMany(3, 500), at(4, 600, 201)].map((request, i) => ({ ...request, invocationId: i < 2 ? 2 : 1 }));
+    const result = evaluate({ faults, invocations: [racer(1, 300), racer(2, 0)], requests, effects: [eff(1, 2), eff(2, 4)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/^create-order: invocation 2: ignored Retry-After: request 1 .* \| invocation 1: ignored Retry-After: request 3 /);
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [1, 2, 3, 4] });
+  });
+
   it('judges each invocation on its own', () => {
     const result = evaluate({
       faults: outage,
