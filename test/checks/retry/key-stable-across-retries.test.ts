@@ -50,6 +50,7 @@ describe('key-stable-across-retries on hand-built rows', () => {
     const result = evaluate({ invocations: [inv(1)], requests: [refused(1, 1, 503), req(2, 1, { idempotencyKey: null })], effects: [eff(1, 2)] });
     expectStatus(result, 'fail');
     expect(result.message).toContain(`("${KEY}", no key)`);
+    expect(result.message).toContain('request 2 (POST /charges to payments, got 201) by invocation 1 with no key');
   });
 
   it('gives each caller key its own upstream key (caller key: fresh)', () => {
@@ -92,6 +93,28 @@ describe('key-stable-across-retries on hand-built rows', () => {
       effects: [eff(1, 1)],
     });
     expectStatus(result, 'pass');
+    // Left out on purpose, not for want of an invocation: the message says nothing of unattributed requests.
+    expect(result.message).toBe('create-order: no mutating request was sent twice for one caller key, so every key sent was the only one');
+  });
+
+  it('lists every route whose key changed', () => {
+    const mail = { upstream: 'mailer', path: '/messages', route: 'POST /messages', bodyFingerprint: 'mailer POST /messages to-alice' };
+    const result = evaluate({
+      invocations: [inv(1)],
+      requests: [refused(1, 1, 503, { idempotencyKey: 'k-a' }), req(2, 1, { idempotencyKey: 'k-b' }), refused(3, 1, 503, { ...mail, idempotencyKey: 'm-a' }), req(4, 1, { ...mail, idempotencyKey: 'm-b' })],
+      effects: [eff(1, 2), eff(2, 4, { upstream: 'mailer', route: 'POST /messages' })],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/^create-order: 2 requests to payments POST \/charges .* \| 2 requests to mailer POST \/messages for caller key .* carried 2 different Idempotency-Keys \("m-a", "m-b"\)/);
+  });
+
+  it('leaves out a request that cannot be tied to one caller key, and says how many', () => {
+    // Invocation 2 (another caller key) was running when request 2 was sent; request 4 was sent when none was.
+    const invocations = [inv(1, { startedMs: 0, durationMs: 500 }), inv(2, { key: 'rp-abcdefabcdef-2', startedMs: 100, durationMs: 500 })];
+    const requests = [req(1, 1, { startedMs: 50, idempotencyKey: 'k-a' }), req(2, null, { startedMs: 150, idempotencyKey: 'k-b' }), req(3, 1, { startedMs: 300, idempotencyKey: 'k-a' }), req(4, null, { startedMs: 5_000, idempotencyKey: 'k-c' })];
+    const result = evaluate({ invocations, requests, effects: [eff(1, 1)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: every repeated mutating request kept its Idempotency-Key (1 route with repeats) (2 requests could not be tied to one caller key)');
   });
 
   it('ties requests sent while concurrent invocations ran to their shared caller key', () => {
@@ -100,6 +123,10 @@ describe('key-stable-across-retries on hand-built rows', () => {
     expectStatus(result, 'fail');
     expect(result.message).toContain('by invocation ? with "k-a"');
     expect(result.evidence?.invocations).toEqual([1, 2]);
+    // Racer 2's first request reached the upstream before racer 1 had started: the evidence still lists them in order.
+    const secondFirst = evaluate({ invocations: racers, requests: [req(1, 2, { startedMs: 0, idempotencyKey: 'k-b' }), req(2, null, { startedMs: 60, idempotencyKey: 'k-a' })], effects: [eff(1, 1), eff(2, 2)] });
+    expectStatus(secondFirst, 'fail');
+    expect(secondFirst.evidence?.invocations).toEqual([1, 2]);
   });
 });
 
@@ -110,6 +137,13 @@ describe('key-stable-across-retries for a target that makes its own key once per
   it('does not compare the keys of the caller\'s separate invocations', () => {
     const result = ownKey({ invocations: [failedAttempt(1), inv(2)], requests: [refused(1, 1, 503, { idempotencyKey: 'run-1' }), req(2, 2, { idempotencyKey: 'run-2' })], effects: [eff(1, 2)] });
     expectStatus(result, 'pass');
+  });
+
+  it('cannot compare the keys of racers that each make their own: their requests are left out', () => {
+    const racers = [inv(1, { role: 'concurrent', startedMs: 0, durationMs: 500 }), inv(2, { role: 'concurrent', startedMs: 0, durationMs: 500 })];
+    const result = ownKey({ invocations: racers, requests: [req(1, null, { startedMs: 50, idempotencyKey: 'run-1' }), req(2, null, { startedMs: 60, idempotencyKey: 'run-2' })], effects: [eff(1, 1), eff(2, 2)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toContain('(2 requests could not be tied to one caller key)');
   });
 
   it('still fails a new key on its own retry within one run', () => {

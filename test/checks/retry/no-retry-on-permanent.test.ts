@@ -76,6 +76,58 @@ describe('no-retry-on-permanent on hand-built rows', () => {
     expectStatus(rewritten, 'fail');
   });
 
+  it('does not excuse reading again by a commit before the read, nor by one on another upstream', () => {
+    const get = (id: number, overrides = {}) => lookup(id, 1, { path: '/charges/cha_9', route: 'GET /charges/cha_9', clientStatus: 404, upstreamStatus: 404, ...overrides });
+    // The charge was created first; the read of another one found nothing, twice: nothing changed in between.
+    const before = evaluate({ invocations: [inv(1)], requests: [req(1, 1), get(2), get(3)], effects: [eff(1, 1)] });
+    expectStatus(before, 'fail');
+    expect(before.message).toContain('got a permanent 404 on request 2');
+    // An email sent in between changed nothing on payments.
+    const email = req(2, 1, { upstream: 'mailer', path: '/messages', route: 'POST /messages' });
+    const elsewhere = evaluate({ invocations: [inv(1)], requests: [get(1), email, get(3)], effects: [eff(1, 2, { upstream: 'mailer', route: 'POST /messages' })] });
+    expectStatus(elsewhere, 'fail');
+    expect(elsewhere.message).toContain('got a permanent 404 on request 1');
+  });
+
+  it('judges the refused upstream only: the same route on another upstream is another request', () => {
+    const result = evaluate({ invocations: [inv(1)], requests: [rejected(1, 1), req(2, 1, { upstream: 'payments-eu' })], effects: [eff(1, 2, { upstream: 'payments-eu' })] });
+    expectStatus(result, 'pass');
+  });
+
+  it('reports each route and each invocation that was retried after a permanent error, requests in order', () => {
+    // Invocation 1 got 400 on POST /charges and 422 on POST /refunds, and sent both again (refunds first).
+    const refunds = { path: '/refunds', route: 'POST /refunds' };
+    const twoRoutes = evaluate({
+      invocations: [inv(1, { exitCode: 1, effect: 'none' })],
+      requests: [rejected(1, 1), refused(2, 1, 422, { fault: 'permanent-error', ...refunds }), refused(3, 1, 422, refunds), rejected(4, 1)],
+    });
+    expectStatus(twoRoutes, 'fail');
+    expect(twoRoutes.message).toBe(
+      'create-order: invocation 1 got a permanent 400 on request 1 (POST /charges to payments, fault permanent-error, got 400) and then sent payments POST /charges again: request 4 (POST /charges to payments, fault permanent-error, got 400)' +
+        ' | invocation 1 got a permanent 422 on request 2 (POST /refunds to payments, fault permanent-error, got 422) and then sent payments POST /refunds again: request 3 (POST /refunds to payments, got 422)',
+    );
+    expect(twoRoutes.evidence).toEqual({ invocations: [1], requests: [1, 2, 3, 4] });
+    // The caller's retry (invocation 2) made the same mistake again: its own finding, not folded into invocation 1's.
+    const twice = evaluate({
+      invocations: [inv(1, { exitCode: 1, effect: 'none' }), inv(2)],
+      requests: [rejected(1, 1), rejected(2, 1), rejected(3, 2), req(4, 2)],
+      effects: [eff(1, 4)],
+    });
+    expectStatus(twice, 'fail');
+    expect(twice.message.match(/invocation \d got a permanent/g)).toEqual(['invocation 1 got a permanent', 'invocation 2 got a permanent']);
+    // A permanent error on another upstream's same route is its own finding too.
+    const eu = { upstream: 'payments-eu' };
+    const twoUpstreams = evaluate({ invocations: [inv(1, { exitCode: 1, effect: 'none' })], requests: [rejected(1, 1), refused(2, 1, 400, { fault: 'permanent-error', ...eu }), refused(3, 1, 400, eu)] });
+    expectStatus(twoUpstreams, 'fail');
+    expect(twoUpstreams.message).toContain('then sent payments-eu POST /charges again: request 3');
+  });
+
+  it('names every permanent error it found when nothing was sent again', () => {
+    const result = evaluate({ invocations: [inv(1, { exitCode: 1, effect: 'none' })], requests: [lookup(1, 1, { clientStatus: 404, upstreamStatus: 404 }), rejected(2, 1)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: no request was sent again after a permanent error (request 1: 404, request 2: 400)');
+  });
+
   it('cannot attribute a permanent error that came while several invocations ran', () => {
     const result = evaluate({ invocations: [inv(1, { role: 'concurrent' }), inv(2, { role: 'concurrent' })], requests: [rejected(1, null), req(2, null)], effects: [eff(1, 2)] });
     expectStatus(result, 'skip');

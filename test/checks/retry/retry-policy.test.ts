@@ -109,6 +109,8 @@ describe('retry-policy on hand-built rows', () => {
     const honoured = evaluate({ faults, requests: [tooMany(1, 0), at(2, 1920, 201)], effects: [eff(1, 2)] });
     expectStatus(honoured, 'pass');
     expect(honoured.message).toContain('(1 retry chain and 1 Retry-After)');
+    // Exactly 2 s less the tolerance after the answer is soon enough.
+    expectStatus(evaluate({ faults, requests: [tooMany(1, 0), at(2, 1910, 201)], effects: [eff(1, 2)] }), 'pass');
   });
 
   it('reads Retry-After from the fault: 1 s by default for 429, only with retryAfterSeconds for 503', () => {
@@ -126,7 +128,107 @@ describe('retry-policy on hand-built rows', () => {
     const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, route: 'POST /charges', fault: '429-retry-after', params: { retryAfterSeconds: 3 } }];
     const result = evaluate({ faults, requests: [lookup(1, 1, { startedMs: 0, endedMs: 5 }), tooMany(2, 10), at(3, 1000, 201)], effects: [eff(1, 3)] });
     expectStatus(result, 'fail');
-    expect(result.message).toContain('said Retry-After 3, but request 3');
+    // The answer named is the 429 that carried Retry-After, not the look-up before it.
+    expect(result.message).toContain(
+      'request 2 (POST /charges to payments, fault 429-retry-after, got 429) said Retry-After 3, but request 3 (POST /charges to payments, got 201) came 980 ms later',
+    );
+  });
+
+  it('counts a route-bound fault\'s ordinal among the earlier requests to that upstream and route only', () => {
+    // The fault is on the second POST /charges to payments: not the first, not another upstream's POST /charges, not a look-up.
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 2, route: 'POST /charges', fault: '429-retry-after', params: { retryAfterSeconds: 3 } }];
+    const otherUpstream = req(2, 1, { upstream: 'payments-eu', startedMs: 20, endedMs: 30 });
+    const requests = [at(1, 0, 201), otherUpstream, lookup(3, 1, { startedMs: 40, endedMs: 50 }), tooMany(4, 100), at(5, 1_100, 201)];
+    const result = evaluate({ faults, requests, effects: [eff(1, 1), eff(2, 2, { upstream: 'payments-eu' }), eff(3, 5)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('request 4 (POST /charges to payments, fault 429-retry-after, got 429) said Retry-After 3, but request 5');
+  });
+
+  it("takes Retry-After only from the schedule's binding of that request's own fault", () => {
+    // A slow look-up bound to GET /charges #1 is no binding of the 429 on POST /charges #1: that one says 3 s, not the default 1 s.
+    const faults: FaultBinding[] = [
+      { upstream: 'payments', ordinal: 1, route: 'GET /charges', fault: 'slow', params: { delayMs: 10 } },
+      { upstream: 'payments', ordinal: 1, route: 'POST /charges', fault: '429-retry-after', params: { retryAfterSeconds: 3 } },
+    ];
+    const requests = [lookup(1, 1, { fault: 'slow', startedMs: 0, endedMs: 15 }), tooMany(2, 20), at(3, 1_500, 201)];
+    const result = evaluate({ faults, requests, effects: [eff(1, 3)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('said Retry-After 3, but request 3 (POST /charges to payments, got 201) came 1470 ms later (at least 2900 ms');
+    // A fault the schedule does not bind (a ledger recorded under another schedule) says what it says by default.
+    const unbound = evaluate({ faults: [], requests: [tooMany(1, 0), at(2, 500, 201)], effects: [eff(1, 2)] });
+    expectStatus(unbound, 'fail');
+    expect(unbound.message).toContain('said Retry-After 1, but request 2');
+  });
+
+  it('reads no Retry-After from a fault this version does not know (a ledger written by another version)', () => {
+    const result = evaluate({ requests: [at(1, 0, 429, { fault: 'retired-fault' }), at(2, 50, 201)], effects: [eff(1, 2)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: retries bounded, backing off and honouring Retry-After (1 retry chain)');
+  });
+
+  it('does not hold the client to a Retry-After it never got (it gave up before the 429 arrived)', () => {
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after', params: { retryAfterSeconds: 2 } }];
+    const gaveUp = at(1, 0, 429, { fault: '429-retry-after', delivery: 'abandoned', clientStatus: null, endedMs: 5 });
+    const result = evaluate({ faults, requests: [gaveUp, at(2, 100, 201)], effects: [eff(1, 2)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: retries bounded, backing off and honouring Retry-After (1 retry chain)');
+  });
+
+  it('is skipped when the target gave up after a Retry-After: no request followed it', () => {
+    const result = evaluate({ invocations: [inv(1, { exitCode: 1, effect: 'none' })], faults: [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after' }], requests: [tooMany(1, 0)] });
+    expectStatus(result, 'skip');
+  });
+
+  it('says it judged Retry-After alone when no route was retried (the next request was a look-up)', () => {
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after' }];
+    const result = evaluate({ faults, requests: [tooMany(1, 0), lookup(2, 1, { startedMs: 1_500, endedMs: 1_510 })] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: retries bounded, backing off and honouring Retry-After (1 Retry-After)');
+  });
+
+  it('judges the Retry-After of the next request to the same upstream only: a call to another upstream in between is no retry', () => {
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after' }];
+    const notify = req(2, 1, { upstream: 'mailer', path: '/messages', route: 'POST /messages', startedMs: 20, endedMs: 30 });
+    const result = evaluate({ faults, requests: [tooMany(1, 0), notify, at(3, 1_020, 201)], effects: [eff(1, 3)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toContain('(1 retry chain and 1 Retry-After)');
+  });
+
+  it('lists every problem of an invocation, with the requests involved in order', () => {
+    // Request 1 said Retry-After 1; the look-up came 90 ms later. The POST chain 1, 3, 4 is one try too many.
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after' }];
+    const requests = [tooMany(1, 0), lookup(2, 1, { startedMs: 100, endedMs: 110 }), at(3, 1_100, 503), at(4, 1_200, 201)];
+    const result = evaluate({ faults, requests, effects: [eff(1, 4)], scenario: { retryPolicy: { maxAttempts: 2, retryAfterToleranceMs: 100 } } });
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/^create-order: invocation 1: sent payments POST \/charges 3 times in a row without success .* \| invocation 1: ignored Retry-After: request 1 .* but request 2 \(GET \/charges to payments, got 200\) came 90 ms later/);
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2, 3, 4] });
+  });
+
+  describe('what a retry chain is', () => {
+    const twoTries = { retryPolicy: { maxAttempts: 2, retryAfterToleranceMs: 100 } };
+
+    it('a request that got no answer (a timeout) is a failed try', () => {
+      const timedOut = (id: number, startedMs: number) =>
+        at(id, startedMs, 201, { fault: 'timeout-before-commit', committed: false, outcome: 'not-run', delivery: 'held', clientStatus: null, upstreamStatus: null });
+      const result = evaluate({ requests: [timedOut(1, 0), timedOut(2, 100), at(3, 300, 201)], effects: [eff(1, 3)], scenario: twoTries });
+      expectStatus(result, 'fail');
+      expect(result.message).toContain('sent payments POST /charges 3 times in a row without success (retryPolicy.maxAttempts: 2)');
+    });
+
+    it('a 400 is a failed try', () => {
+      const rejected = (id: number, startedMs: number) => at(id, startedMs, 400, { fault: 'permanent-error' });
+      const result = evaluate({ requests: [rejected(1, 0), rejected(2, 100), at(3, 300, 201)], effects: [eff(1, 3)], scenario: twoTries });
+      expectStatus(result, 'fail');
+      expect(result.message).toContain('3 times in a row without success');
+    });
+
+    it('a look-up in between does not break the chain', () => {
+      const requests = [at(1, 0, 503), lookup(2, 1, { startedMs: 50, endedMs: 60 }), at(3, 100, 503), at(4, 300, 201)];
+      const result = evaluate({ faults: outage, requests, effects: [eff(1, 4)], scenario: twoTries });
+      expectStatus(result, 'fail');
+      expect(result.message).toContain('sent payments POST /charges 3 times in a row without success');
+      expect(result.evidence?.requests).toEqual([1, 3, 4]);
+    });
   });
 
   it('applies Retry-After to the next request to that upstream on any route', () => {
@@ -157,6 +259,32 @@ describe('retry-policy on hand-built rows', () => {
         'create-order: invocation 1: retried payments POST /charges with no wait after 409 4 times (a retry within 10 ms of the answer it follows has none): request 1 (POST /charges to payments, fault 409-in-flight, got 409) was followed by request 2 1 ms later, and 3 more retries like it',
       );
       expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2, 3, 4, 5] });
+    });
+
+    it('counts a retry sent the very millisecond the answer ended, and says how many more there were', () => {
+      const result = evaluate({ faults: held, requests: [inFlight(1, 0), inFlight(2, 10), at(3, 20, 201)], effects: [eff(1, 3)] });
+      expectStatus(result, 'fail');
+      expect(result.message).toContain('with no wait after 409 2 times (a retry within 10 ms of the answer it follows has none): request 1 (POST /charges to payments, fault 409-in-flight, got 409) was followed by request 2 0 ms later, and 1 more retry like it');
+    });
+
+    it('says "only 10 ms", not "no wait at all", for a shrinking wait of exactly the limit', () => {
+      const result = evaluate({ faults: outage, requests: [at(1, 0, 503), at(2, 110, 409, { fault: '409-in-flight' }), at(3, 130, 201)], effects: [eff(1, 3)] });
+      expectStatus(result, 'fail');
+      expect(result.message).toContain('waited 100 ms before request 2, then only 10 ms before request 3');
+    });
+
+    it('does not count an answer that was cut off: the client never read that it should wait', () => {
+      const cutOff = (id: number, startedMs: number) => at(id, startedMs, 409, { fault: 'truncate-after-commit', committed: false, outcome: 'rejected', delivery: 'truncated', upstreamStatus: 409 });
+      const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: 'truncate-after-commit', andAfter: true }];
+      const result = evaluate({ faults, requests: [cutOff(1, 0), cutOff(2, 11), cutOff(3, 22), at(4, 33, 201)], effects: [eff(1, 4)] });
+      expectStatus(result, 'pass');
+    });
+
+    it('leaves retries after a Retry-After of 0 to the Retry-After rule: the server said "now"', () => {
+      const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '409-in-flight', andAfter: true, params: { retryAfterSeconds: 0 } }];
+      const result = evaluate({ faults, requests: [inFlight(1, 0), inFlight(2, 11), at(3, 22, 201)], effects: [eff(1, 3)] });
+      expectStatus(result, 'pass');
+      expect(result.message).toContain('(1 retry chain and 2 Retry-Afters)');
     });
 
     it('counts 429 and 503 without Retry-After as well, and names each status', () => {
@@ -218,6 +346,17 @@ describe('retry-policy on hand-built rows', () => {
     });
     expectStatus(result, 'skip');
     expect(result.message).toContain('(2 requests sent while several invocations ran could not be attributed and were left out)');
+  });
+
+  it('names every invocation that ignored Retry-After, in order, whichever of them retried first', () => {
+    // Two racers: racer 2 reached the upstream before racer 1 had started, and racer 1 after racer 2 had ended.
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after', andAfter: true }];
+    const racer = (id: number, startedMs: number) => inv(id, { role: 'concurrent', startedMs, durationMs: 400 });
+    const requests = [tooMany(1, 0), at(2, 100, 201), tooMany(3, 500), at(4, 600, 201)].map((request, i) => ({ ...request, invocationId: i < 2 ? 2 : 1 }));
+    const result = evaluate({ faults, invocations: [racer(1, 300), racer(2, 0)], requests, effects: [eff(1, 2), eff(2, 4)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toMatch(/^create-order: invocation 2: ignored Retry-After: request 1 .* \| invocation 1: ignored Retry-After: request 3 /);
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [1, 2, 3, 4] });
   });
 
   it('judges each invocation on its own', () => {
