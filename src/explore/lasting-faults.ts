@@ -10,6 +10,8 @@ function keyed(scenario: Scenario, upstream: string): boolean {
   const spec = scenario.upstreams[upstream];
   if (spec?.model === 'resource') return spec.honoursIdempotencyKey;
   if (spec?.model === 'custom') return spec.deduplicates;
+  // Several routes: a keyed route can answer 409 (faults bound to the upstream count all its routes' requests).
+  if (spec?.model === 'routes') return spec.routes.some((route) => route.model === 'resource' && route.honoursIdempotencyKey);
   return false;
 }
 
