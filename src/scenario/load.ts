@@ -159,7 +159,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     case 'invalid_value':
       return `got ${shown}; expected one of: ${issue.values.map((v) => String(v)).join(', ')}`;
     case 'invalid_union':
-      if ('discriminator' in issue && issue.discriminator) return `${issue.message}`;
+      if ('discriminator' in issue && issue.discriminator) {
+        // The values the discriminator takes; undefined stands for `model: routes` left out.
+        const options = (issue as { options?: unknown[] }).options?.filter((option) => option !== undefined && option !== null);
+        return options?.length ? `got ${shown}; expected one of: ${options.map(String).join(', ')}` : `${issue.message}`;
+      }
       return `got ${shown}, which matches none of the accepted forms`;
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
