@@ -54,7 +54,7 @@ async function play(harness: UpstreamHarness, ledger: TempLedger, steps: Step[],
   const started = harness.begin(faults);
   const seen: Seen[] = [];
   for (const [method, pathAndQuery, body, key] of steps) {
-    const result = await harness.send(method, pathAndQuery, body, { ...(key ? { headers: { 'idempotency-key': key } } : {}), timeoutMs: 300 });
+    const result = await harness.send(method, pathAndQuery, body, key ? { headers: { 'idempotency-key': key } } : {});
     seen.push({ status: result.status, json: result.json });
   }
   return { seen, rows: await ledger.store(harness, started) };
