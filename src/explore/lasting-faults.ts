@@ -29,9 +29,10 @@ function keyedModel(spec: RouteSpec | UpstreamSpec): boolean {
 }
 
 /**
- * Of these faults, the ones that may last on this upstream, or on one route of it (the systematic
- * pass's persistent probe, and exploration's outages): retryable, and a 409
- * "key in flight" only where the upstream keeps keys.
+ * Of these faults, the ones that may last on this upstream, or on one route
+ * of it (the systematic pass's persistent probe, and exploration's outages):
+ * retryable, and a 409 "key in flight" only where the upstream (or route)
+ * keeps keys.
  */
 export function lastingFaults(scenario: Scenario, upstream: string, faults: readonly string[], route?: string): string[] {
   return faults.filter((fault) => LASTING_FAULTS.includes(fault) && (!KEYED_FAULTS.includes(fault) || keyed(scenario, upstream, route)));
