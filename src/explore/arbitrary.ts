@@ -4,13 +4,21 @@ import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
 import { lastingFaults } from './lasting-faults.js';
 import { raceWindow } from './race-window.js';
+import type { RouteContacts } from './systematic.js';
 import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js';
 
 /** What random schedules are drawn from: the operations, the upstreams each talks to, the faults and their weights. */
 export interface ScheduleSpace {
-  operations: Array<{ name: string; upstreams: readonly string[]; canMismatch: boolean; canDryRun: boolean }>;
+  operations: Array<{
+    name: string;
+    upstreams: readonly string[];
+    /** Upstreams of several routes: the routes the clean run sent to; a fault there binds to one of them. */
+    routes?: ReadonlyMap<string, readonly string[]>;
+    canMismatch: boolean;
+    canDryRun: boolean;
+  }>;
   faults: Array<{ name: string; weight: number }>;
-  /** Per upstream, the drawn faults that may last (an outage from the bound request on). */
+  /** Per upstream (or `upstream route`, see siteKey), the drawn faults that may last (an outage from the bound request on). */
   lasting: Record<string, string[]>;
   maxFaults: number;
   maxOrdinal: number;
@@ -29,6 +37,7 @@ export function scheduleSpace(
   scenario: Scenario,
   contacts: ReadonlyMap<string, readonly string[]>,
   unsupportedFaults: ReadonlySet<string>,
+  routeContacts: RouteContacts = new Map(),
 ): ScheduleSpace {
   const { weights, maxFaults, maxOrdinal } = scenario.explore;
   const faults = scenario.faults
@@ -36,17 +45,24 @@ export function scheduleSpace(
     .map((name) => ({ name, weight: weights[name] ?? 1 }))
     .filter((fault) => fault.weight > 0);
   const upstreams = [...new Set(scenario.operations.flatMap((operation) => contacts.get(operation.name) ?? []))];
+  const routesOf = (operation: string): Map<string, string[]> =>
+    new Map([...(routeContacts.get(operation) ?? new Map<string, ReadonlyMap<string, number>>())].map(([upstream, routes]) => [upstream, [...routes.keys()]]));
+  const sites: Array<{ upstream: string; route?: string }> = [
+    ...upstreams.map((upstream) => ({ upstream })),
+    ...scenario.operations.flatMap((operation) => [...routesOf(operation.name)].flatMap(([upstream, routes]) => routes.map((route) => ({ upstream, route })))),
+  ];
   return {
     operations: scenario.operations
       .filter((operation) => operation.mutating && (contacts.get(operation.name)?.length ?? 0) > 0)
       .map((operation) => ({
         name: operation.name,
         upstreams: contacts.get(operation.name) ?? [],
+        routes: routesOf(operation.name),
         canMismatch: scenario.probes.mismatch && mismatchInput(operation) !== undefined,
         canDryRun: scenario.probes.dryRun && operation.dryRun !== undefined,
       })),
     faults,
-    lasting: Object.fromEntries(upstreams.map((upstream) => [upstream, lastingFaults(scenario, upstream, faults.map((fault) => fault.name))])),
+    lasting: Object.fromEntries(sites.map((site) => [siteKey(site), lastingFaults(scenario, site.upstream, faults.map((fault) => fault.name), site.route)])),
     maxFaults,
     maxOrdinal,
     // The scenario's caller bounds what exploration varies: a schedule it rules out would blame
@@ -74,22 +90,31 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
     throw new RetryproofError('SCENARIO_INVALID', 'no mutating operation talked to an upstream in its clean run: nothing to explore', { field: 'operations' }, 'mark the operations that change something mutating: true, and point them at the upstreams ({{upstreams.NAME.url}})');
   }
   return fc.constantFrom(...space.operations).chain((operation) => {
+    // On an upstream of several routes a fault lands on the n-th request to one route, as in the systematic pass.
+    const upstream = fc.constantFrom(...operation.upstreams);
+    const site: fc.Arbitrary<{ upstream: string; route?: string }> = operation.routes?.size
+      ? upstream.chain((name) => {
+          const routes = operation.routes?.get(name) ?? [];
+          return routes.length === 0 ? fc.constant({ upstream: name }) : fc.constantFrom(...routes).map((route) => ({ upstream: name, route }));
+        })
+      : upstream.map((name) => ({ upstream: name }));
     const binding: fc.Arbitrary<FaultBinding> = fc
       .record({
-        upstream: fc.constantFrom(...operation.upstreams),
+        site,
         ordinal: fc.integer({ min: 1, max: space.maxOrdinal }),
         fault: space.faults.length > 0 ? fc.oneof(...space.faults.map((f) => ({ arbitrary: fc.constant(f.name), weight: f.weight }))) : fc.constant('none'),
         // One retryable fault in five, where it may last, is an outage: every request from this one on
         // (a bound on retries is judged only by an outage longer than the bound). Shrinks to a single request.
         lasts: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }),
       })
-      .map(({ lasts, ...b }) => {
-        const lasting = lasts && (space.lasting[b.upstream] ?? []).includes(b.fault);
+      .map(({ lasts, site: drawn, ...rest }) => {
+        const b: FaultBinding = { ...drawn, ...rest };
+        const lasting = lasts && (space.lasting[siteKey(b)] ?? []).includes(b.fault);
         const bound: FaultBinding = lasting ? { ...b, andAfter: true } : b;
         return space.faultParams[b.fault] ? { ...bound, params: space.faultParams[b.fault] } : bound;
       });
     const faults = space.faults.length > 0
-      ? fc.uniqueArray(binding, { maxLength: space.maxFaults, selector: (b) => `${b.upstream}#${b.ordinal}` })
+      ? fc.uniqueArray(binding, { maxLength: space.maxFaults, selector: (b) => `${siteKey(b)}#${b.ordinal}` })
       : fc.constant([] as FaultBinding[]);
     const modes: Array<'sequence' | 'concurrent' | 'mismatch' | 'dry-run' | 'missing-key'> = [
       'sequence',
@@ -123,6 +148,11 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
         : schedule,
     );
   });
+}
+
+/** Where a binding lands: `upstream`, or `upstream METHOD /path` on one route of an upstream of several routes. */
+function siteKey(binding: { upstream: string; route?: string }): string {
+  return binding.route === undefined ? binding.upstream : `${binding.upstream} ${binding.route}`;
 }
 
 /** How big a schedule is, for "shrunk to N faults". */

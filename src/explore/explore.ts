@@ -100,7 +100,7 @@ export async function exploreScenario(scenario: Scenario, options: ExploreOption
   try {
     const unsupported = new Set(session.unsupportedFaults.keys());
     cases.push(...(await runReferenceCases(session, scenario, unsupported)));
-    const arbitrary = scheduleArbitrary(scheduleSpace(scenario, session.contacts, unsupported));
+    const arbitrary = scheduleArbitrary(scheduleSpace(scenario, session.contacts, unsupported, session.routeContacts));
     const all = fc.sample(arbitrary, { seed: options.seed, numRuns: options.runs });
     const indexes = all.map((_, index) => index).filter((index) => !options.shard || index % options.shard.count === options.shard.index - 1);
     // Case ids count from 1, as the progress line and the summary do ("random case 4 of 200").

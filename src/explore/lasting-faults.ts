@@ -1,23 +1,39 @@
 import type { Scenario } from '../scenario/load.js';
+import type { RouteSpec, UpstreamSpec } from '../scenario/schema.js';
+import { routeIndexFor } from '../upstream/route-traits.js';
 
 /** Faults a client is expected to retry through, so they may last: held on every request from one on (an outage). */
 const LASTING_FAULTS = ['503-before-commit', '429-retry-after', 'timeout-before-commit', '409-in-flight'];
 /** Of those, the ones only an upstream that keeps idempotency keys answers: held only on such upstreams. */
 const KEYED_FAULTS = ['409-in-flight'];
 
-/** Does this upstream keep idempotency keys (so it can say a key is still in flight)? */
-function keyed(scenario: Scenario, upstream: string): boolean {
+/**
+ * Does this upstream keep idempotency keys (so it can say a key is still in
+ * flight)? On an upstream of several routes, the route that serves `route`
+ * (`POST /charges`); without one, whether any of its routes does.
+ */
+function keyed(scenario: Scenario, upstream: string, route?: string): boolean {
   const spec = scenario.upstreams[upstream];
-  if (spec?.model === 'resource') return spec.honoursIdempotencyKey;
-  if (spec?.model === 'custom') return spec.deduplicates;
+  if (spec?.model === 'routes') {
+    if (route === undefined) return spec.routes.some((entry) => keyedModel(entry));
+    const index = routeIndexFor(spec.routes.map((entry) => entry.path), route.slice(route.indexOf(' ') + 1));
+    return index !== undefined && keyedModel(spec.routes[index]!);
+  }
+  return spec !== undefined && keyedModel(spec);
+}
+
+function keyedModel(spec: RouteSpec | UpstreamSpec): boolean {
+  if (spec.model === 'resource') return spec.honoursIdempotencyKey;
+  if (spec.model === 'custom') return spec.deduplicates;
   return false;
 }
 
 /**
- * Of these faults, the ones that may last on this upstream (the systematic
- * pass's persistent probe, and exploration's outages): retryable, and a 409
- * "key in flight" only where the upstream keeps keys.
+ * Of these faults, the ones that may last on this upstream, or on one route
+ * of it (the systematic pass's persistent probe, and exploration's outages):
+ * retryable, and a 409 "key in flight" only where the upstream (or route)
+ * keeps keys.
  */
-export function lastingFaults(scenario: Scenario, upstream: string, faults: readonly string[]): string[] {
-  return faults.filter((fault) => LASTING_FAULTS.includes(fault) && (!KEYED_FAULTS.includes(fault) || keyed(scenario, upstream)));
+export function lastingFaults(scenario: Scenario, upstream: string, faults: readonly string[], route?: string): string[] {
+  return faults.filter((fault) => LASTING_FAULTS.includes(fault) && (!KEYED_FAULTS.includes(fault) || keyed(scenario, upstream, route)));
 }

@@ -73,8 +73,10 @@ export function validateSchedule(schedule: Schedule, scenario: Scenario, file: s
     // A built-in model serves only its own path: a fault bound to another route would silently never apply.
     const spec = scenario.upstreams[binding.upstream]!;
     const routePath = binding.route?.split(' ')[1];
-    if (routePath !== undefined && spec.model !== 'custom' && 'path' in spec && !routePath.startsWith(spec.path)) {
-      throw new RetryproofError('SCENARIO_INVALID', `${binding.upstream} serves ${spec.path}, not ${routePath}: this fault would never apply`, { file, field: `faults[${index}].route` }, `bind the fault to a route under ${spec.path}, or leave route out`);
+    const served = spec.model === 'routes' ? spec.routes.map((route) => route.path) : 'path' in spec ? [spec.path] : [];
+    if (routePath !== undefined && served.length > 0 && !served.some((path) => routePath.startsWith(path))) {
+      const paths = served.join(', ');
+      throw new RetryproofError('SCENARIO_INVALID', `${binding.upstream} serves ${paths}, not ${routePath}: this fault would never apply`, { file, field: `faults[${index}].route` }, `bind the fault to a route under ${served.length === 1 ? paths : `one of ${paths}`}, or leave route out`);
     }
   });
   return schedule;

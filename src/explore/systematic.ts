@@ -13,9 +13,38 @@ export interface PlannedCase {
 export type BaselineContacts = ReadonlyMap<string, readonly string[]>;
 
 /**
+ * Upstreams of several routes only: operation → upstream → the routes
+ * (`METHOD /path`, as fault bindings name them) its clean run sent to, in
+ * order of first contact, with how many requests each.
+ */
+export type RouteContacts = ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<string, number>>>;
+
+/**
+ * Where the systematic pass puts a fault on one upstream: its requests in
+ * order, or, on an upstream of several routes, each route's requests in order
+ * (so `/audit` after `/charges` gets every position from 1 to depth, as it
+ * would on an upstream of its own).
+ */
+interface FaultSite {
+  upstream: string;
+  route?: string;
+  /** `api POST /audit` or `payments`: the case id's part after `@`. */
+  label: string;
+}
+
+function faultSites(upstreams: readonly string[], routes: ReadonlyMap<string, ReadonlyMap<string, number>> | undefined): FaultSite[] {
+  return upstreams.flatMap((upstream) => {
+    const own = routes?.get(upstream);
+    if (!own || own.size === 0) return [{ upstream, label: upstream }];
+    return [...own.keys()].map((route) => ({ upstream, route, label: `${upstream} ${route}` }));
+  });
+}
+
+/**
  * The systematic pass: for each mutating operation, every listed fault at
  * every request position (1..depth) of every upstream its clean run talked
- * to, one fault per case; `none` once per operation; retryable faults on every
+ * to (of every route it sent to, on an upstream of several routes), one
+ * fault per case; `none` once per operation; retryable faults on every
  * request from the first on; then the fixed probes. Deterministic order.
  * Faults the target cannot experience are left out (the report says which).
  */
@@ -23,11 +52,13 @@ export function systematicCases(
   scenario: Scenario,
   contacts: BaselineContacts,
   unsupportedFaults: ReadonlySet<string> = new Set(),
+  routeContacts: RouteContacts = new Map(),
 ): PlannedCase[] {
   const caller: CallerActions = { ...scenario.caller };
   const cases: PlannedCase[] = [];
-  const bind = (upstream: string, ordinal: number, fault: string, andAfter = false): FaultBinding => ({
-    upstream,
+  const bind = (site: FaultSite, ordinal: number, fault: string, andAfter = false): FaultBinding => ({
+    upstream: site.upstream,
+    ...(site.route !== undefined ? { route: site.route } : {}),
     ordinal,
     fault,
     ...(andAfter ? { andAfter } : {}),
@@ -37,6 +68,7 @@ export function systematicCases(
   for (const operation of scenario.operations.filter((op) => op.mutating)) {
     const name = operation.name;
     const upstreams = contacts.get(name) ?? [];
+    const sites = faultSites(upstreams, routeContacts.get(name));
     const add = (id: string, bindings: FaultBinding[], actions: CallerActions = caller): void => {
       cases.push({ id: `${name}/${id}`, schedule: { operation: name, faults: bindings, caller: actions } });
     };
@@ -46,14 +78,14 @@ export function systematicCases(
         add('none', []);
         continue;
       }
-      for (const upstream of upstreams) {
-        for (let ordinal = 1; ordinal <= scenario.depth; ordinal += 1) add(`${fault}@${upstream}#${ordinal}`, [bind(upstream, ordinal, fault)]);
+      for (const site of sites) {
+        for (let ordinal = 1; ordinal <= scenario.depth; ordinal += 1) add(`${fault}@${site.label}#${ordinal}`, [bind(site, ordinal, fault)]);
       }
     }
     if (scenario.probes.persistent) {
       for (const fault of faults) {
-        for (const upstream of upstreams) {
-          if (lastingFaults(scenario, upstream, [fault]).length > 0) add(`${fault}@${upstream}#1+`, [bind(upstream, 1, fault, true)]);
+        for (const site of sites) {
+          if (lastingFaults(scenario, site.upstream, [fault], site.route).length > 0) add(`${fault}@${site.label}#1+`, [bind(site, 1, fault, true)]);
         }
       }
     }

@@ -2,6 +2,7 @@ import { countByRoute, plural, type Baseline } from '../checks/check.js';
 import type { InvocationOutcome } from '../checks/outcome.js';
 import type { CaseRows } from '../ledger/rows.js';
 import type { UpstreamTraits } from '../upstream/model.js';
+import { traitsForRouteKey } from '../upstream/route-traits.js';
 
 /** "2 charges committed on payments POST /charges (clean run: 1); ended in success after 2 invocations" */
 export function describeOutcome(
@@ -13,7 +14,7 @@ export function describeOutcome(
   const counts = countByRoute(rows.effects);
   const routes = new Set([...baseline.routeCounts.keys(), ...counts.keys()]);
   const effects = [...routes].sort().map((route) => {
-    const noun = traits.get(route.split(' ')[0]!)?.noun ?? 'effect';
+    const noun = traitsForRouteKey(traits, route)?.noun ?? 'effect';
     return `${plural(counts.get(route) ?? 0, noun)} committed on ${route} (clean run: ${baseline.routeCounts.get(route) ?? 0})`;
   });
   const attempts = rows.invocations.filter((invocation) => invocation.role !== 'replay').length;

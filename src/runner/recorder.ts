@@ -1,6 +1,7 @@
 import type { CaseRows, EffectRow, InvocationRow, RequestRow } from '../ledger/rows.js';
 import { fingerprint, idLikeValuesIn, normaliseBody } from '../upstream/fingerprint.js';
 import type { UpstreamTraits } from '../upstream/model.js';
+import { traitsFor } from '../upstream/route-traits.js';
 
 
 /**
@@ -185,7 +186,7 @@ export class CaseRecorder {
       const id = `${upstream}\0${route}\0${body}`;
       let value = memo.get(id);
       if (value === undefined) {
-        value = fingerprint(upstream, route, normaliseBody(body, { keys, ignoreFields: traits.get(upstream)?.ignoreFields ?? [], callerValues, nowMs }));
+        value = fingerprint(upstream, route, normaliseBody(body, { keys, ignoreFields: traitsFor(traits, upstream, route)?.ignoreFields ?? [], callerValues, nowMs }));
         memo.set(id, value);
       }
       return value;

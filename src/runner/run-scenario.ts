@@ -3,7 +3,7 @@ import path from 'node:path';
 import { conformanceLevel } from '../checks/conformance.js';
 import { judgeRun } from '../checks/verdict.js';
 import { CHECK_NAMES, type CheckName } from '../core/check-names.js';
-import { systematicCases, type PlannedCase } from '../explore/systematic.js';
+import { systematicCases, type PlannedCase, type RouteContacts } from '../explore/systematic.js';
 import type { Scenario } from '../scenario/load.js';
 import { writeJsonReport } from '../report/json.js';
 import { writeReports } from '../report/write-reports.js';
@@ -39,6 +39,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       options.depth ? { ...scenario, depth: options.depth } : scenario,
       session.contacts,
       new Set(session.unsupportedFaults.keys()),
+      session.routeContacts,
     );
     // The fault-free cases run first: a fault bound to a request position that the
     // fault-free case never reaches cannot be reached in a one-fault case either
@@ -46,7 +47,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const faultFree = planned.filter((item) => item.schedule.faults.length === 0 && item.id.endsWith('/none'));
     const first = (await session.runCases(faultFree, 'systematic', { onCase: options.onCase })).filter((item) => item !== undefined);
     const reach = new Map(first.map((item) => [item.operation, item.requestsTo]));
-    const rest = planned.filter((item) => !faultFree.includes(item) && reachable(item, reach));
+    const rest = planned.filter((item) => !faultFree.includes(item) && reachable(item, reach, session.routeContacts));
     unreachable = planned.length - faultFree.length - rest.length;
     const others = (await session.runCases(rest, 'systematic', { onCase: options.onCase })).filter((item) => item !== undefined);
     const order = new Map(planned.map((item, index) => [item.id, index]));
@@ -63,10 +64,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   return result;
 }
 
-function reachable(planned: PlannedCase, reach: ReadonlyMap<string, Record<string, number>>): boolean {
+function reachable(planned: PlannedCase, reach: ReadonlyMap<string, Record<string, number>>, routes: RouteContacts): boolean {
   const counts = reach.get(planned.schedule.operation);
   const [binding, ...more] = planned.schedule.faults;
-  if (!counts || !binding || more.length > 0 || binding.andAfter || binding.route) return true;
+  if (!counts || !binding || more.length > 0 || binding.andAfter) return true;
+  // A route of an upstream of several routes: as often as the clean run sent to it (the fault-free case is the same).
+  if (binding.route) return binding.ordinal <= (routes.get(planned.schedule.operation)?.get(binding.upstream)?.get(binding.route) ?? Infinity);
   return binding.ordinal <= (counts[binding.upstream] ?? 0);
 }
 

@@ -3,10 +3,11 @@ import path from 'node:path';
 import { countByRoute, type Baseline } from '../checks/check.js';
 import { invocationOutcome } from '../checks/outcome.js';
 import { inFile, RetryproofError } from '../errors.js';
-import type { PlannedCase } from '../explore/systematic.js';
+import type { PlannedCase, RouteContacts } from '../explore/systematic.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { CaseRows } from '../ledger/rows.js';
 import type { Scenario } from '../scenario/load.js';
+import type { UpstreamTraits } from '../upstream/model.js';
 import { VERSION } from '../version.js';
 import { killEscapedProcesses } from '../targets/process-group.js';
 import { throwIfInterrupted } from './interrupted.js';
@@ -40,6 +41,8 @@ export interface RunSession {
   baselineResults: BaselineResult[];
   /** Upstreams each operation's clean run talked to, in order of first contact. */
   contacts: ReadonlyMap<string, readonly string[]>;
+  /** Upstreams of several routes: the routes each operation's clean run sent to, with how many requests each. */
+  routeContacts: RouteContacts;
   unsupportedFaults: ReadonlyMap<string, string>;
   /** Runs planned cases across the lanes; results in plan order (absent after an early stop). */
   runCases(
@@ -112,6 +115,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
     const first = lanes[0]!;
     const baselines = new Map<string, Baseline>();
     const contacts = new Map<string, string[]>();
+    const routeContacts = new Map<string, Map<string, Map<string, number>>>();
     const baselineResults: BaselineResult[] = [];
     for (const operation of scenario.operations) {
       throwIfInterrupted(options.signal);
@@ -124,6 +128,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
       const upstreamOrder = [...new Set(rows.requests.map((request) => request.upstream))];
       baselines.set(operation.name, { operation: operation.name, effects: rows.effects, routeCounts: countByRoute(rows.effects) });
       contacts.set(operation.name, upstreamOrder);
+      routeContacts.set(operation.name, routesSentTo(rows, first.upstreams.traits));
       baselineResults.push({
         operation: operation.name,
         effects: Object.fromEntries(countByRoute(rows.effects)),
@@ -159,6 +164,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
       baselines,
       baselineResults,
       contacts,
+      routeContacts,
       unsupportedFaults: first.target.unsupportedFaults,
       runCases: (planned, kind, opts = {}) =>
         runOnLanes(
@@ -291,4 +297,21 @@ function repeatedWrites(rows: CaseRows): string | null {
   }
   const repeated = [...counts].filter(([, count]) => count > 1).map(([route, count]) => `${route} ${count} times`);
   return repeated.length > 0 ? repeated.join(', ') : null;
+}
+
+/**
+ * The routes a clean run sent to on each upstream of several routes, by the
+ * name a fault binding matches (`METHOD /path`, no query), in order of first
+ * contact, with how many requests each.
+ */
+function routesSentTo(rows: CaseRows, traits: ReadonlyMap<string, UpstreamTraits>): Map<string, Map<string, number>> {
+  const routes = new Map<string, Map<string, number>>();
+  for (const request of rows.requests) {
+    if (!traits.get(request.upstream)?.routes) continue;
+    const route = `${request.method} ${request.path.split('?')[0]}`;
+    const own = routes.get(request.upstream) ?? new Map<string, number>();
+    own.set(route, (own.get(route) ?? 0) + 1);
+    routes.set(request.upstream, own);
+  }
+  return routes;
 }

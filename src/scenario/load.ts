@@ -7,6 +7,7 @@ import { FAULT_NAMES } from '../faults/registry.js';
 import { CHECK_NAMES, expandCheckNames, type CheckName } from '../core/check-names.js';
 import { scenarioSchema, type ScenarioFile } from './schema.js';
 import { templateReferences, unresolvedReason } from './template.js';
+import { pathsOverlap } from '../upstream/route-traits.js';
 
 /** A validated scenario with its defaults filled in and its paths resolved. */
 export interface Scenario extends Omit<ScenarioFile, 'faults' | 'checks' | 'name'> {
@@ -39,6 +40,7 @@ export function parseScenario(text: string, file: string): Scenario {
   if (!result.success) throw schemaError(result.error, file, raw);
   const scenario = result.data;
   checkUniqueOperations(scenario, file);
+  checkRoutes(scenario, file);
   checkTargetKind(scenario, file);
   checkTemplates(scenario, file);
   const dir = path.dirname(path.resolve(file));
@@ -108,10 +110,35 @@ export function fieldPath(segments: readonly PropertyKey[]): string {
 
 function schemaError(error: z.ZodError, file: string, raw: unknown): RetryproofError {
   const issue = error.issues[0]!;
+  const modelless = upstreamWithoutModel(issue, raw);
+  if (modelless) {
+    return new RetryproofError(
+      'SCENARIO_INVALID',
+      `missing model; expected one of: ${UPSTREAM_MODELS.join(', ')} (or routes: [...] for several routes on one upstream)`,
+      { file, field: `upstreams.${modelless}.model` },
+      'give the upstream a model, e.g. model: resource',
+    );
+  }
   // An unknown field is named itself, not its parent.
   const field = fieldPath(issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path);
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : '';
   return new RetryproofError('SCENARIO_INVALID', `${describeIssue(issue, raw)}${more}`, { file, field }, fixFor(issue));
+}
+
+const UPSTREAM_MODELS = ['resource', 'mailer', 'counter', 'deployer', 'custom'];
+
+/**
+ * An upstream entry with neither model nor routes is read by the schema as a
+ * multi-route upstream (whose `model: routes` may be left out) missing its
+ * routes: name what is really missing, the model. Returns the upstream's name.
+ */
+function upstreamWithoutModel(issue: z.core.$ZodIssue, raw: unknown): string | undefined {
+  const [top, name, field] = issue.path;
+  if (top !== 'upstreams' || typeof name !== 'string') return undefined;
+  const entry = valueAt(raw, ['upstreams', name]);
+  if (!entry || typeof entry !== 'object' || 'model' in entry || 'routes' in entry) return undefined;
+  const aboutEntry = (issue.path.length === 3 && field === 'routes') || (issue.path.length === 2 && issue.code === 'unrecognized_keys');
+  return aboutEntry ? name : undefined;
 }
 
 function valueAt(raw: unknown, segments: readonly PropertyKey[]): unknown {
@@ -132,7 +159,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     case 'invalid_value':
       return `got ${shown}; expected one of: ${issue.values.map((v) => String(v)).join(', ')}`;
     case 'invalid_union':
-      if ('discriminator' in issue && issue.discriminator) return `${issue.message}`;
+      if ('discriminator' in issue && issue.discriminator) {
+        // The values the discriminator takes; undefined stands for `model: routes` left out.
+        const options = (issue as { options?: unknown[] }).options?.filter((option) => option !== undefined && option !== null);
+        return options?.length ? `got ${shown}; expected one of: ${options.map(String).join(', ')}` : `${issue.message}`;
+      }
       return `got ${shown}, which matches none of the accepted forms`;
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
@@ -160,6 +191,28 @@ function checkUniqueOperations(scenario: ScenarioFile, file: string): void {
     }
     seen.set(operation.name, index);
   });
+}
+
+/**
+ * The routes of one upstream must not overlap: each request must have one
+ * route to serve it, and one noun and set of semantics to judge it by.
+ */
+function checkRoutes(scenario: ScenarioFile, file: string): void {
+  for (const [name, upstream] of Object.entries(scenario.upstreams)) {
+    if (upstream.model !== 'routes') continue;
+    upstream.routes.forEach((route, index) => {
+      const earlier = upstream.routes.findIndex((other, i) => i < index && pathsOverlap(other.path, route.path));
+      if (earlier < 0) return;
+      const other = upstream.routes[earlier]!.path;
+      const how = other.toLowerCase() === route.path.toLowerCase() ? `is the path of routes[${earlier}] already` : `overlaps ${other} of routes[${earlier}]: a request could be served by both`;
+      throw new RetryproofError(
+        'SCENARIO_INVALID',
+        `${route.path} ${how}`,
+        { file, field: `upstreams.${name}.routes[${index}].path` },
+        `give each route of upstream ${name} its own path, no path inside another (/charges and /audit, not /charges and /charges/refunds); one route serves all the requests under its path`,
+      );
+    });
+  }
 }
 
 function targetCwd(scenario: ScenarioFile): string | undefined {

@@ -104,12 +104,35 @@ const customUpstream = z
   })
   .strict();
 
+/** A route of a multi-route upstream: a built-in model's own entry, whose path is required. */
+const routePath = z.string().startsWith('/').describe('The path this route serves, e.g. /charges. Paths of one upstream must not overlap.');
+const upstreamRoute = z.discriminatedUnion('model', [
+  resourceUpstream.extend({ path: routePath }),
+  mailerUpstream.extend({ path: routePath }),
+  counterUpstream.extend({ path: routePath }),
+  deployerUpstream.extend({ path: routePath }),
+]);
+
+const routesUpstream = z
+  .object({
+    model: z
+      .literal('routes')
+      .default('routes')
+      .describe('Several routes on one upstream (one URL), each served by its own built-in model; `model: routes` may be left out.'),
+    routes: z
+      .array(upstreamRoute)
+      .min(1)
+      .describe('The routes, e.g. [{model: resource, path: /charges, noun: charge}, {model: mailer, path: /emails}]: each route has its own state, noun and semantics.'),
+  })
+  .strict();
+
 export const upstreamSchema = z.discriminatedUnion('model', [
   resourceUpstream,
   mailerUpstream,
   counterUpstream,
   deployerUpstream,
   customUpstream,
+  routesUpstream,
 ]);
 
 const commandTarget = z
@@ -409,6 +432,8 @@ export const scenarioSchema = z
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ScenarioFile = z.output<typeof scenarioSchema>;
 export type UpstreamSpec = z.output<typeof upstreamSchema>;
+/** A built-in model's entry: an upstream of its own, or one route of a multi-route upstream. */
+export type RouteSpec = z.output<typeof upstreamRoute>;
 export type TargetSpec = z.output<typeof targetSchema>;
 export type OperationSpec = ScenarioFile['operations'][number];
 export type CallerSpec = ScenarioFile['caller'];

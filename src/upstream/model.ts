@@ -23,6 +23,18 @@ export interface UpstreamTraits {
   /** What one effect is called: "charge", "email". */
   noun: string;
   ignoreFields: string[];
+  /**
+   * An upstream of several routes (`routes:` in the scenario): each route's
+   * own traits. A request is judged by the route that served it (see
+   * `traitsFor`); the fields above hold for requests no route serves.
+   */
+  routes?: readonly RouteTraits[];
+}
+
+/** One route of a multi-route upstream: its path and what its model is like. */
+export interface RouteTraits {
+  path: string;
+  traits: UpstreamTraits;
 }
 
 /** What a built-in model's logic tells the harness about a request (the handler context, passed in). */

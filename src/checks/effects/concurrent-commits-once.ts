@@ -1,4 +1,5 @@
 import type { CaseRows, EffectRow } from '../../ledger/rows.js';
+import { traitsForRouteKey } from '../../upstream/route-traits.js';
 import { countByRoute, describeEffect, fail, pass, plural, skip, type Check } from '../check.js';
 
 /**
@@ -21,7 +22,7 @@ export const concurrentCommitsOnce: Check = {
     for (const [route, count] of countByRoute(effects)) {
       const expected = baseline.routeCounts.get(route) ?? 0;
       if (count <= expected) continue;
-      const noun = traits.get(route.split(' ')[0]!)?.noun ?? 'effect';
+      const noun = traitsForRouteKey(traits, route)?.noun ?? 'effect';
       const involved = effects.filter((effect) => `${effect.upstream} ${effect.route}` === route);
       involvedIds.push(...involved.map((effect) => effect.id));
       problems.push(`together they committed ${plural(count, noun)} on ${route} (clean run: ${expected}): ${bySender(rows, involved, noun)}`);

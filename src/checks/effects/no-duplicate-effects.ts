@@ -1,4 +1,5 @@
 import type { CaseRows, EffectRow } from '../../ledger/rows.js';
+import { nounFor, traitsForRouteKey } from '../../upstream/route-traits.js';
 import { type Baseline, countByFingerprint, countByRoute, describeEffect, describeExpected, fail, operationEffects, pass, plural, type Check } from '../check.js';
 
 /**
@@ -17,8 +18,7 @@ export const noDuplicateEffects: Check = {
     for (const [route, count] of counts) {
       const expected = baseline.routeCounts.get(route) ?? 0;
       if (count <= expected) continue;
-      const upstream = route.split(' ')[0]!;
-      const noun = traits.get(upstream)?.noun ?? 'effect';
+      const noun = traitsForRouteKey(traits, route)?.noun ?? 'effect';
       const involved = own.filter((effect) => `${effect.upstream} ${effect.route}` === route);
       involvedIds.push(...involved.map((effect) => effect.id));
       excess.push(`${plural(count, noun)} on ${route} (clean run: ${expected}): ${involved.map(describeEffect).join('; ')}`);
@@ -32,7 +32,7 @@ export const noDuplicateEffects: Check = {
       if (involved.every((effect) => involvedIds.includes(effect.id))) continue;
       involvedIds.push(...involved.map((effect) => effect.id));
       const example = baseline.effects.find((effect) => effect.fingerprint === fingerprint)!;
-      const noun = traits.get(example.upstream)?.noun ?? 'effect';
+      const noun = nounFor(traits, example.upstream, example.route);
       excess.push(`${plural(count, noun)} like ${describeExpected(example)} (clean run: ${allowed}): ${involved.map(describeEffect).join('; ')}`);
     }
     const undone = compensations.length > 0 ? ` (not counted: ${plural(compensations.length, 'compensation')} naming an effect of the case, ${compensations.map(describeEffect).join('; ')})` : '';

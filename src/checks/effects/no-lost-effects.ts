@@ -1,4 +1,5 @@
 import type { CaseRows, InvocationRow } from '../../ledger/rows.js';
+import { nounFor, traitsForRouteKey } from '../../upstream/route-traits.js';
 import { countByFingerprint, countByRoute, describeEffect, describeExpected, fail, operationEffects, pass, plural, requestsOf, skip, warn, type Check } from '../check.js';
 import { operationAttempts, operationOutcome } from '../outcome.js';
 
@@ -27,13 +28,13 @@ export const noLostEffects: Check = {
     const outcome = operationOutcome(rows.invocations, exitCodes);
     const effects = operationEffects(rows);
     const byRoute = shortfalls(countByRoute(baseline.effects), countByRoute(effects), (route, count, expected) => {
-      const noun = traits.get(route.split(' ')[0]!)?.noun ?? 'effect';
+      const noun = traitsForRouteKey(traits, route)?.noun ?? 'effect';
       return `${plural(count, noun)} on ${route} (clean run: ${expected})`;
     });
     // Route counts can match while the bodies do not (a charge of 1 instead of 100): compare fingerprints too.
     const byBody = shortfalls(countByFingerprint(baseline.effects), countByFingerprint(effects), (fingerprint, count, expected) => {
       const example = baseline.effects.find((effect) => effect.fingerprint === fingerprint)!;
-      const noun = traits.get(example.upstream)?.noun ?? 'effect';
+      const noun = nounFor(traits, example.upstream, example.route);
       return `${count} of ${plural(expected, noun)} like ${describeExpected(example)}`;
     });
     const last = operationAttempts(rows.invocations).at(-1);

@@ -1,12 +1,13 @@
 import { RetryproofError } from '../../errors.js';
 import type { Scenario } from '../../scenario/load.js';
-import type { UpstreamSpec } from '../../scenario/schema.js';
+import type { RouteSpec, UpstreamSpec } from '../../scenario/schema.js';
 import type { UpstreamModel } from '../model.js';
 import { counterModel } from './counter.js';
 import { customModel } from './custom.js';
 import { deployerModel } from './deployer.js';
 import { mailerModel } from './mailer.js';
 import { resourceModel } from './resource.js';
+import { routesModel } from './routes.js';
 
 /** Where an upstream entry was declared: a custom upstream's module path starts in the scenario's folder. */
 export interface ModelOrigin {
@@ -41,6 +42,8 @@ export function createModel(spec: UpstreamSpec): UpstreamModel {
       return counterModel(spec);
     case 'deployer':
       return deployerModel(spec);
+    case 'routes':
+      return routesModel(spec.routes.map((route: RouteSpec) => ({ path: route.path, model: createModel(route) })));
     case 'custom':
       throw new RetryproofError(
         'SCENARIO_INVALID',
