@@ -5,12 +5,13 @@ export const unavailableBeforeCommit: Fault = {
   commits: false,
   words: '503 before commit',
   clientSees: '503, optional Retry-After; nothing was done',
-  outcome: (_response, params) => ({
+  outcome: (_response, params, errorBody) => ({
     kind: 'respond',
     response: errorResponse(
       503,
       'service unavailable',
       params.retryAfterSeconds !== undefined ? { 'retry-after': String(params.retryAfterSeconds) } : {},
+      errorBody,
     ),
   }),
 };
