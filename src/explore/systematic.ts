@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
 import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js';
 import { raceWindow } from './race-window.js';
+import type { FaultParams } from '../faults/fault.js';
 
 export interface PlannedCase {
   id: string;
@@ -15,6 +16,18 @@ export type BaselineContacts = ReadonlyMap<string, readonly string[]>;
 const PERSISTENT_FAULTS = ['503-before-commit', '429-retry-after', 'timeout-before-commit', '409-in-flight'];
 /** Of those, the ones only an upstream that keeps idempotency keys answers: held only on such upstreams. */
 const KEYED_FAULTS = ['409-in-flight'];
+
+/**
+ * The persistent probe's 503s say no Retry-After unless the scenario gives one:
+ * an outage is where the target's own back-off and bound are measured, and with
+ * a server-set wait on every 503 neither could be (a client honouring 1 s would
+ * also take 10 s to show it never stops). The single 503 cases keep the fault's
+ * default Retry-After, so honouring it is judged there.
+ */
+function persistentParams(fault: string, params: FaultParams | undefined): FaultParams | undefined {
+  if (fault !== '503-before-commit' || params?.retryAfterSeconds !== undefined) return params;
+  return { ...params, retryAfterSeconds: null };
+}
 
 /** Does this upstream keep idempotency keys (so it can say a key is still in flight)? */
 function keyed(scenario: Scenario, upstream: string): boolean {
@@ -38,13 +51,10 @@ export function systematicCases(
 ): PlannedCase[] {
   const caller: CallerActions = { ...scenario.caller };
   const cases: PlannedCase[] = [];
-  const bind = (upstream: string, ordinal: number, fault: string, andAfter = false): FaultBinding => ({
-    upstream,
-    ordinal,
-    fault,
-    ...(andAfter ? { andAfter } : {}),
-    ...(scenario.faultParams[fault] ? { params: scenario.faultParams[fault] } : {}),
-  });
+  const bind = (upstream: string, ordinal: number, fault: string, andAfter = false): FaultBinding => {
+    const params = andAfter ? persistentParams(fault, scenario.faultParams[fault]) : scenario.faultParams[fault];
+    return { upstream, ordinal, fault, ...(andAfter ? { andAfter } : {}), ...(params ? { params } : {}) };
+  };
   const faults = scenario.faults.filter((fault) => !unsupportedFaults.has(fault));
   for (const operation of scenario.operations.filter((op) => op.mutating)) {
     const name = operation.name;

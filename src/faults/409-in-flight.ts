@@ -15,7 +15,7 @@ export const inFlight: Fault = {
     response: errorResponse(
       409,
       'a request with this key is still being processed',
-      params.retryAfterSeconds !== undefined ? { 'retry-after': String(params.retryAfterSeconds) } : {},
+      params.retryAfterSeconds !== undefined && params.retryAfterSeconds !== null ? { 'retry-after': String(params.retryAfterSeconds) } : {},
       errorBody,
     ),
   }),

@@ -7,6 +7,6 @@ export const tooManyRequests: Fault = {
   clientSees: '429 with a Retry-After header; nothing was done',
   outcome: (_response, params, errorBody) => ({
     kind: 'respond',
-    response: errorResponse(429, 'too many requests', { 'retry-after': String(params.retryAfterSeconds ?? 1) }, errorBody),
+    response: errorResponse(429, 'too many requests', params.retryAfterSeconds === null ? {} : { 'retry-after': String(params.retryAfterSeconds ?? 1) }, errorBody),
   }),
 };

@@ -20,8 +20,11 @@ export type Outcome =
   | { kind: 'crash' };
 
 export interface FaultParams {
-  /** Seconds for a Retry-After header, where the fault sends one. */
-  retryAfterSeconds?: number;
+  /**
+   * Seconds for a Retry-After header, where the fault sends one; null sends
+   * none (503-before-commit sends one by default, see its file).
+   */
+  retryAfterSeconds?: number | null;
   /** Extra latency for `slow`, in milliseconds. */
   delayMs?: number;
   /** Body bytes sent before the reset, for `truncate-after-commit`. */

@@ -285,7 +285,13 @@ const caller = z
 
 const faultParams = z
   .object({
-    retryAfterSeconds: z.number().min(0).max(3600).optional(),
+    retryAfterSeconds: z
+      .number()
+      .min(0)
+      .max(3600)
+      .nullable()
+      .optional()
+      .describe('Retry-After, in seconds, of 503-before-commit (default 1), 429-retry-after (default 1) and 409-in-flight (default none); null sends none.'),
     delayMs: z.number().int().min(0).max(60_000).optional(),
     truncateBytes: z.number().int().min(0).optional(),
     status: z.number().int().min(400).max(499).optional(),

@@ -78,6 +78,12 @@ describeEndToEnd('the stripe SDK against a built-in Stripe-style upstream (issue
     expect(timeout.effects).toHaveLength(1);
     expect(JSON.parse(timeout.invocations[0]!.stdout)).toMatchObject({ effect: 'noop', id: 'pi_1', object: 'payment_intent', metadata: { order: '7' } });
 
+    // A 503 says Retry-After: 1 by default; the SDK waits its own 0.5 s instead (it never reads the header), and is told so.
+    expect(statusOf(ran, 'create/503-before-commit@stripe#1', 'retry-policy')).toBe('fail');
+    expect(ran.report.cases.find((c) => c.id === 'create/503-before-commit@stripe#1')!.checks.find((c) => c.check === 'retry-policy')!.message).toMatch(
+      /ignored Retry-After: request 1 \(POST \/v1\/payment_intents to stripe, fault 503-before-commit, got 503\) said Retry-After 1, but request 2 .* came \d+ ms later/,
+    );
+
     // 503 on every request: three attempts (maxNetworkRetries 2), then the SDK gives up with Stripe's own error class.
     const outage = ran.readCase('create/503-before-commit@stripe#1+');
     expect(outage.requests).toHaveLength(3);
