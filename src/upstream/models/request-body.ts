@@ -23,7 +23,8 @@ export function decodeBody(text: string, contentType: string | null): DecodedBod
   }
 }
 
-function isForm(contentType: string | null): boolean {
+/** Whether a request's Content-Type says form-encoded (parameters such as charset aside). */
+export function isForm(contentType: string | null): boolean {
   return contentType !== null && contentType.split(';', 1)[0]!.trim().toLowerCase() === FORM;
 }
 
@@ -32,6 +33,7 @@ function isForm(contentType: string | null): boolean {
 // keys that would reach Object.prototype (`__proto__[x]`) are dropped, as qs does by default.
 const FORM_OPTIONS = { depth: 10, arrayLimit: 1000, parameterLimit: 10_000 } as const;
 
-function decodeForm(text: string): Record<string, unknown> {
+/** The fields of a form-encoded body, nested keys as objects and arrays. */
+export function decodeForm(text: string): Record<string, unknown> {
   return qs.parse(text, FORM_OPTIONS) as Record<string, unknown>;
 }

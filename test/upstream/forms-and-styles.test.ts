@@ -1,6 +1,6 @@
 /**
- * The resource model's styles, served over a real socket both ways (fast
- * routes, and msw handlers alone): form bodies, Stripe-shaped objects and
+ * Built-in models served over a real socket both ways (fast routes, and msw
+ * handlers alone): form bodies on every model, the resource's Stripe-shaped objects and
  * errors, replays, reused keys; and the error bodies faults answer with on
  * each upstream (its style, or the entry's declared errorBody).
  */
@@ -11,7 +11,10 @@ import type { CaseRows } from '../../src/ledger/rows.js';
 import { RetryproofError } from '../../src/errors.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { UpstreamModel } from '../../src/upstream/model.js';
+import { counterModel } from '../../src/upstream/models/counter.js';
+import { deployerModel } from '../../src/upstream/models/deployer.js';
 import { loadModel } from '../../src/upstream/models/index.js';
+import { mailerModel } from '../../src/upstream/models/mailer.js';
 import { resourceModel, type ResourceOptions } from '../../src/upstream/models/resource.js';
 import { resourceStyle } from '../../src/upstream/models/resource-style.js';
 import { fixture } from '../helpers/scenario.js';
@@ -81,6 +84,38 @@ describe('form bodies on the plain resource (today\'s answers otherwise unchange
     expect(seen[0]!.status).toBe(201);
     expect(seen[0]!.json).toMatchObject({ id: 'cha_1', amount: '100', metadata: { order: '7' }, expand: ['a'], idempotencyKey: 'k-1' });
     expect(JSON.parse(rows.effects[0]!.body)).toEqual({ amount: '100', metadata: { order: '7' }, expand: ['a'] });
+  });
+});
+
+describe('form bodies on the other built-in models', () => {
+  it('mailer: the effect is the decoded fields, not the raw text', async () => {
+    const { rows } = await both(() => mailerModel({ path: '/messages', noun: 'email', ignoreFields: [] }), [
+      { path: '/messages', body: 'to=a%40b.c&vars[order]=7', headers: FORM },
+    ]);
+    expect(JSON.parse(rows.effects[0]!.body)).toEqual({ to: 'a@b.c', vars: { order: '7' } });
+  });
+
+  it('counter: a form\'s "by" is the integer written as text; JSON stays strict', async () => {
+    const { seen } = await both(() => counterModel({ path: '/counter', noun: 'increment', ignoreFields: [] }), [
+      { path: '/counter', body: 'by=2', headers: FORM },
+      { path: '/counter', body: 'by=x', headers: FORM },
+      { path: '/counter', body: { by: '2' } },
+    ]);
+    expect(seen.map((s) => [s.status, s.json])).toEqual([
+      [200, { value: 2 }],
+      [400, { error: '"by" must be an integer' }],
+      [400, { error: '"by" must be an integer' }],
+    ]);
+  });
+
+  it('deployer: PUT version=... deploys; the same version again is no effect', async () => {
+    const put = (version: string): Step => ({ method: 'PUT', path: '/deployment', body: `version=${version}`, headers: FORM });
+    const { seen, rows } = await both(() => deployerModel({ path: '/deployment', initialVersion: null, noun: 'deploy', ignoreFields: [] }), [put('v2'), put('v2')]);
+    expect(seen.map((s) => s.json)).toEqual([
+      { version: 'v2', previous: null, changed: true },
+      { version: 'v2', changed: false },
+    ]);
+    expect(rows.effects).toHaveLength(1);
   });
 });
 
@@ -210,6 +245,17 @@ describe('fault answers in the upstream\'s words', () => {
     const model = await modelOf({ model: 'custom', module: './billing.mjs', baseUrl: 'https://api.billing.example/v1', errorBody: { fault: '{{message}}' } });
     const { seen } = await play(model, [{ path: '/charges', body: { amount: 1 } }], [fault(1, '500-after-commit')]);
     expect(seen[0]!.json).toEqual({ fault: 'internal server error' });
+  });
+
+  it('an unknown style is refused, naming the file, the field and the styles there are', () => {
+    let error: unknown;
+    try {
+      scenarioWith({ model: 'resource', style: 'strip' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(RetryproofError);
+    expect((error as RetryproofError).describe()).toContain('error-body.json: upstreams.payments.style: got "strip"; expected one of: plain, stripe');
   });
 
   it('an unknown placeholder is refused, naming the file, the field and what may be used', () => {
