@@ -78,7 +78,7 @@ export { RetryproofError, isRetryproofError, type ErrorCode, type ErrorWhere } f
 
 /** The fault catalog: each fault's name, whether the upstream commits, and what the client sees. */
 export { FAULTS, FAULT_NAMES } from './faults/registry.js';
-export type { Fault, FaultParams } from './faults/fault.js';
+export type { ErrorBody, Fault, FaultParams } from './faults/fault.js';
 /** The checks by name: each evaluates one invariant on a case's ledger rows. */
 export { CHECKS } from './checks/registry.js';
 export type { Check } from './checks/check.js';

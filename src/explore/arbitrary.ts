@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { RetryproofError } from '../errors.js';
 import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
-import { lastingFaults } from './lasting-faults.js';
+import { lastingFaults, lastingParams } from './lasting-faults.js';
 import { raceWindow } from './race-window.js';
 import type { RouteContacts } from './systematic.js';
 import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js';
@@ -111,7 +111,8 @@ export function scheduleArbitrary(space: ScheduleSpace): fc.Arbitrary<Schedule> 
         const b: FaultBinding = { ...drawn, ...rest };
         const lasting = lasts && (space.lasting[siteKey(b)] ?? []).includes(b.fault);
         const bound: FaultBinding = lasting ? { ...b, andAfter: true } : b;
-        return space.faultParams[b.fault] ? { ...bound, params: space.faultParams[b.fault] } : bound;
+        const params = lasting ? lastingParams(b.fault, space.faultParams[b.fault]) : space.faultParams[b.fault];
+        return params ? { ...bound, params } : bound;
       });
     const faults = space.faults.length > 0
       ? fc.uniqueArray(binding, { maxLength: space.maxFaults, selector: (b) => `${siteKey(b)}#${b.ordinal}` })

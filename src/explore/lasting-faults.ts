@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario/load.js';
 import type { RouteSpec, UpstreamSpec } from '../scenario/schema.js';
 import { routeIndexFor } from '../upstream/route-traits.js';
+import type { FaultParams } from '../faults/fault.js';
 
 /** Faults a client is expected to retry through, so they may last: held on every request from one on (an outage). */
 const LASTING_FAULTS = ['503-before-commit', '429-retry-after', 'timeout-before-commit', '409-in-flight'];
@@ -36,4 +37,16 @@ function keyedModel(spec: RouteSpec | UpstreamSpec): boolean {
  */
 export function lastingFaults(scenario: Scenario, upstream: string, faults: readonly string[], route?: string): string[] {
   return faults.filter((fault) => LASTING_FAULTS.includes(fault) && (!KEYED_FAULTS.includes(fault) || keyed(scenario, upstream, route)));
+}
+
+/**
+ * A lasting 503 says no Retry-After unless the scenario gives one: an outage is
+ * where the target's own back-off and bound are measured, and with a server-set
+ * wait on every 503 neither could be (a client honouring 1 s would also take
+ * 10 s to show it never stops). A single 503 keeps the fault's default
+ * Retry-After, so honouring it is judged there.
+ */
+export function lastingParams(fault: string, params: FaultParams | undefined): FaultParams | undefined {
+  if (fault !== '503-before-commit' || params?.retryAfterSeconds !== undefined) return params;
+  return { ...params, retryAfterSeconds: null };
 }

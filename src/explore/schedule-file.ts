@@ -19,7 +19,7 @@ export const scheduleSchema = z
             andAfter: z.boolean().optional().describe('Also every later request.'),
             route: z.string().regex(/^[A-Z]+ \//, 'METHOD /path, e.g. "POST /charges"').optional(),
             fault: z.enum(FAULT_NAMES),
-            params: z.record(z.string(), z.number()).optional(),
+            params: z.record(z.string(), z.number().nullable()).optional(),
           })
           .strict(),
       )

@@ -1,7 +1,7 @@
 import type { Scenario } from '../scenario/load.js';
 import { mismatchInput } from '../runner/inputs.js';
 import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js';
-import { lastingFaults } from './lasting-faults.js';
+import { lastingFaults, lastingParams } from './lasting-faults.js';
 import { raceWindow } from './race-window.js';
 
 export interface PlannedCase {
@@ -56,14 +56,17 @@ export function systematicCases(
 ): PlannedCase[] {
   const caller: CallerActions = { ...scenario.caller };
   const cases: PlannedCase[] = [];
-  const bind = (site: FaultSite, ordinal: number, fault: string, andAfter = false): FaultBinding => ({
-    upstream: site.upstream,
-    ...(site.route !== undefined ? { route: site.route } : {}),
-    ordinal,
-    fault,
-    ...(andAfter ? { andAfter } : {}),
-    ...(scenario.faultParams[fault] ? { params: scenario.faultParams[fault] } : {}),
-  });
+  const bind = (site: FaultSite, ordinal: number, fault: string, andAfter = false): FaultBinding => {
+    const params = andAfter ? lastingParams(fault, scenario.faultParams[fault]) : scenario.faultParams[fault];
+    return {
+      upstream: site.upstream,
+      ...(site.route !== undefined ? { route: site.route } : {}),
+      ordinal,
+      fault,
+      ...(andAfter ? { andAfter } : {}),
+      ...(params ? { params } : {}),
+    };
+  };
   const faults = scenario.faults.filter((fault) => !unsupportedFaults.has(fault));
   for (const operation of scenario.operations.filter((op) => op.mutating)) {
     const name = operation.name;

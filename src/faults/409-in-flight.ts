@@ -10,12 +10,13 @@ export const inFlight: Fault = {
   commits: false,
   words: '409 key in flight',
   clientSees: '409: a request with this key is still being processed; nothing was done',
-  outcome: (_response, params) => ({
+  outcome: (_response, params, errorBody) => ({
     kind: 'respond',
     response: errorResponse(
       409,
       'a request with this key is still being processed',
-      params.retryAfterSeconds !== undefined ? { 'retry-after': String(params.retryAfterSeconds) } : {},
+      params.retryAfterSeconds !== undefined && params.retryAfterSeconds !== null ? { 'retry-after': String(params.retryAfterSeconds) } : {},
+      errorBody,
     ),
   }),
 };

@@ -5,8 +5,8 @@ export const tooManyRequests: Fault = {
   commits: false,
   words: '429 with Retry-After',
   clientSees: '429 with a Retry-After header; nothing was done',
-  outcome: (_response, params) => ({
+  outcome: (_response, params, errorBody) => ({
     kind: 'respond',
-    response: errorResponse(429, 'too many requests', { 'retry-after': String(params.retryAfterSeconds ?? 1) }),
+    response: errorResponse(429, 'too many requests', params.retryAfterSeconds === null ? {} : { 'retry-after': String(params.retryAfterSeconds ?? 1) }, errorBody),
   }),
 };

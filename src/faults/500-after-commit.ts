@@ -5,5 +5,5 @@ export const internalErrorAfterCommit: Fault = {
   commits: true,
   words: '500 after commit',
   clientSees: '500, although the work was done',
-  outcome: () => ({ kind: 'respond', response: errorResponse(500, 'internal server error') }),
+  outcome: (_response, _params, errorBody) => ({ kind: 'respond', response: errorResponse(500, 'internal server error', {}, errorBody) }),
 };

@@ -6,5 +6,5 @@ export const unavailableAfterCommit: Fault = {
   commits: true,
   words: '503 after commit',
   clientSees: '503, although the work was done',
-  outcome: () => ({ kind: 'respond', response: errorResponse(503, 'service unavailable') }),
+  outcome: (_response, _params, errorBody) => ({ kind: 'respond', response: errorResponse(503, 'service unavailable', {}, errorBody) }),
 };

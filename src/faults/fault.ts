@@ -20,8 +20,11 @@ export type Outcome =
   | { kind: 'crash' };
 
 export interface FaultParams {
-  /** Seconds for a Retry-After header, where the fault sends one. */
-  retryAfterSeconds?: number;
+  /**
+   * Seconds for a Retry-After header, where the fault sends one; null sends
+   * none (503-before-commit sends one by default, see its file).
+   */
+  retryAfterSeconds?: number | null;
   /** Extra latency for `slow`, in milliseconds. */
   delayMs?: number;
   /** Body bytes sent before the reset, for `truncate-after-commit`. */
@@ -40,7 +43,11 @@ export interface Fault {
   readonly words: string;
   /** What the client sees, in a few words. */
   readonly clientSees: string;
-  outcome(response: Response | null, params: FaultParams): Outcome;
+  /**
+   * `errorBody` words an error answer the way the faulted upstream does (its
+   * model's style or its scenario entry's `errorBody`), so the client can parse it.
+   */
+  outcome(response: Response | null, params: FaultParams, errorBody?: ErrorBody): Outcome;
   /**
    * An optional ability: after this request, the target process is restarted
    * gracefully before the caller's next invocation (only where the harness
@@ -49,9 +56,15 @@ export interface Fault {
   readonly restartsTarget?: boolean;
 }
 
-/** A JSON error body, like most APIs send with a 5xx. */
-export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ error: message }), {
+/** How an upstream words an error answer: the JSON body for a status and a message. */
+export type ErrorBody = (status: number, message: string) => unknown;
+
+/** `{"error": "service unavailable"}`: the body of an upstream that declares no other. */
+export const plainErrorBody: ErrorBody = (_status, message) => ({ error: message });
+
+/** A JSON error answer in the upstream's words. */
+export function errorResponse(status: number, message: string, headers: Record<string, string> = {}, errorBody: ErrorBody = plainErrorBody): Response {
+  return new Response(JSON.stringify(errorBody(status, message)), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });

@@ -10,8 +10,8 @@ export const permanentError: Fault = {
   commits: false,
   words: 'permanent error',
   clientSees: 'a 4xx that retrying cannot fix; nothing was done',
-  outcome: (_response, params) => ({
+  outcome: (_response, params, errorBody) => ({
     kind: 'respond',
-    response: errorResponse(params.status ?? 400, 'permanent error: the request is invalid'),
+    response: errorResponse(params.status ?? 400, 'permanent error: the request is invalid', {}, errorBody),
   }),
 };

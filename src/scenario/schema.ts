@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { FAULT_NAMES } from '../faults/registry.js';
 import { CHECK_NAMES } from '../core/check-names.js';
+import { RESOURCE_STYLES } from '../upstream/models/resource-style.js';
+import { unknownPlaceholders } from '../upstream/error-body.js';
 
 /**
  * The scenario file format. Every field has a description: `retryproof schema`
@@ -17,6 +19,23 @@ const name = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a name of letters, digits, "-", "_" or "." (no spaces)');
 
 const envMap = z.record(z.string(), z.string()).describe('Environment variables; values may use templates.');
+
+/** Every upstream entry's `errorBody`: how a fault's error answer is worded there (src/upstream/error-body.ts). */
+const errorBody = z
+  .lazy(() => jsonValue)
+  .superRefine((value, context) => {
+    const unknown = unknownPlaceholders(value);
+    if (unknown.length > 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `unknown placeholder ${unknown.map((name) => `{{${name}}}`).join(', ')}: an errorBody may use only {{status}} and {{message}}`,
+      });
+    }
+  })
+  .optional()
+  .describe(
+    'The JSON body of a fault\'s error answer (503, 500, 429, 409, permanent-error) on this upstream, e.g. {error: {type: api_error, message: "{{message}}"}}: "{{status}}" alone becomes the status as a number, {{message}} the fault\'s words. Default: the model\'s style (resource style stripe: Stripe\'s {error: {type, message}}), else {error: "<message>"}.',
+  );
 
 const resourceUpstream = z
   .object({
@@ -35,6 +54,13 @@ const resourceUpstream = z
       .array(z.string())
       .default([])
       .describe('Body fields left out of effect fingerprints (besides ids, timestamps and keys).'),
+    style: z
+      .enum(RESOURCE_STYLES)
+      .default('plain')
+      .describe(
+        'How answers are worded. plain: {...body, id, idempotencyKey, created} with 201, errors {error: "..."}, 422 for a reused key. stripe: Stripe\'s objects ({id: "pi_1", object: "payment_intent", ...}, 200), lists and {error: {type, message}} errors, Idempotency-Key echoed, 400 idempotency_error for a reused key; the object is named after the path (/v1/payment_intents).',
+      ),
+    errorBody,
   })
   .strict();
 
@@ -44,6 +70,7 @@ const mailerUpstream = z
     path: z.string().startsWith('/').default('/messages').describe('Path that sends, e.g. /messages.'),
     noun: z.string().default('email').describe('What one effect is called in reports.'),
     ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+    errorBody,
   })
   .strict();
 
@@ -55,6 +82,7 @@ const counterUpstream = z
     path: z.string().startsWith('/').default('/counter').describe('Path of the counter, e.g. /counters/visits.'),
     noun: z.string().default('increment').describe('What one effect is called in reports.'),
     ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+    errorBody,
   })
   .strict();
 
@@ -71,6 +99,7 @@ const deployerUpstream = z
       .describe('The version deployed when each case starts (default: none).'),
     noun: z.string().default('deploy').describe('What one effect is called in reports.'),
     ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+    errorBody,
   })
   .strict();
 
@@ -101,6 +130,7 @@ const customUpstream = z
       .describe('Whether a client can look up what it created (by a client reference or key).'),
     noun: z.string().default('effect').describe('What one effect is called in reports ("charge").'),
     ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+    errorBody,
   })
   .strict();
 
@@ -278,7 +308,13 @@ const caller = z
 
 const faultParams = z
   .object({
-    retryAfterSeconds: z.number().min(0).max(3600).optional(),
+    retryAfterSeconds: z
+      .number()
+      .min(0)
+      .max(3600)
+      .nullable()
+      .optional()
+      .describe('Retry-After, in seconds, of 503-before-commit (default 1), 429-retry-after (default 1) and 409-in-flight (default none); null sends none.'),
     delayMs: z.number().int().min(0).max(60_000).optional(),
     truncateBytes: z.number().int().min(0).optional(),
     status: z.number().int().min(400).max(499).optional(),

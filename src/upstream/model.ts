@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'msw';
+import type { ErrorBody } from '../faults/fault.js';
 import type { HandlerContext } from './context.js';
 
 /** A mock upstream service: msw handlers plus the state they share. */
@@ -10,6 +11,8 @@ export interface UpstreamModel {
    * `handlers`. Custom upstreams (users' own msw handlers) have none.
    */
   readonly fast?: FastRoutes;
+  /** How the faults' error answers are worded on this upstream (default: `{"error": message}`). */
+  readonly errorBody?: ErrorBody;
   /** Forget everything: each case starts from a fresh upstream. */
   reset(): void;
   readonly traits: UpstreamTraits;

@@ -139,7 +139,7 @@ export class UpstreamPipeline {
     const delay = admitted.binding?.params?.delayBeforeCommitMs;
     if (delay) await sleep(delay);
     const response = admitted.fault.commits ? await this.runHandlers(admitted, row, request, body) : null;
-    return this.result(admitted, row, admitted.fault.outcome(response, admitted.binding?.params ?? {}));
+    return this.result(admitted, row, admitted.fault.outcome(response, admitted.binding?.params ?? {}, this.model.errorBody));
   }
 
   /** `handle` for a request read off a socket: the same counting, faults and rows. */
@@ -159,15 +159,15 @@ export class UpstreamPipeline {
     if (session === this.session) this.pending += 1;
     const { fault, binding } = admitted;
     if (binding?.params?.delayBeforeCommitMs) await sleep(binding.params.delayBeforeCommitMs);
-    if (!fault.commits) return this.result(admitted, row, fault.outcome(null, binding?.params ?? {}));
-    if (!fast) return this.result(admitted, row, fault.outcome(await this.runHandlers(admitted, row, request!, body), binding?.params ?? {}));
+    if (!fault.commits) return this.result(admitted, row, fault.outcome(null, binding?.params ?? {}, this.model.errorBody));
+    if (!fast) return this.result(admitted, row, fault.outcome(await this.runHandlers(admitted, row, request!, body), binding?.params ?? {}, this.model.errorBody));
 
     const report = new RequestReport(this.name, row);
     const answer = fast({ text: body, headers: raw.headers, url }, report);
     this.conclude(admitted, row, report, answer.status, true, body);
     // No fault: straight to bytes. A fault gets the Response msw would have made, so the fault catalog is unchanged.
     if (fault === none) return this.result(admitted, row, { kind: 'plain', plain: plainResponse(answer) });
-    return this.result(admitted, row, fault.outcome(jsonResponse(answer), binding?.params ?? {}));
+    return this.result(admitted, row, fault.outcome(jsonResponse(answer), binding?.params ?? {}, this.model.errorBody));
   }
 
   /** Counts the request in the case and finds the fault bound to it. */

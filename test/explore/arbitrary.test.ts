@@ -118,7 +118,8 @@ describe('scheduleArbitrary', () => {
     expect(result.failed).toBe(true);
     expect(result.counterexample![0]).toEqual({
       operation: 'create-order',
-      faults: [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', andAfter: true }],
+      // A lasting 503 says no Retry-After (lastingParams): the target's own back-off is what an outage measures.
+      faults: [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', andAfter: true, params: { retryAfterSeconds: null } }],
       caller: { retries: 0, key: 'same', replay: false, delayMs: 0 },
     });
   });

@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { systematicCases } from '../../src/explore/systematic.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
-const scenario = (faults: string[]) =>
+const scenario = (faults: string[], faultParams: Record<string, unknown> = {}) =>
   parseScenario(
     JSON.stringify({
+      faultParams,
       target: { kind: 'command', argv: ['node', 'tool.mjs'] },
       upstreams: {
         payments: { model: 'resource', path: '/charges', honoursIdempotencyKey: true },
@@ -42,6 +43,20 @@ describe('the systematic pass', () => {
       'create-order/503-before-commit@ledger#1+',
       'create-order/503-before-commit@mailer#1+',
     ]);
+  });
+
+  it('sends no Retry-After on the persistent 503s (the target\'s own back-off is judged there), the fault\'s default on a single 503', () => {
+    const faultsOf = (plan: ReturnType<typeof systematicCases>, id: string) => plan.find((item) => item.id === id)!.schedule.faults;
+    const plan = systematicCases(scenario(['503-before-commit']), contacts);
+    expect(faultsOf(plan, 'create-order/503-before-commit@payments#1')).toEqual([{ upstream: 'payments', ordinal: 1, fault: '503-before-commit' }]);
+    expect(faultsOf(plan, 'create-order/503-before-commit@payments#1+')).toEqual([
+      { upstream: 'payments', ordinal: 1, fault: '503-before-commit', andAfter: true, params: { retryAfterSeconds: null } },
+    ]);
+    // Other parameters are kept; a Retry-After the scenario asks for is sent on the persistent probe too.
+    const delayed = systematicCases(scenario(['503-before-commit'], { '503-before-commit': { delayMs: 5 } }), contacts);
+    expect(faultsOf(delayed, 'create-order/503-before-commit@payments#1+')[0]!.params).toEqual({ delayMs: 5, retryAfterSeconds: null });
+    const asked = systematicCases(scenario(['503-before-commit'], { '503-before-commit': { retryAfterSeconds: 2 } }), contacts);
+    expect(faultsOf(asked, 'create-order/503-before-commit@payments#1+')[0]!.params).toEqual({ retryAfterSeconds: 2 });
   });
 
   it('leaves restart-after-commit out where the target cannot be restarted', () => {

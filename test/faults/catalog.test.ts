@@ -56,7 +56,8 @@ const EXPECTED: Record<string, Expectation> = {
     committed: false, outcome: 'not-run', delivery: 'response', clientStatus: 503, crashes: 0, timeoutMs: 5_000,
     client(result) {
       answered(503)(result);
-      expect(result.headers['retry-after']).toBeUndefined();
+      // Retry-After by default (issue 14): every scenario judges whether its target honours it.
+      expect(result.headers['retry-after']).toBe('1');
     },
   },
   '503-after-commit': {
@@ -237,6 +238,14 @@ describe('the fault catalog over a real socket, as the ledger records it', () =>
     expect(result.headers['retry-after']).toBe('7');
     expect(rows.requests[0]).toMatchObject({ committed: false, outcome: 'not-run', clientStatus: 503 });
     expect(rows.effects).toHaveLength(0);
+  });
+
+  it('503-before-commit sends no Retry-After with retryAfterSeconds: null (an upstream that never sends one)', async () => {
+    const started = harness.begin([harness.fault('503-before-commit', 1, { params: { retryAfterSeconds: null } })]);
+    const result = await harness.post('/charges', { amount: 100 });
+    await ledger.store(harness, started);
+    expect(result.status).toBe(503);
+    expect(result.headers['retry-after']).toBeUndefined();
   });
 
   it.each([

@@ -74,8 +74,8 @@ describe('routes: several routes on one upstream', () => {
     expect(scenario.upstreams.api).toEqual({
       model: 'routes',
       routes: [
-        { model: 'resource', path: '/charges', noun: 'charge', honoursIdempotencyKey: true, clientRefField: 'ref', ignoreFields: [] },
-        { model: 'resource', path: '/audit', noun: 'audit record', honoursIdempotencyKey: false, clientRefField: 'ref', ignoreFields: [] },
+        { model: 'resource', path: '/charges', noun: 'charge', honoursIdempotencyKey: true, clientRefField: 'ref', ignoreFields: [], style: 'plain' },
+        { model: 'resource', path: '/audit', noun: 'audit record', honoursIdempotencyKey: false, clientRefField: 'ref', ignoreFields: [], style: 'plain' },
         { model: 'mailer', path: '/emails', noun: 'email', ignoreFields: [] },
       ],
     });

@@ -66,8 +66,8 @@ export const WAIT_STATUSES: readonly number[] = [409, 429, 503];
  *   request from that invocation to that upstream (any route) starts no sooner
  *   than S seconds after the response, less `retryPolicy.retryAfterToleranceMs`.
  *   The value is recomputed from the fault that answered the request and its
- *   parameters in the schedule (`429-retry-after`, `503-before-commit` with
- *   `retryAfterSeconds`); an upstream handler's own Retry-After headers are not
+ *   parameters in the schedule (`429-retry-after` and `503-before-commit`, 1 s
+ *   unless `retryAfterSeconds` says otherwise; `409-in-flight` with it); an upstream handler's own Retry-After headers are not
  *   in the request log and are not judged.
  *
  * Requests recorded without invocation (sent while several invocations ran)

@@ -1,7 +1,8 @@
 import { http } from 'msw';
 import type { ModelAnswer, ModelContext, UpstreamModel } from '../model.js';
-import { ambientContext, jsonResponse } from './answer.js';
+import { ambientContext, headerValue, jsonResponse } from './answer.js';
 import { plainPath } from './plain-path.js';
+import { decodeForm, isForm } from './request-body.js';
 
 export interface CounterOptions {
   path: string;
@@ -21,9 +22,11 @@ export function counterModel(options: CounterOptions): UpstreamModel {
   let value = 0;
   const route = `POST ${options.path}`;
 
-  const add = (text: string, context: ModelContext): ModelAnswer => {
+  const add = (text: string, contentType: string | null, context: ModelContext): ModelAnswer => {
     let body: Record<string, unknown> = {};
-    if (text.trim()) {
+    const form = isForm(contentType);
+    if (form && text) body = decodeForm(text);
+    else if (text.trim()) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -37,7 +40,8 @@ export function counterModel(options: CounterOptions): UpstreamModel {
       }
       body = parsed as Record<string, unknown>;
     }
-    const by = body.by ?? 1;
+    // A form carries no types: its "by" is the integer written as text.
+    const by = form && typeof body.by === 'string' && /^-?\d+$/.test(body.by) ? Number(body.by) : (body.by ?? 1);
     if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
       context.rejected();
       return { status: 400, json: { error: '"by" must be an integer' } };
@@ -52,14 +56,14 @@ export function counterModel(options: CounterOptions): UpstreamModel {
   const paths = plainPath(options.path);
   return {
     handlers: [
-      http.post(`*${options.path}`, async ({ request }) => jsonResponse(add(await request.text(), ambientContext))),
+      http.post(`*${options.path}`, async ({ request }) => jsonResponse(add(await request.text(), request.headers.get('content-type'), ambientContext))),
       http.get(`*${options.path}`, () => jsonResponse(read())),
     ],
     ...(paths && {
       fast: {
         route(method: string, pathname: string) {
           if (!paths.isCollection(pathname)) return undefined;
-          if (method === 'POST') return (request, context) => add(request.text, context);
+          if (method === 'POST') return (request, context) => add(request.text, headerValue(request.headers, 'content-type'), context);
           return method === 'GET' ? read : undefined;
         },
       },

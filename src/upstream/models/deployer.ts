@@ -1,7 +1,8 @@
 import { http } from 'msw';
 import type { ModelAnswer, ModelContext, UpstreamModel } from '../model.js';
-import { ambientContext, jsonResponse } from './answer.js';
+import { ambientContext, headerValue, jsonResponse } from './answer.js';
 import { plainPath } from './plain-path.js';
+import { decodeForm, isForm } from './request-body.js';
 
 export interface DeployerOptions {
   path: string;
@@ -24,13 +25,16 @@ export function deployerModel(options: DeployerOptions): UpstreamModel {
   let deployed: string | null = initial;
   const route = `PUT ${options.path}`;
 
-  const deploy = (text: string, context: ModelContext): ModelAnswer => {
+  const deploy = (text: string, contentType: string | null, context: ModelContext): ModelAnswer => {
     let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      context.rejected();
-      return { status: 400, json: { error: 'body must be JSON: {"version": "..."}' } };
+    if (isForm(contentType)) body = decodeForm(text);
+    else {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        context.rejected();
+        return { status: 400, json: { error: 'body must be JSON ({"version": "..."}) or a form (version=...)' } };
+      }
     }
     const version = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).version : undefined;
     if ((typeof version !== 'string' || version === '') && typeof version !== 'number') {
@@ -52,14 +56,14 @@ export function deployerModel(options: DeployerOptions): UpstreamModel {
   const paths = plainPath(options.path);
   return {
     handlers: [
-      http.put(`*${options.path}`, async ({ request }) => jsonResponse(deploy(await request.text(), ambientContext))),
+      http.put(`*${options.path}`, async ({ request }) => jsonResponse(deploy(await request.text(), request.headers.get('content-type'), ambientContext))),
       http.get(`*${options.path}`, () => jsonResponse(read())),
     ],
     ...(paths && {
       fast: {
         route(method: string, pathname: string) {
           if (!paths.isCollection(pathname)) return undefined;
-          if (method === 'PUT') return (request, context) => deploy(request.text, context);
+          if (method === 'PUT') return (request, context) => deploy(request.text, headerValue(request.headers, 'content-type'), context);
           return method === 'GET' ? read : undefined;
         },
       },

@@ -1,6 +1,7 @@
 import { RetryproofError } from '../../errors.js';
 import type { Scenario } from '../../scenario/load.js';
 import type { RouteSpec, UpstreamSpec } from '../../scenario/schema.js';
+import { errorBodyTemplate } from '../error-body.js';
 import type { UpstreamModel } from '../model.js';
 import { counterModel } from './counter.js';
 import { customModel } from './custom.js';
@@ -23,9 +24,14 @@ export interface ModelOrigin {
  */
 export async function loadModel(spec: UpstreamSpec, origin: ModelOrigin): Promise<UpstreamModel> {
   if (spec.model === 'custom') {
-    return customModel(spec, { upstream: origin.upstream, dir: origin.scenario.dir, file: origin.scenario.file });
+    return withDeclaredErrorBody(await customModel(spec, { upstream: origin.upstream, dir: origin.scenario.dir, file: origin.scenario.file }), spec);
   }
   return createModel(spec);
+}
+
+/** The entry's `errorBody`, where it declares one, over the model's own. */
+function withDeclaredErrorBody(model: UpstreamModel, spec: { errorBody?: unknown }): UpstreamModel {
+  return spec.errorBody === undefined ? model : { ...model, errorBody: errorBodyTemplate(spec.errorBody) };
 }
 
 /**
@@ -35,13 +41,13 @@ export async function loadModel(spec: UpstreamSpec, origin: ModelOrigin): Promis
 export function createModel(spec: UpstreamSpec): UpstreamModel {
   switch (spec.model) {
     case 'resource':
-      return resourceModel(spec);
+      return withDeclaredErrorBody(resourceModel(spec), spec);
     case 'mailer':
-      return mailerModel(spec);
+      return withDeclaredErrorBody(mailerModel(spec), spec);
     case 'counter':
-      return counterModel(spec);
+      return withDeclaredErrorBody(counterModel(spec), spec);
     case 'deployer':
-      return deployerModel(spec);
+      return withDeclaredErrorBody(deployerModel(spec), spec);
     case 'routes':
       return routesModel(spec.routes.map((route: RouteSpec) => ({ path: route.path, model: createModel(route) })));
     case 'custom':

@@ -1,7 +1,8 @@
 import { http } from 'msw';
 import type { ModelAnswer, ModelContext, UpstreamModel } from '../model.js';
-import { ambientContext, jsonResponse } from './answer.js';
+import { ambientContext, headerValue, jsonResponse } from './answer.js';
 import { plainPath } from './plain-path.js';
+import { decodeForm, isForm } from './request-body.js';
 
 export interface MailerOptions {
   path: string;
@@ -17,12 +18,15 @@ export function mailerModel(options: MailerOptions): UpstreamModel {
   let sequence = 0;
   const route = `POST ${options.path}`;
 
-  const send = (text: string, context: ModelContext): ModelAnswer => {
+  const send = (text: string, contentType: string | null, context: ModelContext): ModelAnswer => {
     let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : {};
-    } catch {
-      // A mailer sends whatever it is given.
+    if (text && isForm(contentType)) body = decodeForm(text);
+    else {
+      try {
+        body = text ? JSON.parse(text) : {};
+      } catch {
+        // A mailer sends whatever it is given.
+      }
     }
     sequence += 1;
     const id = `msg_${sequence}`;
@@ -32,11 +36,11 @@ export function mailerModel(options: MailerOptions): UpstreamModel {
 
   const paths = plainPath(options.path);
   return {
-    handlers: [http.post(`*${options.path}`, async ({ request }) => jsonResponse(send(await request.text(), ambientContext)))],
+    handlers: [http.post(`*${options.path}`, async ({ request }) => jsonResponse(send(await request.text(), request.headers.get('content-type'), ambientContext)))],
     ...(paths && {
       fast: {
         route: (method: string, pathname: string) =>
-          method === 'POST' && paths.isCollection(pathname) ? (request, context) => send(request.text, context) : undefined,
+          method === 'POST' && paths.isCollection(pathname) ? (request, context) => send(request.text, headerValue(request.headers, 'content-type'), context) : undefined,
       },
     }),
     reset() {

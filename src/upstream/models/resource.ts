@@ -4,6 +4,8 @@ import { parseIdempotencyKey } from '../idempotency-key.js';
 import type { FastRoutes, ModelAnswer, ModelContext, UpstreamModel } from '../model.js';
 import { ambientContext, headerValue, jsonResponse } from './answer.js';
 import { plainPath } from './plain-path.js';
+import { decodeBody } from './request-body.js';
+import { resourceStyle, type ResourceStyleName } from './resource-style.js';
 
 export interface ResourceOptions {
   path: string;
@@ -11,6 +13,8 @@ export interface ResourceOptions {
   clientRefField: string;
   noun: string;
   ignoreFields: string[];
+  /** The shape of its answers (default plain: the harness's own). */
+  style?: ResourceStyleName;
 }
 
 interface StoredKey {
@@ -19,79 +23,93 @@ interface StoredKey {
   response?: { status: number; body: unknown };
 }
 
+interface StoredRecord {
+  record: Record<string, unknown>;
+  key: string | null;
+}
+
+/** What a create needs of a request, however it arrived (msw or a fast route). */
+interface CreateRequest {
+  text: string;
+  contentType: string | null;
+  keyHeader: string | null;
+}
+
 /**
- * A resource creator: POST creates a record. When it honours Idempotency-Key it
- * behaves like Stripe: a replay returns the first response (with
- * `Idempotent-Replayed: true`), another body under the same key gets 422, and a
- * key still in flight gets 409. A careful client can look its records up by a
- * client reference or by key: `GET path?ref=VALUE`.
+ * A resource creator: POST creates a record from a JSON or form body. When it
+ * honours Idempotency-Key it behaves like Stripe: a replay returns the first
+ * response (with `Idempotent-Replayed: true`), other parameters under the same
+ * key are refused, and a key still in flight gets 409. A careful client can
+ * look its records up by a client reference or by key: `GET path?ref=VALUE`.
+ * Its style decides how the answers are worded (see resource-style.ts).
  */
 export function resourceModel(options: ResourceOptions): UpstreamModel {
-  const records = new Map<string, Record<string, unknown>>();
+  const style = resourceStyle(options.style ?? 'plain', options.noun, options.path);
+  const records = new Map<string, StoredRecord>();
   const keys = new Map<string, StoredKey>();
   let sequence = 0;
-  const prefix = options.noun.slice(0, 3).toLowerCase() || 'rec';
   const collection = `*${options.path}`;
   const createRoute = `POST ${options.path}`;
 
   // The logic, once: called by the msw handlers and by the fast routes.
-  const create = (text: string, keyHeader: string | null, context: ModelContext): ModelAnswer => {
-    let body: Record<string, unknown> = {};
-    if (text) {
-      try {
-        const parsed: unknown = JSON.parse(text);
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
-      } catch {
-        context.rejected();
-        return { status: 400, json: { error: 'body must be JSON' } };
-      }
+  const create = ({ text, contentType, keyHeader }: CreateRequest, context: ModelContext): ModelAnswer => {
+    const decoded = decodeBody(text, contentType);
+    if (!decoded.ok) {
+      context.rejected();
+      return style.badBody(decoded.problem);
     }
+    const body = decoded.fields;
     const key = parseIdempotencyKey(keyHeader);
+    const answer = (reply: ModelAnswer): ModelAnswer => (key === null ? reply : withHeaders(reply, style.keyHeaders(key)));
     let inFlight: StoredKey | undefined;
     if (options.honoursIdempotencyKey && key !== null) {
-      // The same JSON written another way (key order, spaces) is the same request.
+      // The same parameters written another way (key order, spaces, JSON or form) are the same request.
       const bodyHash = createHash('sha256').update(text ? canonicalJson(body) : '').digest('hex');
       const stored = keys.get(key);
       if (stored && stored.bodyHash !== bodyHash) {
         context.rejected();
-        return { status: 422, json: { error: 'Idempotency-Key reused with a different request body' } };
+        return answer(style.keyReused(key));
       }
       if (stored && !stored.response) {
         context.rejected();
-        return { status: 409, json: { error: 'a request with this Idempotency-Key is still in flight' } };
+        return answer(style.keyInFlight(key));
       }
       if (stored?.response) {
         context.replayed();
-        return { status: stored.response.status, json: stored.response.body, headers: { 'idempotent-replayed': 'true' } };
+        return answer({ status: stored.response.status, json: stored.response.body, headers: { 'idempotent-replayed': 'true' } });
       }
       inFlight = { bodyHash };
       keys.set(key, inFlight);
     }
     sequence += 1;
-    const id = `${prefix}_${sequence}`;
-    // `{ ...body, id, idempotencyKey, created }`, built without the spread: see copyFields.
-    const record = copyFields(body);
-    record.id = id;
-    record.idempotencyKey = key;
-    record.created = new Date().toISOString();
-    records.set(id, record);
+    const id = style.id(sequence);
+    const record = style.record(body, id, key);
+    records.set(id, { record, key });
     context.commit({ route: createRoute, resourceId: id, body });
-    if (inFlight) inFlight.response = { status: 201, body: record };
-    return { status: 201, json: record };
+    if (inFlight) inFlight.response = { status: style.createdStatus, body: record };
+    return answer({ status: style.createdStatus, json: record });
   };
   const list = (ref: string | null): ModelAnswer => {
-    const data = [...records.values()].filter(
-      (record) => ref === null || record[options.clientRefField] === ref || record.idempotencyKey === ref,
-    );
-    return { status: 200, json: { data } };
+    const data: Array<Record<string, unknown>> = [];
+    for (const { record, key } of records.values()) {
+      if (ref === null || record[options.clientRefField] === ref || key === ref) data.push(record);
+    }
+    return { status: 200, json: style.list(data) };
   };
   const get = (id: string): ModelAnswer => {
-    const record = records.get(id);
-    return record ? { status: 200, json: record } : { status: 404, json: { error: 'not found' } };
+    const stored = records.get(id);
+    return stored ? { status: 200, json: stored.record } : style.notFound(id);
   };
 
   const handlers = [
-    http.post(collection, async ({ request }) => jsonResponse(create(await request.text(), request.headers.get('idempotency-key'), ambientContext))),
+    http.post(collection, async ({ request }) =>
+      jsonResponse(
+        create(
+          { text: await request.text(), contentType: request.headers.get('content-type'), keyHeader: request.headers.get('idempotency-key') },
+          ambientContext,
+        ),
+      ),
+    ),
     http.get(collection, ({ request }) => jsonResponse(list(new URL(request.url).searchParams.get('ref')))),
     http.get(`${collection}/:id`, ({ params }) => jsonResponse(get(String(params.id)))),
   ];
@@ -100,7 +118,13 @@ export function resourceModel(options: ResourceOptions): UpstreamModel {
   const fast: FastRoutes | undefined = paths && {
     route(method, pathname) {
       if (paths.isCollection(pathname)) {
-        if (method === 'POST') return (request, context) => create(request.text, headerValue(request.headers, 'idempotency-key'), context);
+        if (method === 'POST') {
+          return (request, context) =>
+            create(
+              { text: request.text, contentType: headerValue(request.headers, 'content-type'), keyHeader: headerValue(request.headers, 'idempotency-key') },
+              context,
+            );
+        }
         if (method === 'GET') return (request) => list(request.url.searchParams.get('ref'));
         return undefined;
       }
@@ -117,6 +141,7 @@ export function resourceModel(options: ResourceOptions): UpstreamModel {
       keys.clear();
       sequence = 0;
     },
+    errorBody: style.errorBody,
     traits: {
       deduplicates: options.honoursIdempotencyKey,
       lookup: true,
@@ -126,18 +151,8 @@ export function resourceModel(options: ResourceOptions): UpstreamModel {
   };
 }
 
-/**
- * `{ ...body }`, field by field: on Node 20 (V8 11.3) an object made by a
- * spread is slow to add properties to, microseconds per record.
- */
-function copyFields(body: Record<string, unknown>): Record<string, unknown> {
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(body)) {
-    // Defined, not assigned: a JSON field named __proto__ stays a field, as in a spread.
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: body[key], enumerable: true, writable: true, configurable: true });
-    else copy[key] = body[key];
-  }
-  return copy;
+function withHeaders(answer: ModelAnswer, headers: Record<string, string>): ModelAnswer {
+  return Object.keys(headers).length === 0 ? answer : { ...answer, headers: { ...answer.headers, ...headers } };
 }
 
 function canonicalJson(value: unknown): string {

@@ -12,7 +12,9 @@ const evaluate = (spec: Spec) => retryPolicy.evaluate(input({ invocations: [inv(
 const at = (id: number, startedMs: number, status: number, overrides: Partial<RequestRow> = {}): RequestRow =>
   status < 400 ? req(id, 1, { startedMs, endedMs: startedMs + 10, ...overrides }) : refused(id, 1, status, { startedMs, endedMs: startedMs + 10, fault: '503-before-commit', ...overrides });
 const tooMany = (id: number, startedMs: number): RequestRow => at(id, startedMs, 429, { fault: '429-retry-after' });
-const outage: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', andAfter: true }];
+/** 503s from an upstream that sends no Retry-After (503-before-commit sends 1 s by default): the client's own waits are judged. */
+const noRetryAfter = { retryAfterSeconds: null };
+const outage: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', andAfter: true, params: noRetryAfter }];
 
 describe('retry-policy on hand-built rows', () => {
   it('is skipped when the target retried nothing itself', () => {
@@ -113,15 +115,18 @@ describe('retry-policy on hand-built rows', () => {
     expectStatus(evaluate({ faults, requests: [tooMany(1, 0), at(2, 1910, 201)], effects: [eff(1, 2)] }), 'pass');
   });
 
-  it('reads Retry-After from the fault: 1 s by default for 429, only with retryAfterSeconds for 503', () => {
+  it('reads Retry-After from the fault: 1 s by default for 429 and for 503 (issue 14), none with retryAfterSeconds: null', () => {
     const bare: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after' }];
     expect(evaluate({ faults: bare, requests: [tooMany(1, 0), at(2, 500, 201)], effects: [eff(1, 2)] }).message).toContain('said Retry-After 1');
     const plain503: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit' }];
-    expect(evaluate({ faults: plain503, requests: [at(1, 0, 503), at(2, 50, 201)], effects: [eff(1, 2)] }).status).toBe('pass');
-    const withHeader: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', params: { retryAfterSeconds: 1 } }];
-    const early = evaluate({ faults: withHeader, requests: [at(1, 0, 503), at(2, 50, 201)], effects: [eff(1, 2)] });
+    const early = evaluate({ faults: plain503, requests: [at(1, 0, 503), at(2, 50, 201)], effects: [eff(1, 2)] });
     expectStatus(early, 'fail');
     expect(early.message).toContain('said Retry-After 1, but request 2');
+    expectStatus(evaluate({ faults: plain503, requests: [at(1, 0, 503), at(2, 1_010, 201)], effects: [eff(1, 2)] }), 'pass');
+    const withHeader: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', params: { retryAfterSeconds: 3 } }];
+    expect(evaluate({ faults: withHeader, requests: [at(1, 0, 503), at(2, 1_010, 201)], effects: [eff(1, 2)] }).message).toContain('said Retry-After 3, but request 2');
+    const without: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', params: noRetryAfter }];
+    expectStatus(evaluate({ faults: without, requests: [at(1, 0, 503), at(2, 50, 201)], effects: [eff(1, 2)] }), 'pass');
   });
 
   it('finds a route-bound fault by its route ordinal', () => {
@@ -240,7 +245,7 @@ describe('retry-policy on hand-built rows', () => {
   it('leaves waits set by Retry-After out of the backoff comparison', () => {
     const faults: FaultBinding[] = [
       { upstream: 'payments', ordinal: 1, fault: '429-retry-after' },
-      { upstream: 'payments', ordinal: 2, fault: '503-before-commit' },
+      { upstream: 'payments', ordinal: 2, fault: '503-before-commit', params: noRetryAfter },
     ];
     const result = evaluate({ faults, requests: [tooMany(1, 0), at(2, 1020, 503), at(3, 1080, 201)], effects: [eff(1, 3)] });
     expectStatus(result, 'pass');
