@@ -3,8 +3,9 @@
 //   - every attempt sends the caller's key as Idempotency-Key, to a payments
 //     API that honours it, so a retry after a lost answer is answered from the
 //     upstream's key store instead of charging again;
-//   - it retries its own transient failures (no answer, 5xx, 409, a short 429)
-//     a bounded number of times, with the same key, after a short backoff;
+//   - it retries its own transient failures (no answer, 5xx, 409, 429) a
+//     bounded number of times, with the same key, after a short backoff, or
+//     as long as Retry-After asks when that is short enough to wait;
 //   - it never retries a refusal (400, 401, 403, 404, 422);
 //   - it remembers the keys it has completed (with what they were for), so a
 //     replay is answered without asking the upstream again and a key reused
@@ -17,8 +18,8 @@ const REQUEST_TIMEOUT_MS = 200;
 const MAX_ATTEMPTS = 3;
 /** The wait before the first retry; it doubles for each retry after that. */
 const BACKOFF_MS = 50;
-/** A 429 asking for a longer wait than this is not waited out: the caller may come back later. */
-const MAX_RETRY_AFTER_MS = 500;
+/** A Retry-After (429, 503) longer than this is not waited out: the caller may come back later. */
+const MAX_RETRY_AFTER_MS = 1000;
 /** Completed keys remembered (the oldest are forgotten first); the upstream's key store backs this up. */
 const MAX_REMEMBERED = 10_000;
 
@@ -90,10 +91,11 @@ export function makeCreateOrder(post) {
         remember(ctx.key, body, result);
         return { effect: replayed ? 'noop' : 'created', ...result };
       }
+      // Honour Retry-After wherever it comes (429, 503); if it is longer than we will wait, stop now.
+      const waitMs = retryAfterMs(retryAfter);
       if (status === 429) {
-        const waitMs = retryAfterMs(retryAfter);
         problem = `payments asked to slow down (429, Retry-After ${retryAfter ?? 'absent'})`;
-        // Nothing was done. Honour Retry-After; if it is longer than we will wait, stop now.
+        // Nothing was done.
         if (waitMs > MAX_RETRY_AFTER_MS) break;
         serverWaitMs = waitMs;
         continue;
@@ -106,7 +108,9 @@ export function makeCreateOrder(post) {
       if (status >= 500) {
         // A 5xx may come after the work was done: only the same key makes a retry safe.
         mayHaveCharged = true;
-        problem = `payments failed (${status})`;
+        problem = `payments failed (${status}${retryAfter ? `, Retry-After ${retryAfter}` : ''})`;
+        if (waitMs > MAX_RETRY_AFTER_MS) break;
+        serverWaitMs = waitMs;
         continue;
       }
       // 400, 401, 403, 404, 422...: a refusal that retrying cannot fix.
