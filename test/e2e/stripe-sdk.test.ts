@@ -78,8 +78,10 @@ describeEndToEnd('the stripe SDK against a built-in Stripe-style upstream (issue
     expect(timeout.effects).toHaveLength(1);
     expect(JSON.parse(timeout.invocations[0]!.stdout)).toMatchObject({ effect: 'noop', id: 'pi_1', object: 'payment_intent', metadata: { order: '7' } });
 
-    // A 503 says Retry-After: 1 by default; the SDK waits its own 0.5 s instead (it never reads the header), and is told so.
-    expect(statusOf(ran, 'create/503-before-commit@stripe#1', 'retry-policy')).toBe('fail');
+    // A 503 says Retry-After: 1 by default; the SDK waits its own 0.5 s instead (it never reads the header), and is told so,
+    // as a warning: the scenario does not say its upstream sends the header, so safety does not hang on it.
+    expect(statusOf(ran, 'create/503-before-commit@stripe#1', 'retry-policy')).toBe('warn');
+    expect(ran.report.safety.safe).toBe(true);
     expect(ran.report.cases.find((c) => c.id === 'create/503-before-commit@stripe#1')!.checks.find((c) => c.check === 'retry-policy')!.message).toMatch(
       /ignored Retry-After: request 1 \(POST \/v1\/payment_intents to stripe, fault 503-before-commit, got 503\) said Retry-After 1, but request 2 .* came \d+ ms later/,
     );

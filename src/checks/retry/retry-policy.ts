@@ -1,7 +1,7 @@
 import { bindingFor, type FaultBinding } from '../../core/schedule.js';
 import { faultNamed } from '../../faults/registry.js';
 import type { CaseRows, RequestRow } from '../../ledger/rows.js';
-import { describeRequest, fail, pass, plural, scenarioFacts, skip, type Check } from '../check.js';
+import { describeRequest, fail, pass, plural, scenarioFacts, skip, warn, type Check } from '../check.js';
 
 /** Backoff jitter tolerated: a wait may be this much shorter than the one before it… */
 export const JITTER_FLOOR_MS = 50;
@@ -68,7 +68,10 @@ export const WAIT_STATUSES: readonly number[] = [409, 429, 503];
  *   The value is recomputed from the fault that answered the request and its
  *   parameters in the schedule (`429-retry-after` and `503-before-commit`, 1 s
  *   unless `retryAfterSeconds` says otherwise; `409-in-flight` with it); an upstream handler's own Retry-After headers are not
- *   in the request log and are not judged.
+ *   in the request log and are not judged. A 503's Retry-After that only the
+ *   harness's default put there (the scenario does not say its upstream sends
+ *   one) is judged as a warning: a client ignoring a header its real upstream
+ *   may never send is not thereby unsafe.
  *
  * Requests recorded without invocation (sent while several invocations ran)
  * cannot be grouped and are left out; the message says how many. Skips when
@@ -87,6 +90,8 @@ export const retryPolicy: Check = {
     const problems: string[] = [];
     const evidenceRequests = new Set<number>();
     const evidenceInvocations = new Set<number>();
+    /** Found wanting only against the Retry-After a 503 says by default: warnings, not failures (see retryAfterSaid). */
+    const advisories: string[] = [];
     let chainsJudged = 0;
     let retryAftersJudged = 0;
 
@@ -96,10 +101,10 @@ export const retryPolicy: Check = {
         evidenceInvocations.add(invocationId);
         involved.forEach((request) => evidenceRequests.add(request.id));
       };
-      const retryAfter = new Map<number, number>();
+      const retryAfter = new Map<number, RetryAfter>();
       for (const request of requests) {
-        const seconds = retryAfterSeconds(request, rows, schedule.faults);
-        if (seconds !== undefined) retryAfter.set(request.id, seconds);
+        const said = retryAfterSaid(request, rows, schedule.faults);
+        if (said !== undefined) retryAfter.set(request.id, said);
       }
 
       for (const chain of retryChains(requests)) {
@@ -146,7 +151,7 @@ export const retryPolicy: Check = {
         }
       }
 
-      for (const [id, seconds] of retryAfter) {
+      for (const [id, { seconds, harnessDefault }] of retryAfter) {
         const answered = requests.find((request) => request.id === id)!;
         const next = requests.find((request) => request.id > id && request.upstream === answered.upstream);
         if (!next) continue;
@@ -154,10 +159,13 @@ export const retryPolicy: Check = {
         const waited = next.startedMs - endOf(answered);
         const due = seconds * 1000 - retryAfterToleranceMs;
         if (waited < due) {
-          flag(
-            `ignored Retry-After: ${describeRequest(answered)} said Retry-After ${seconds}, but ${describeRequest(next)} came ${waited} ms later (at least ${Math.max(0, due)} ms, with retryPolicy.retryAfterToleranceMs ${retryAfterToleranceMs})`,
-            [answered, next],
-          );
+          const text = `ignored Retry-After: ${describeRequest(answered)} said Retry-After ${seconds}, but ${describeRequest(next)} came ${waited} ms later (at least ${Math.max(0, due)} ms, with retryPolicy.retryAfterToleranceMs ${retryAfterToleranceMs})`;
+          if (!harnessDefault) flag(text, [answered, next]);
+          else {
+            advisories.push(`invocation ${invocationId}: ${text}; a warning: the scenario does not say its upstream sends Retry-After on a 503 (faultParams: {503-before-commit: {retryAfterSeconds: 1}} makes it a failure)`);
+            evidenceInvocations.add(invocationId);
+            [answered, next].forEach((request) => evidenceRequests.add(request.id));
+          }
         }
       }
     }
@@ -169,11 +177,13 @@ export const retryPolicy: Check = {
       ...(chainsJudged > 0 ? [plural(chainsJudged, 'retry chain')] : []),
       ...(retryAftersJudged > 0 ? [plural(retryAftersJudged, 'Retry-After')] : []),
     ].join(' and ');
-    if (problems.length === 0) return pass(this.name, `${operation}: retries bounded, backing off and honouring Retry-After (${judged})${note}`);
-    return fail(this.name, `${operation}: ${problems.join(' | ')}${note}`, {
+    if (problems.length === 0 && advisories.length === 0) return pass(this.name, `${operation}: retries bounded, backing off and honouring Retry-After (${judged})${note}`);
+    const evidence = {
       invocations: [...evidenceInvocations].sort((a, b) => a - b),
       requests: [...evidenceRequests].sort((a, b) => a - b),
-    });
+    };
+    if (problems.length === 0) return warn(this.name, `${operation}: ${advisories.join(' | ')}${note}`, evidence);
+    return fail(this.name, `${operation}: ${[...problems, ...advisories].join(' | ')}${note}`, evidence);
   },
 };
 
@@ -217,12 +227,24 @@ function retryChains(requests: readonly RequestRow[]): RequestRow[][] {
   return chains;
 }
 
+/** A Retry-After the client saw, and whether only the harness's default put it there. */
+export interface RetryAfter {
+  seconds: number;
+  /**
+   * A 503 before commit whose parameters do not say `retryAfterSeconds`: the header is the
+   * harness's default, which the real upstream may never send (Stripe's SDKs for Node never
+   * read it), so ignoring it is a warning. A 429's Retry-After is the fault's point, and one
+   * the scenario declares is the upstream's word: ignoring those fails.
+   */
+  harnessDefault: boolean;
+}
+
 /**
- * The Retry-After the client saw on this request, in seconds: what the fault
- * bound to it answers with its parameters. Only faults that answer without the
- * upstream's response (they do not commit) can be replayed this way.
+ * The Retry-After the client saw on this request: what the fault bound to it
+ * answers with its parameters. Only faults that answer without the upstream's
+ * response (they do not commit) can be replayed this way.
  */
-export function retryAfterSeconds(request: RequestRow, rows: CaseRows, faults: readonly FaultBinding[]): number | undefined {
+export function retryAfterSaid(request: RequestRow, rows: CaseRows, faults: readonly FaultBinding[]): RetryAfter | undefined {
   if (request.fault === 'none' || request.delivery !== 'response' || request.clientStatus === null) return undefined;
   let fault;
   try {
@@ -246,5 +268,6 @@ export function retryAfterSeconds(request: RequestRow, rows: CaseRows, faults: r
   const header = outcome.response.headers.get('retry-after');
   if (header === null) return undefined;
   const seconds = Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+  if (!Number.isFinite(seconds) || seconds < 0) return undefined;
+  return { seconds, harnessDefault: request.fault === '503-before-commit' && params.retryAfterSeconds === undefined };
 }

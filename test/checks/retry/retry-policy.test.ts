@@ -117,11 +117,23 @@ describe('retry-policy on hand-built rows', () => {
 
   it('reads Retry-After from the fault: 1 s by default for 429 and for 503 (issue 14), none with retryAfterSeconds: null', () => {
     const bare: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after' }];
-    expect(evaluate({ faults: bare, requests: [tooMany(1, 0), at(2, 500, 201)], effects: [eff(1, 2)] }).message).toContain('said Retry-After 1');
+    const ignored429 = evaluate({ faults: bare, requests: [tooMany(1, 0), at(2, 500, 201)], effects: [eff(1, 2)] });
+    expectStatus(ignored429, 'fail');
+    expect(ignored429.message).toContain('said Retry-After 1');
+    // The 503's default header is the harness's, not the scenario's word: ignoring it is a warning.
     const plain503: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit' }];
     const early = evaluate({ faults: plain503, requests: [at(1, 0, 503), at(2, 50, 201)], effects: [eff(1, 2)] });
-    expectStatus(early, 'fail');
+    expectStatus(early, 'warn');
     expect(early.message).toContain('said Retry-After 1, but request 2');
+    expect(early.message).toContain('a warning: the scenario does not say its upstream sends Retry-After on a 503');
+    expect(early.evidence).toEqual({ invocations: [1], requests: [1, 2] });
+    // Declared, the same header is the upstream's word: ignoring it fails.
+    const declared503: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', params: { retryAfterSeconds: 1 } }];
+    expectStatus(evaluate({ faults: declared503, requests: [at(1, 0, 503), at(2, 50, 201)], effects: [eff(1, 2)] }), 'fail');
+    // A warning does not hide a failure beside it: both are named, and the result fails.
+    const both = evaluate({ faults: [...plain503, { upstream: 'payments', ordinal: 2, fault: '429-retry-after' }], requests: [at(1, 0, 503), tooMany(2, 50), at(3, 100, 201)], effects: [eff(1, 3)] });
+    expectStatus(both, 'fail');
+    expect(both.message).toMatch(/request 2 \(POST \/charges to payments, fault 429-retry-after.*\| invocation 1: ignored Retry-After: request 1 .*a warning/);
     expectStatus(evaluate({ faults: plain503, requests: [at(1, 0, 503), at(2, 1_010, 201)], effects: [eff(1, 2)] }), 'pass');
     const withHeader: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', params: { retryAfterSeconds: 3 } }];
     expect(evaluate({ faults: withHeader, requests: [at(1, 0, 503), at(2, 1_010, 201)], effects: [eff(1, 2)] }).message).toContain('said Retry-After 3, but request 2');
