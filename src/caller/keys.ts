@@ -6,6 +6,20 @@ import { createHash } from 'node:crypto';
  * characters any tool accepts in a file name or header.
  */
 export function callerKey(scenario: string, caseId: string, n: number): string {
-  const digest = createHash('sha256').update(`${scenario}\0${caseId}`).digest('hex').slice(0, 12);
-  return `rp-${digest}-${n}`;
+  return `rp-${callerKeyDigest(scenario, caseId)}-${n}`;
+}
+
+/** The part every caller key of one case shares (`rp-<digest>-N`). */
+export function callerKeyDigest(scenario: string, caseId: string): string {
+  return createHash('sha256').update(`${scenario}\0${caseId}`).digest('hex').slice(0, 12);
+}
+
+const CALLER_KEY = /^rp-([0-9a-f]{12})-\d+/;
+
+/**
+ * The case digest of a key that is, or starts with, a caller key (a target may
+ * append to it: `rp-…-1-a2`); undefined for any other key.
+ */
+export function digestOfCallerKey(key: string): string | undefined {
+  return CALLER_KEY.exec(key)?.[1];
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { playOperation } from '../caller/caller.js';
-import { callerKey } from '../caller/keys.js';
+import { callerKey, callerKeyDigest, digestOfCallerKey } from '../caller/keys.js';
 import { checkScenarioOf, type Baseline, type CheckResult } from '../checks/check.js';
 import type { CheckName } from '../core/check-names.js';
 import { confirmTimingFailures } from './confirm-timing.js';
@@ -78,6 +78,8 @@ export async function executeCase(
     rmSync(caseDir, { recursive: true, force: true });
     throw error;
   }
+  const keyCase = `${id}${env.keySalt ?? ''}`;
+  const ownDigest = callerKeyDigest(scenario.name, keyCase);
   let begun = false;
   const begin = (): void => {
     if (begun) return;
@@ -89,6 +91,10 @@ export async function executeCase(
         recorder,
         crashTarget: () => live.forEach((invocation) => invocation.crash()),
         restartTarget: () => env.target.restartBeforeNextInvocation?.(),
+        ownsKey: (key) => {
+          const digest = digestOfCallerKey(key);
+          return digest === undefined || digest === ownDigest;
+        },
       });
     }
   };
@@ -102,7 +108,7 @@ export async function executeCase(
         begin();
         return env.target.invoke(context, kind === 'baseline' ? 'baseline' : role, key, seq, variant ?? {});
       },
-      keyFor: (n) => callerKey(scenario.name, `${id}${env.keySalt ?? ''}`, n),
+      keyFor: (n) => callerKey(scenario.name, keyCase, n),
       outcomeOf: (invocation) => invocationOutcome(invocation, scenario.exitCodes),
     });
     recorder.beginSettling();

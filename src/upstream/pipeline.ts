@@ -21,6 +21,12 @@ export interface UpstreamSession {
   crashTarget(): void;
   /** Has the target restarted gracefully before the caller's next invocation (faults with `restartsTarget`). */
   restartTarget?(): void;
+  /**
+   * False for an Idempotency-Key the caller made for another case: that request is an
+   * earlier case's late work (read late by a loaded harness, or sent late by the target),
+   * so it is a stray, never this case's request #1. Absent: every key is the case's.
+   */
+  ownsKey?(key: string): boolean;
 }
 
 /** A fault's outcome, or (no fault, a built-in model's route) the answer as bytes, ready for a socket. */
@@ -129,12 +135,23 @@ export class UpstreamPipeline {
     });
   }
 
+  /** Where a request goes: the running case, unless its key is another case's; else the strays (or nowhere). */
+  private sessionFor(keyHeader: string | null): UpstreamSession | undefined {
+    const running = this.session;
+    if (running) {
+      const key = keyHeader === null ? null : parseIdempotencyKey(keyHeader);
+      if (key === null || running.ownsKey?.(key) !== false) return running;
+    }
+    return this.strays?.();
+  }
+
   async handle(request: Request): Promise<PipelineResult> {
-    const session = this.session ?? this.strays?.();
+    const keyHeader = request.headers.get('idempotency-key');
+    const session = this.sessionFor(keyHeader);
     if (!session) return straggler();
     const admitted = this.admit(session, request.method, new URL(request.url));
     const body = request.body ? await request.clone().text() : '';
-    const row = this.startRow(admitted, request.headers.get('idempotency-key'), body);
+    const row = this.startRow(admitted, keyHeader, body);
     if (session === this.session) this.pending += 1;
     const delay = admitted.binding?.params?.delayBeforeCommitMs;
     if (delay) await sleep(delay);
@@ -150,12 +167,13 @@ export class UpstreamPipeline {
     // The loopback server used to build a Request first: one it refuses still fails before it counts.
     const request = fast ? undefined : toRequest(raw, href);
     if (fast && (url.username || url.password)) throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${href}`);
-    const session = this.session ?? this.strays?.();
+    const keyHeader = headerValue(raw.headers, 'idempotency-key');
+    const session = this.sessionFor(keyHeader);
     if (!session) return straggler();
     const admitted = this.admit(session, raw.method, url);
     const hasBody = raw.method !== 'GET' && raw.method !== 'HEAD' && raw.body.length > 0;
     const body = hasBody ? utf8.decode(raw.body) : '';
-    const row = this.startRow(admitted, headerValue(raw.headers, 'idempotency-key'), body, raw.invocationHint);
+    const row = this.startRow(admitted, keyHeader, body, session === this.session ? raw.invocationHint : undefined);
     if (session === this.session) this.pending += 1;
     const { fault, binding } = admitted;
     if (binding?.params?.delayBeforeCommitMs) await sleep(binding.params.delayBeforeCommitMs);
@@ -173,6 +191,10 @@ export class UpstreamPipeline {
   /** Counts the request in the case and finds the fault bound to it. */
   private admit(session: UpstreamSession, method: string, url: URL): Admitted {
     const plainRoute = `${method} ${url.pathname}`;
+    if (this.session && session !== this.session) {
+      // A stray while a case runs: it takes none of the case's positions and none of its faults.
+      return { session, ordinal: session.recorder.requests.length + 1, method, url, plainRoute, binding: undefined, fault: none };
+    }
     this.count += 1;
     const ordinal = this.count;
     const routeOrdinal = (this.routeCounts.get(plainRoute) ?? 0) + 1;

@@ -17,6 +17,18 @@ afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 const buggy = () => loadScenario('test/fixtures/explore/key-per-attempt.yaml');
 const fixed = () => loadScenario('test/fixtures/explore/stable-key.yaml');
 const verdicts = (file: string): string => JSON.stringify((JSON.parse(readFileSync(file, 'utf8')) as { verdicts: unknown }).verdicts);
+/** Where two reports' verdicts part (the first case that differs, both sides), for a failure message CI's log can show. */
+function whereVerdictsDiffer(fileA: string, fileB: string): string {
+  type Section = { cases: Array<{ id: string }> } & Record<string, unknown>;
+  const [a, b] = [fileA, fileB].map((file) => (JSON.parse(readFileSync(file, 'utf8')) as { verdicts: Section }).verdicts) as [Section, Section];
+  for (let i = 0; i < Math.max(a.cases.length, b.cases.length); i += 1) {
+    const [x, y] = [JSON.stringify(a.cases[i]), JSON.stringify(b.cases[i])];
+    if (x !== y) return `case ${i + 1} differs:\n  ${x}\n  ${y}`;
+  }
+  const { cases: _a, ...restA } = a;
+  const { cases: _b, ...restB } = b;
+  return `summaries differ:\n  ${JSON.stringify(restA)}\n  ${JSON.stringify(restB)}`;
+}
 
 /** The 200-run exploration of the buggy tool, shared by the tests that read it. */
 let explored: Awaited<ReturnType<typeof exploreScenario>> | undefined;
@@ -56,14 +68,14 @@ describe('retryproof explore', () => {
   }, 120_000);
 
   it('gives the same cases and verdicts for the same seed, run after run, at concurrency 1 and 2', async () => {
-    const seen = new Set<string>();
+    const files: string[] = [];
     // 4 runs by default (two at each concurrency); RETRYPROOF_SLOW=1: 10.
     const runs = process.env.RETRYPROOF_SLOW === '1' ? 10 : 4;
     for (let run = 0; run < runs; run += 1) {
       const result = await exploreScenario(fixed(), { runs: 3, seed: 42, reportsDir, concurrency: run % 2 === 0 ? 1 : 2 });
-      seen.add(verdicts(path.join(result.runDir, 'report.json')));
+      files.push(path.join(result.runDir, 'report.json'));
     }
-    expect(seen.size).toBe(1);
+    for (const file of files.slice(1)) expect(verdicts(file) === verdicts(files[0]!), whereVerdictsDiffer(files[0]!, file)).toBe(true);
   }, 240_000);
 
   it('shrinks to the same minimal schedule at concurrency 1 and 2', async () => {
@@ -72,7 +84,8 @@ describe('retryproof explore', () => {
     expect(one.explore.minimal).not.toBeNull();
     expect(one.explore.firstFailure).toEqual(two.explore.firstFailure);
     expect(one.explore.minimal!.schedule).toEqual(two.explore.minimal!.schedule);
-    expect(verdicts(path.join(one.runDir, 'report.json'))).toBe(verdicts(path.join(two.runDir, 'report.json')));
+    const [fileOne, fileTwo] = [path.join(one.runDir, 'report.json'), path.join(two.runDir, 'report.json')];
+    expect(verdicts(fileOne) === verdicts(fileTwo), whereVerdictsDiffer(fileOne, fileTwo)).toBe(true);
   }, 240_000);
 
   it('reports every distinct failure, each shrunk: a duplicate and a contract failure in one target (issue 12)', async () => {

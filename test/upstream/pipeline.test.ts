@@ -7,6 +7,7 @@ import { http, HttpResponse } from 'msw';
 import { recordEffect } from '../../src/upstream/context.js';
 import type { UpstreamModel } from '../../src/upstream/model.js';
 import { CaseRecorder } from '../../src/runner/recorder.js';
+import { callerKeyDigest, digestOfCallerKey } from '../../src/caller/keys.js';
 import { charges, TempLedger, UpstreamHarness } from '../helpers/upstream.js';
 
 let harness: UpstreamHarness;
@@ -165,6 +166,40 @@ describe('requests outside a case', () => {
     expect(next.recorder.requests.map((row) => [row.ordinal, row.fault])).toEqual([[1, '503-before-commit']]);
     const rows = await ledger.store(harness, started);
     expect(rows.requests).toHaveLength(1);
+  });
+});
+
+describe('a request carrying another case\'s caller key', () => {
+  it('is a stray even while a case runs: it takes neither the case\'s request #1 nor its fault (a loaded harness read it late)', async () => {
+    const strays = new CaseRecorder('strays', 'op');
+    harness.pipeline.serveStrays(() => ({ faults: [], recorder: strays, crashTarget: () => undefined }));
+    const recorder = new CaseRecorder('explore/115', 'op');
+    const own = callerKeyDigest('zoo', 'explore/115');
+    const mine = `rp-${own}-1`;
+    const earlier = `rp-${callerKeyDigest('zoo', 'explore/113')}-1`;
+    harness.pipeline.beginCase({
+      faults: [harness.fault('503-before-commit', 1)],
+      recorder,
+      crashTarget: () => undefined,
+      ownsKey: (key) => [undefined, own].includes(digestOfCallerKey(key)),
+    });
+    // Case 113's charge, read only now: served (no fault), recorded as a stray.
+    expect((await harness.post('/charges', { amount: 1 }, { headers: { 'idempotency-key': earlier } })).status).toBe(201);
+    // A key the target made from 113's (`…-a2`) is 113's too.
+    expect((await harness.post('/charges', { amount: 1 }, { headers: { 'idempotency-key': `${earlier}-a2` } })).status).toBe(201);
+    // The case's own first request still meets the case's fault; a key the harness did not make is the case's.
+    expect((await harness.post('/charges', { amount: 1 }, { headers: { 'idempotency-key': mine } })).status).toBe(503);
+    expect((await harness.post('/charges', { amount: 1 }, { headers: { 'idempotency-key': 'user-key' } })).status).toBe(201);
+    expect(recorder.requests.map((row) => [row.ordinal, row.fault, row.idempotencyKey])).toEqual([
+      [1, '503-before-commit', mine],
+      [2, 'none', 'user-key'],
+    ]);
+    expect(strays.requests.map((row) => [row.ordinal, row.fault, row.idempotencyKey, row.committed])).toEqual([
+      [1, 'none', earlier, true],
+      [2, 'none', `${earlier}-a2`, true],
+    ]);
+    expect(harness.pipeline.inFlight()).toBe(0);
+    harness.pipeline.endCase();
   });
 });
 
