@@ -6,6 +6,8 @@ import { describeEndToEnd } from '../../helpers/end-to-end.js';
 
 const evaluate = (spec: Spec) => mismatchCommitsNothing.evaluate(input(spec));
 const mismatch = (id: number, overrides: Parameters<typeof inv>[1] = {}) => inv(id, { role: 'mismatch', exitCode: 3, effect: 'none', ...overrides });
+/** An effect of the mismatched payload (another amount than the clean run's). */
+const other = (id: number, requestId: number) => eff(id, requestId, { fingerprint: 'payments POST /charges amount-101' });
 
 describe('mismatch-commits-nothing', () => {
   it('is skipped outside a key-mismatch probe', () => {
@@ -19,10 +21,23 @@ describe('mismatch-commits-nothing', () => {
   });
 
   it('fails a mismatch that committed, even one that refused, naming the effect and its request', () => {
-    const result = evaluate({ invocations: [inv(1), mismatch(2)], requests: [req(1, 1), req(2, 2)], effects: [eff(1, 1), eff(2, 2)] });
+    const result = evaluate({ invocations: [inv(1), mismatch(2)], requests: [req(1, 1), req(2, 2)], effects: [eff(1, 1), other(2, 2)] });
     expectStatus(result, 'fail');
     expect(result.message).toContain(`the same key ${KEY} with a different payload (invocation 2) committed effect 2`);
     expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [2] });
+  });
+
+  it('does not charge the mismatch with an effect of the original payload that fell into its time (a late repeat: no-duplicate-effects\' business)', () => {
+    // Zoo 20 under load: the API's late second charge of the original order came while the mismatch ran.
+    const result = evaluate({ invocations: [inv(1), mismatch(2)], requests: [req(1, 1), req(2, 2)], effects: [eff(1, 1), eff(2, 2)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe(
+      `create-order: the same key ${KEY} with a different payload committed nothing (effect 2 (cha_2, request 2, key ${KEY}) carried the original payload: a repeat of the first request, judged by no-duplicate-effects)`,
+    );
+    // Beside an effect of the mismatched payload, only that one is named.
+    const both = evaluate({ invocations: [inv(1), mismatch(2)], requests: [req(1, 1), req(2, 2), req(3, 2)], effects: [eff(1, 1), eff(2, 2), other(3, 3)] });
+    expectStatus(both, 'fail');
+    expect(both.evidence).toEqual({ invocations: [2], requests: [3], effects: [3] });
   });
 });
 
@@ -36,7 +51,7 @@ describe('mismatch-commits-nothing: the words of each verdict (issue 18, mutatio
   });
 
   it('names every effect the mismatch committed', () => {
-    const result = mismatchCommitsNothing.evaluate(input({ invocations: [inv(1), inv(2, { role: 'mismatch' })], requests: [req(1, 1), req(2, 2), req(3, 2)], effects: [eff(1, 1), eff(2, 2), eff(3, 3)] }));
+    const result = mismatchCommitsNothing.evaluate(input({ invocations: [inv(1), inv(2, { role: 'mismatch' })], requests: [req(1, 1), req(2, 2), req(3, 2)], effects: [eff(1, 1), other(2, 2), other(3, 3)] }));
     expect(result.message).toBe(`create-order: the same key ${KEY} with a different payload (invocation 2) committed effect 2 (cha_2, request 2, key ${KEY}); effect 3 (cha_3, request 3, key ${KEY})`);
     expect(result.evidence).toEqual({ invocations: [2], requests: [2, 3], effects: [2, 3] });
   });
