@@ -14,11 +14,11 @@ export function callerKeyDigest(scenario: string, caseId: string): string {
   return createHash('sha256').update(`${scenario}\0${caseId}`).digest('hex').slice(0, 12);
 }
 
-const CALLER_KEY = /^rp-([0-9a-f]{12})-\d+/;
+const CALLER_KEY = /(?:^|[^0-9a-z])rp-([0-9a-f]{12})-\d+/;
 
 /**
- * The case digest of a key that is, or starts with, a caller key (a target may
- * append to it: `rp-…-1-a2`); undefined for any other key.
+ * The case digest of a key that is or contains a caller key (a target may add
+ * to it: `rp-…-1-a2`, `order-rp-…-1`); undefined for any other key.
  */
 export function digestOfCallerKey(key: string): string | undefined {
   return CALLER_KEY.exec(key)?.[1];

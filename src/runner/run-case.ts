@@ -158,7 +158,7 @@ export async function runCase(
     const again = await executeCase(env, confirmId, kind, schedule);
     throwIfInterrupted(env.signal);
     return ledger.recordCase({ id: confirmId, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, again, (fromLedger) => judge(fromLedger, names, again.schedulingNoiseMs));
-  }, (check) => ledger.amendCheck(id, check.check, check.status, check.message));
+  }, (check) => ledger.amendCheck(id, check.check, check.status, check.message), rows.schedulingNoiseMs);
   const outcome = operationOutcome(stored.invocations, scenario.exitCodes);
   const faults = faultApplications(schedule, stored);
   const unreached = faults

@@ -32,4 +32,20 @@ describe('confirmTimingFailures (issue 13, class 8: a timing verdict must hold o
     expect(other!.status).toBe('pass');
     expect(amended.map((check) => check.status)).toEqual(['warn']);
   });
+
+  it('after a stall of the harness, confirms every failed check, not only timing ones (zoo twins under a parallel npm test)', async () => {
+    const checks = [result('no-duplicate-effects', 'fail', '2 charges'), result('concurrent-same-key', 'fail', 'exited 75 with unknown'), result('exit-codes', 'pass')];
+    let asked: readonly string[] = [];
+    const judged = await confirmTimingFailures('op/x', checks, async (_id, names) => ((asked = names), [result('no-duplicate-effects', 'fail'), result('concurrent-same-key', 'pass')]), () => undefined, 450);
+    expect(asked).toEqual(['no-duplicate-effects', 'concurrent-same-key']);
+    expect(judged.map((check) => check.status)).toEqual(['fail', 'warn', 'pass']);
+    expect(judged[0]!.message).toBe('2 charges (confirmed: it failed again when the case ran again as op/x/confirm)');
+    expect(judged[1]!.message).toBe(
+      'unconfirmed failure (the harness stalled 450 ms during the case): exited 75 with unknown; when the case ran again as op/x/confirm, concurrent-same-key held, so a loaded machine may have made it',
+    );
+    // Below the stall threshold, only timing checks are run again.
+    let reruns = 0;
+    expect(await confirmTimingFailures('op/x', checks, async () => (reruns++, []), () => undefined, 199)).toEqual(checks);
+    expect(reruns).toBe(0);
+  });
 });

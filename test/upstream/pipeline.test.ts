@@ -185,11 +185,13 @@ describe('a request carrying another case\'s caller key', () => {
     });
     // Case 113's charge, read only now: served (no fault), recorded as a stray.
     expect((await harness.post('/charges', { amount: 1 }, { headers: { 'idempotency-key': earlier } })).status).toBe(201);
-    // A key the target made from 113's (`…-a2`) is 113's too.
+    // A key the target made from 113's (`…-a2`, `order-…`) is 113's too.
     expect((await harness.post('/charges', { amount: 1 }, { headers: { 'idempotency-key': `${earlier}-a2` } })).status).toBe(201);
+    expect((await harness.post('/charges', { amount: 1 }, { headers: { 'idempotency-key': `order-${earlier}` } })).status).toBe(201);
     // The case's own first request still meets the case's fault; a key the harness did not make is the case's.
     expect((await harness.post('/charges', { amount: 1 }, { headers: { 'idempotency-key': mine } })).status).toBe(503);
     expect((await harness.post('/charges', { amount: 1 }, { headers: { 'idempotency-key': 'user-key' } })).status).toBe(201);
+    expect(digestOfCallerKey('grp-0123456789ab-1')).toBeUndefined();
     expect(recorder.requests.map((row) => [row.ordinal, row.fault, row.idempotencyKey])).toEqual([
       [1, '503-before-commit', mine],
       [2, 'none', 'user-key'],
@@ -197,6 +199,7 @@ describe('a request carrying another case\'s caller key', () => {
     expect(strays.requests.map((row) => [row.ordinal, row.fault, row.idempotencyKey, row.committed])).toEqual([
       [1, 'none', earlier, true],
       [2, 'none', `${earlier}-a2`, true],
+      [3, 'none', `order-${earlier}`, true],
     ]);
     expect(harness.pipeline.inFlight()).toBe(0);
     harness.pipeline.endCase();
