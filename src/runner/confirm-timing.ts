@@ -37,15 +37,19 @@ export async function confirmTimingFailures(
   return checks.map((check) => {
     if (!failing.includes(check)) return check;
     const second = again.find((result) => result.check === check.check);
+    const timing = TIMING_CHECKS.includes(check.check);
+    // A failure confirmed only because of a stall keeps its words: whether the machine stalled must not change a verdict's text.
     const judged: CheckResult =
       second?.status === 'fail'
-        ? { ...check, message: `${check.message} (confirmed: it failed again when the case ran again as ${confirmId})` }
+        ? timing
+          ? { ...check, message: `${check.message} (confirmed: it failed again when the case ran again as ${confirmId})` }
+          : check
         : {
             ...check,
             status: 'warn',
-            message: `unconfirmed ${TIMING_CHECKS.includes(check.check) ? 'timing failure' : `failure (the harness stalled ${schedulingNoiseMs} ms during the case)`}: ${check.message}; when the case ran again as ${confirmId}, ${check.check} held, so a loaded machine may have made it`,
+            message: `unconfirmed ${timing ? 'timing failure' : `failure (the harness stalled ${schedulingNoiseMs} ms during the case)`}: ${check.message}; when the case ran again as ${confirmId}, ${check.check} held, so a loaded machine may have made it`,
           };
-    amend(judged);
+    if (judged !== check) amend(judged);
     return judged;
   });
 }
