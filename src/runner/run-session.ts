@@ -122,7 +122,10 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
       const started = performance.now();
       const id = `${operation.name}/baseline`;
       const schedule = { operation: operation.name, faults: [], caller: { retries: 0, key: 'same' as const, replay: false, delayMs: 0 } };
-      const { rows, discarded } = await cleanBaseline(() => executeCase(first, id, 'baseline', schedule), scenario, operation.name);
+      // Each try its own keys: a target that keeps keys (in memory, in its store) would answer a retried
+      // clean run from the first try's entry, with no request at all, and the reference would be 0 effects.
+      const tryOn = (attempt: number) => (attempt === 1 ? first : { ...first, keySalt: `${first.keySalt ?? ''}#try${attempt}` });
+      const { rows, discarded } = await cleanBaseline((attempt) => executeCase(tryOn(attempt), id, 'baseline', schedule), scenario, operation.name);
       ledger.recordCase({ id, operation: operation.name, kind: 'baseline', scheduleJson: JSON.stringify(schedule) }, rows, () => []);
       assertBaselineSucceeded(scenario, operation.name, rows);
       const upstreamOrder = [...new Set(rows.requests.map((request) => request.upstream))];
@@ -253,11 +256,11 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * route twice with no fault is tried again too, and the try with the fewest
  * requests is the reference (a target that always sends it twice keeps it).
  */
-async function cleanBaseline(run: () => Promise<CaseRows>, scenario: Scenario, operation: string): Promise<{ rows: CaseRows; discarded: string[] }> {
+async function cleanBaseline(run: (attempt: number) => Promise<CaseRows>, scenario: Scenario, operation: string): Promise<{ rows: CaseRows; discarded: string[] }> {
   const discarded: string[] = [];
   let repeating: { rows: CaseRows; attempt: number; what: string } | null = null;
   for (let attempt = 1; attempt <= BASELINE_TRIES; attempt += 1) {
-    const rows = await run();
+    const rows = await run(attempt);
     const abandoned = rows.requests.filter((request) => request.delivery === 'abandoned');
     if (abandoned.length > 0) {
       const what = abandoned.map((request) => `request ${request.id} (${request.method} ${request.path.split('?')[0]} to ${request.upstream}, after ${Math.round((request.endedMs ?? request.startedMs) - request.startedMs)} ms)`).join(', ');

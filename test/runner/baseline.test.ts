@@ -132,6 +132,31 @@ describe('the clean run, when the target sent a write twice with no fault', () =
   }, 60_000);
 });
 
+/** TWICE_TOOL with a key store that outlives an invocation (a file: a module's memory, an API's store). */
+const KEY_STORE_TOOL = TWICE_TOOL.replace(
+  'const sends =',
+  `const [, , key] = process.argv;
+let known = {};
+try { known = JSON.parse(readFileSync(process.env.STORE_FILE, 'utf8')); } catch {}
+if (known[key]) { console.log(JSON.stringify({ effect: 'noop', id: known[key] })); process.exit(0); }
+const sends =`,
+).replace('console.log(JSON.stringify({ effect: \'created\'', `known[key] = body.id; writeFileSync(process.env.STORE_FILE, JSON.stringify(known));
+console.log(JSON.stringify({ effect: 'created'`);
+
+describe('the clean run, tried again, against a target that keeps its keys', () => {
+  it('gives each try its own key, so the target does not answer the retried clean run from its store with no request (reference 0)', async () => {
+    const name = 'twice-keyed';
+    const file = twiceScenario(name, 'first');
+    writeFileSync(path.join(dir, `${name}.mjs`), KEY_STORE_TOOL);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('COUNTER_FILE:', `STORE_FILE: ${JSON.stringify(path.join(dir, `${name}.store`))}, COUNTER_FILE:`));
+    const result = await runScenario(loadScenario(file), { reportsDir: path.join(dir, 'reports') });
+    const [baseline] = result.baselines;
+    expect(baseline!.discarded).toEqual(['clean run 1: the target sent POST /charges to payments 2 times with no fault, a later try did not']);
+    expect(baseline!.effects).toEqual({ 'payments POST /charges': 1 });
+    expect(baseline!.requests).toBe(1);
+  }, 60_000);
+});
+
 describe('a clean run that fails (issue 14, item 7)', () => {
   it('says why: exit status, the tail of stdout and stderr, the upstream requests and their answers; and leaves no empty folder', async () => {
     const name = 'fails-clean';
