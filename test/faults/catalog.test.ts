@@ -322,7 +322,8 @@ describe('answers the client never received', () => {
   });
 
   it('slow: the end of an abandoned answer is when the client gave up, not when the delay ran out (issue 18, hole 7)', async () => {
-    const started = harness.begin([harness.fault('slow', 1, { params: { delayMs: 1_500 } })]);
+    // The delay far above the bound, so a loaded machine's late abort (CI: 2.7 s for this test) cannot pass for the delay's end.
+    const started = harness.begin([harness.fault('slow', 1, { params: { delayMs: 6_000 } })]);
     const result = await harness.post('/charges', { amount: 100 }, { timeoutMs: 100 });
     // The client's retry, at once: its wait after the abandoned request is about 0 ms, never negative.
     await harness.post('/charges', { amount: 100 });
@@ -330,7 +331,7 @@ describe('answers the client never received', () => {
     expect(result.error?.name).toBe('TimeoutError');
     const [abandoned, retry] = rows.requests;
     expect(abandoned).toMatchObject({ delivery: 'abandoned', clientStatus: null, committed: true });
-    expect(abandoned!.endedMs! - abandoned!.startedMs).toBeLessThan(1_000);
+    expect(abandoned!.endedMs! - abandoned!.startedMs).toBeLessThan(5_000);
     expect(retry!.startedMs).toBeGreaterThanOrEqual(abandoned!.endedMs!);
   });
 });
