@@ -22,6 +22,8 @@ import { CaseRecorder } from './recorder.js';
 import { settleSettings, settleWindow, type SettleReport } from './settle.js';
 import type { CaseResult, FaultApplication } from '../core/result.js';
 import type { TargetSession } from './target-session.js';
+import type { ProbeWhere, StateProbe } from '../state/index.js';
+import { readState, recordStateEffects, type StateSnapshot } from './state-effects.js';
 import type { RunningUpstreams } from './upstreams.js';
 
 export interface CaseEnvironment {
@@ -37,6 +39,8 @@ export interface CaseEnvironment {
    * store outlives the run and would answer a new run's keys from an old one.
    */
   keySalt?: string;
+  /** The scenario's state probes (`state:`): the target's own rows and files, read before and after each case. */
+  probes?: readonly StateProbe[];
 }
 
 /** A case's rows, and what its settle window saw (absent when the case was cut short). */
@@ -78,6 +82,18 @@ export async function executeCase(
     rmSync(caseDir, { recursive: true, force: true });
     throw error;
   }
+  const probes = env.probes ?? [];
+  const probeWhere = async (): Promise<ProbeWhere> => {
+    const located = await env.target.stateLocation?.();
+    return { values: probeValues(located?.caseDir ?? caseDir, upstreams.urls), baseUrl: located?.baseUrl };
+  };
+  let stateBefore: StateSnapshot = [];
+  try {
+    if (probes.length > 0) stateBefore = await readState(scenario, probes, await probeWhere());
+  } catch (error) {
+    rmSync(caseDir, { recursive: true, force: true });
+    throw error;
+  }
   const keyCase = `${id}${env.keySalt ?? ''}`;
   const ownDigest = callerKeyDigest(scenario.name, keyCase);
   let begun = false;
@@ -113,6 +129,8 @@ export async function executeCase(
     });
     recorder.beginSettling();
     if (begun) settle = await settleWindow(upstreams.pipelines, recorder, settings, env.signal);
+    // The target's own state, once it is quiet: what it added in this case are effects like an upstream's.
+    if (probes.length > 0 && settle) recordStateEffects(recorder, probes, stateBefore, await readState(scenario, probes, await probeWhere()));
   } finally {
     // Cut short (an interrupt): let held answers finish delivering, so their rows say what the client saw.
     if (!settle) await Promise.all(upstreams.pipelines.map((pipeline) => pipeline.settle()));
@@ -121,6 +139,13 @@ export async function executeCase(
     rmSync(caseDir, { recursive: true, force: true });
   }
   return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late, schedulingNoiseMs: noise.stop() });
+}
+
+/** What a state probe's templates may name: the case's folder and the upstreams' URLs. */
+function probeValues(caseDir: string, urls: ReadonlyMap<string, string>): Map<string, string> {
+  const values = new Map<string, string>([['case.dir', caseDir]]);
+  for (const [name, url] of urls) values.set(`upstreams.${name}.url`, url);
+  return values;
 }
 
 /** Runs a faulted case and judges it. */

@@ -17,6 +17,7 @@ import { executeCase, runCase, type CaseEnvironment } from './run-case.js';
 import { startTargetSession } from './target-session.js';
 import { startUpstreams } from './upstreams.js';
 import { describeStrays } from './strays.js';
+import { stateProbes } from '../state/index.js';
 
 export interface SessionOptions {
   /** Folder that receives `<scenario>/<run-id>/` (default `reports`). */
@@ -106,7 +107,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
     for (let i = 0; i < Math.max(1, options.concurrency ?? 1); i += 1) {
       const upstreams = await startUpstreams(scenario, i + 1);
       try {
-        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal, keySalt });
+        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal, keySalt, probes: stateProbes(scenario.state ?? []) });
       } catch (error) {
         await upstreams.close();
         throw error;

@@ -8,6 +8,7 @@ import { CHECK_NAMES, expandCheckNames, type CheckName } from '../core/check-nam
 import { scenarioSchema, type ScenarioFile } from './schema.js';
 import { templateReferences, unresolvedReason } from './template.js';
 import { pathsOverlap } from '../upstream/route-traits.js';
+import { STATE_SOURCES } from '../state/probe.js';
 
 /** A validated scenario with its defaults filled in and its paths resolved. */
 export interface Scenario extends Omit<ScenarioFile, 'faults' | 'checks' | 'name'> {
@@ -43,6 +44,7 @@ export function parseScenario(text: string, file: string): Scenario {
   checkRoutes(scenario, file);
   checkTargetKind(scenario, file);
   checkTemplates(scenario, file);
+  checkStateProbes(scenario, file);
   const dir = path.dirname(path.resolve(file));
   checkPaths(scenario, file, dir);
   checkExpectations(scenario, file);
@@ -326,6 +328,37 @@ function checkTemplates(scenario: ScenarioFile, file: string): void {
           const context = field.startsWith('target.') ? ` (as used by operation "${operation.name}")` : '';
           throw new RetryproofError('TEMPLATE_UNKNOWN', `${reason}${context}`, { file, field }, 'fix the name inside {{ }} or declare it');
         }
+      }
+    }
+  });
+}
+
+/**
+ * State probes (`state:`): names unique, an http probe only where there is an
+ * API under test, templates only of what exists once a case is over, and no
+ * upstream named like a state source ("db", "files", "api"), whose effects
+ * would mix with the probe's.
+ */
+function checkStateProbes(scenario: ScenarioFile, file: string): void {
+  const seen = new Set<string>();
+  scenario.state.forEach((probe, index) => {
+    const at = `state[${index}]`;
+    if (seen.has(probe.name)) throw new RetryproofError('SCENARIO_INVALID', `two state probes are named "${probe.name}"`, { file, field: `${at}.name` }, 'give each state probe its own name: it names the effects in reports');
+    seen.add(probe.name);
+    const source = STATE_SOURCES[probe.kind];
+    if (Object.hasOwn(scenario.upstreams, source)) {
+      throw new RetryproofError('SCENARIO_INVALID', `the upstream "${source}" has the name the ${probe.kind} state probe "${probe.name}" records its effects under`, { file, field: `upstreams.${source}` }, `rename the upstream: "${source}" names the target's own ${probe.kind === 'files' ? 'files' : probe.kind === 'http' ? 'API list' : 'database'} in reports`);
+    }
+    if (probe.kind === 'http' && scenario.target.kind !== 'http') {
+      throw new RetryproofError('SCENARIO_INVALID', `an http state probe reads the API under test, and this target is a ${scenario.target.kind}`, { file, field: `${at}.kind` }, 'use kind: sqlite or files for the state a command or module writes');
+    }
+    const texts: Array<[string, string]> = probe.kind === 'sqlite' ? [[`${at}.file`, probe.file]] : probe.kind === 'files' ? [[`${at}.dir`, probe.dir]] : [];
+    for (const [field, text] of texts) {
+      for (const reference of templateReferences(text)) {
+        if (reference === 'case.dir') continue;
+        const upstream = /^upstreams\.([^.]+)\.url$/.exec(reference);
+        if (upstream && Object.hasOwn(scenario.upstreams, upstream[1]!)) continue;
+        throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the state is read; a state probe may use {{case.dir}} (and {{upstreams.NAME.url}})`, { file, field }, 'point the probe at the file the target writes, e.g. "{{case.dir}}/shop.db"');
       }
     }
   });
