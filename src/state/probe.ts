@@ -29,6 +29,7 @@ export const STATE_SOURCES: Record<StateProbeSpec['kind'], string> = {
   sqlite: 'db',
   files: 'files',
   http: 'api',
+  postgres: 'db',
 };
 
 /** What one row of each kind is called when the probe names no noun. */
@@ -36,4 +37,5 @@ export const DEFAULT_NOUNS: Record<StateProbeSpec['kind'], string> = {
   sqlite: 'row',
   files: 'file',
   http: 'item',
+  postgres: 'row',
 };
