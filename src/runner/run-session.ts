@@ -18,6 +18,7 @@ import { startTargetSession } from './target-session.js';
 import { startUpstreams } from './upstreams.js';
 import { describeStrays } from './strays.js';
 import { stateProbes } from '../state/index.js';
+import { closePostgresProbes } from '../state/postgres-probe.js';
 import { startServices, type RunningServices } from '../services/index.js';
 
 export interface SessionOptions {
@@ -89,6 +90,7 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
       await lane.target.close().catch(() => undefined);
       await lane.upstreams.close().catch(() => undefined);
     }
+    await closePostgresProbes();
     await services?.close().catch(() => undefined);
     services = undefined;
     // Daemons a target started in a session of their own: nothing of a run outlives it.

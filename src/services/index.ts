@@ -5,6 +5,7 @@ import { RetryproofError } from '../errors.js';
 import type { Scenario } from '../scenario/load.js';
 import { findPostgresBinaries } from './postgres-binaries.js';
 import { PostgresServer } from './postgres-server.js';
+import { closePostgresProbes } from '../state/postgres-probe.js';
 
 /** One case's own databases: the template values `services.NAME.url`, and how to drop them. */
 export interface CaseServices {
@@ -37,6 +38,7 @@ export async function startServices(scenario: Scenario): Promise<RunningServices
   const admins: pg.Client[] = [];
   let copiesToSettle: CopyPool[] = [];
   const close = async (): Promise<void> => {
+    await closePostgresProbes();
     await Promise.all(copiesToSettle.splice(0).map((pool) => pool.settle()));
     await Promise.all(admins.splice(0).map((client) => client.end().catch(() => undefined)));
     await Promise.all(servers.splice(0).map((server) => server.stop()));

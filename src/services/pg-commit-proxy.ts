@@ -68,6 +68,9 @@ export class PgCommitProxy {
 
   private pipe(client: net.Socket, upstreamPort: number): void {
     const upstream = net.connect(upstreamPort, '127.0.0.1');
+    // Small protocol messages must not wait for Nagle's algorithm.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     this.sockets.add(client).add(upstream);
     const both = (): void => {
       client.destroy();

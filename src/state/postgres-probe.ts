@@ -9,9 +9,7 @@ import type { ProbeWhere, StateRow } from './probe.js';
  * dates as ISO text, bytes as hex (pg already gives bigints and numerics as text).
  */
 export async function readPostgres(spec: { url: string; query: string }, where: ProbeWhere): Promise<StateRow[]> {
-  const client = new pg.Client({ connectionString: renderTemplate(spec.url, where.values) });
-  client.on('error', () => undefined);
-  await client.connect();
+  const client = await connection(renderTemplate(spec.url, where.values));
   try {
     await client.query('BEGIN READ ONLY');
     const result = await client.query(spec.query);
@@ -20,8 +18,39 @@ export async function readPostgres(spec: { url: string; query: string }, where: 
     if ((error as { code?: string }).code === '42P01') return []; // undefined_table
     throw error;
   } finally {
-    await client.end().catch(() => undefined);
+    await client.query('ROLLBACK').catch(() => undefined);
   }
+}
+
+/**
+ * One connection per database, kept for the case's second read (a new
+ * PostgreSQL connection forks a server process: most of a read's cost). A
+ * case's database is dropped WITH (FORCE) when it ends, which ends its
+ * connection here; closePostgresProbes ends the rest when the run ends.
+ */
+const connections = new Map<string, Promise<pg.Client>>();
+
+function connection(url: string): Promise<pg.Client> {
+  let client = connections.get(url);
+  if (!client) {
+    const created = new pg.Client({ connectionString: url });
+    const forget = (): void => {
+      if (connections.get(url) === client) connections.delete(url);
+    };
+    created.on('error', forget);
+    created.on('end', forget);
+    client = created.connect().then(() => created);
+    client.catch(forget);
+    connections.set(url, client);
+  }
+  return client;
+}
+
+/** Ends every probe connection (the run is over). */
+export async function closePostgresProbes(): Promise<void> {
+  const open = [...connections.values()];
+  connections.clear();
+  await Promise.all(open.map((client) => client.then((c) => c.end()).catch(() => undefined)));
 }
 
 function plainRow(row: Record<string, unknown>): StateRow {
