@@ -24,6 +24,7 @@ import type { CaseResult, FaultApplication } from '../core/result.js';
 import type { TargetSession } from './target-session.js';
 import type { ProbeWhere, StateProbe } from '../state/index.js';
 import type { CaseServices, RunningServices } from '../services/index.js';
+import type { CommitEvent } from '../services/pg-commit-proxy.js';
 import { readState, recordStateEffects, type StateSnapshot } from './state-effects.js';
 import type { RunningUpstreams } from './upstreams.js';
 
@@ -85,7 +86,7 @@ export async function executeCase(
     await services?.end();
   };
   try {
-    services = await env.services?.beginCase(id);
+    services = await env.services?.beginCase(id, { faults: schedule.faults, onCommit: (service, event) => recordCommit(recorder, service, event, schedule) });
     await env.target.beginCase?.(caseDir);
   } catch (error) {
     await cleanUp();
@@ -150,6 +151,33 @@ export async function executeCase(
   return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late, schedulingNoiseMs: noise.stop() });
 }
 
+/**
+ * A COMMIT the target's database performed, as a request to the service in the
+ * ledger (method SQL, path COMMIT): the systematic pass and the timeline see
+ * it like an upstream request, and a fault bound to the service's Nth request
+ * applies to its Nth COMMIT. Its effects are the state probe's rows.
+ */
+function recordCommit(recorder: CaseRecorder, service: string, event: CommitEvent, schedule: Schedule): void {
+  const binding = schedule.faults.find((candidate) => candidate.upstream === service && (candidate.ordinal === event.ordinal || (candidate.andAfter === true && event.ordinal >= candidate.ordinal)));
+  const row = recorder.startRequest({
+    upstream: service,
+    ordinal: event.ordinal,
+    method: 'SQL',
+    path: 'COMMIT',
+    route: 'SQL COMMIT',
+    idempotencyKey: null,
+    body: '',
+    bodyFingerprint: '',
+    fault: event.fault === 'none' ? 'none' : (binding?.fault ?? 'none'),
+    committed: true,
+    outcome: 'recorded-nothing',
+    delivery: event.delivery,
+    upstreamStatus: null,
+    clientStatus: null,
+  });
+  row.endedMs = row.startedMs;
+}
+
 /** What a state probe's templates may name: the case's folder and the upstreams' URLs. */
 function probeValues(caseDir: string, urls: ReadonlyMap<string, string>, services: ReadonlyMap<string, string> = new Map()): Map<string, string> {
   const values = new Map<string, string>([['case.dir', caseDir], ...services]);
@@ -203,7 +231,7 @@ export async function runCase(
     kind,
     operation: schedule.operation,
     schedule,
-    scheduleText: describeSchedule(schedule),
+    scheduleText: describeSchedule(schedule, new Set(Object.keys(scenario.services ?? {}))),
     outcomeText: describeOutcome(stored, baseline, outcome, upstreams.traits),
     faults,
     checks,

@@ -6,6 +6,8 @@ import type { Scenario } from '../scenario/load.js';
 import { findPostgresBinaries } from './postgres-binaries.js';
 import { PostgresServer } from './postgres-server.js';
 import { closePostgresProbes } from '../state/postgres-probe.js';
+import type { FaultBinding } from '../core/schedule.js';
+import { PgCommitProxy, type CommitEvent, type CommitFault } from './pg-commit-proxy.js';
 
 /** One case's own databases: the template values `services.NAME.url`, and how to drop them. */
 export interface CaseServices {
@@ -13,9 +15,22 @@ export interface CaseServices {
   end(): Promise<void>;
 }
 
+/** A case's faults on its databases' COMMITs, and who hears of each COMMIT. */
+export interface CommitPlan {
+  faults: readonly FaultBinding[];
+  onCommit(service: string, event: CommitEvent): void;
+}
+
+/**
+ * The catalog's faults a database connection can have after its COMMIT, and
+ * what the proxy does: drop the connection before CommandComplete (the
+ * dropped answer), or hold it until the client gives up.
+ */
+export const COMMIT_FAULTS: Readonly<Record<string, CommitFault>> = { 'reset-after-commit': 'drop', 'timeout-after-commit': 'hold' };
+
 /** The run's services (`services:` in the scenario): started once, a fresh database per case. */
 export interface RunningServices {
-  beginCase(caseId: string): Promise<CaseServices>;
+  beginCase(caseId: string, plan?: CommitPlan): Promise<CaseServices>;
   close(): Promise<void>;
 }
 
@@ -57,15 +72,33 @@ export async function startServices(scenario: Scenario): Promise<RunningServices
     const copies = running.map(({ name, server, admin }) => ({ name, server, pool: new CopyPool(admin) }));
     copiesToSettle = copies.map(({ pool }) => pool);
     return {
-      beginCase: async () => {
+      beginCase: async (_caseId, plan) => {
         const values = new Map<string, string>();
         const taken: Array<{ pool: CopyPool; database: string }> = [];
-        for (const { name, server, pool } of copies) {
-          const database = await pool.take();
-          taken.push({ pool, database });
-          values.set(`services.${name}.url`, server.url(database));
+        const proxies: PgCommitProxy[] = [];
+        const end = async (): Promise<void> => {
+          await Promise.all(proxies.map((proxy) => proxy.close()));
+          taken.forEach(({ pool, database }) => pool.drop(database));
+        };
+        try {
+          for (const { name, server, pool } of copies) {
+            const database = await pool.take();
+            taken.push({ pool, database });
+            // Each case's connections go through its own proxy: its COMMITs are counted from 1, its faults apply.
+            const faults = plan?.faults.filter((binding) => binding.upstream === name) ?? [];
+            const proxy = await PgCommitProxy.start(server.port, {
+              faultFor: (ordinal) => COMMIT_FAULTS[faults.find((binding) => binding.ordinal === ordinal || (binding.andAfter && ordinal >= binding.ordinal))?.fault ?? 'none'] ?? 'none',
+              holdLimitMs: scenario.holdLimitMs,
+              onCommit: (event) => plan?.onCommit(name, event),
+            });
+            proxies.push(proxy);
+            values.set(`services.${name}.url`, `postgres://postgres@127.0.0.1:${proxy.port}/${database}`);
+          }
+        } catch (error) {
+          await end();
+          throw error;
         }
-        return { values, end: async () => taken.forEach(({ pool, database }) => pool.drop(database)) };
+        return { values, end };
       },
       close,
     };
