@@ -4,49 +4,114 @@
  * straight out. This makes the two stacks most Node code rests on honour the
  * proxy variables the harness sets:
  * - global fetch (and undici's own request/fetch of the same major): undici's
- *   EnvHttpProxyAgent becomes the global dispatcher;
+ *   EnvHttpProxyAgent is the global dispatcher;
  * - node:http and node:https requests that use the global agents (the
  *   default: http.get, https.request, and clients built on them such as
- *   axios, got, the Stripe SDK): the global agents become proxy-aware ones
- *   that still go direct for NO_PROXY hosts (the harness's own loopback ones).
+ *   axios, got, the Stripe SDK): the global agents are proxy-aware ones that
+ *   still go direct for NO_PROXY hosts (the harness's own loopback ones).
+ * Both are loaded on first use, not at start: a target that never sends a
+ * request does not pay for loading undici and the agents.
  * A client that brings its own connection code (its own net/tls sockets, an
  * agent it creates itself, a bundled undici of another major) is not covered:
  * see the README section "Testing a tool you cannot point elsewhere".
  */
 import http from 'node:http';
 import https from 'node:https';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import { Agent as AgentBase, type AgentConnectOpts } from 'agent-base';
-import { HttpProxyAgent } from 'http-proxy-agent';
-import { HttpsProxyAgent } from 'https-proxy-agent';
-import { getProxyForUrl } from 'proxy-from-env';
-import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
+import type { AgentConnectOpts } from 'agent-base';
+import type { Dispatcher } from 'undici';
 
-setGlobalDispatcher(new EnvHttpProxyAgent());
+const require = createRequire(import.meta.url);
 
-/** Per request: through the proxy the environment names for its URL, or by the agent node had (NO_PROXY). */
-class EnvProxyAgent extends AgentBase {
-  private readonly proxied = new Map<string, http.Agent>();
+// Where undici (Node's fetch included) looks for the global dispatcher. A getter
+// makes it on the first fetch; a target that sets its own keeps its own.
+const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+let dispatcher: Dispatcher | undefined;
+let loadingUndici = false;
+Object.defineProperty(globalThis, GLOBAL_DISPATCHER, {
+  configurable: true,
+  enumerable: false,
+  get: () => {
+    // undici reads the global dispatcher while it loads (to install its default when there is none): none yet.
+    if (dispatcher || loadingUndici) return dispatcher;
+    loadingUndici = true;
+    try {
+      const undici = require('undici') as typeof import('undici');
+      dispatcher = new undici.EnvHttpProxyAgent();
+      // Loading undici replaced this getter with its default Agent (setGlobalDispatcher defines a plain value): ours instead.
+      undici.setGlobalDispatcher(dispatcher);
+    } finally {
+      loadingUndici = false;
+    }
+    return dispatcher;
+  },
+  set: (value: Dispatcher) => {
+    dispatcher = value;
+  },
+});
 
+type ProxyAwareAgents = { http: http.Agent; https: http.Agent };
+let loading: Promise<ProxyAwareAgents> | undefined;
+
+/** The proxy-aware agents (ESM-only packages: loaded with import(), once). */
+function proxyAwareAgents(direct: ProxyAwareAgents): Promise<ProxyAwareAgents> {
+  return (loading ??= (async () => {
+    const [{ Agent: AgentBase }, { HttpProxyAgent }, { HttpsProxyAgent }, { getProxyForUrl }] = await Promise.all([
+      import('agent-base'),
+      import('http-proxy-agent'),
+      import('https-proxy-agent'),
+      import('proxy-from-env'),
+    ]);
+    /** Per request: through the proxy the environment names for its URL, or by the agent node had (NO_PROXY). */
+    class EnvProxyAgent extends AgentBase {
+      private readonly proxied = new Map<string, http.Agent>();
+
+      constructor(
+        private readonly secure: boolean,
+        private readonly fallback: http.Agent,
+      ) {
+        super({ keepAlive: true });
+      }
+
+      override connect(_req: http.ClientRequest, options: AgentConnectOpts): http.Agent | Duplex {
+        const host = options.host?.includes(':') ? `[${options.host}]` : options.host;
+        const proxy = getProxyForUrl(`${this.secure ? 'https' : 'http'}://${host}:${options.port}`);
+        if (!proxy) return this.fallback;
+        let agent = this.proxied.get(proxy);
+        if (!agent) {
+          agent = this.secure ? new HttpsProxyAgent(proxy, { keepAlive: true }) : new HttpProxyAgent(proxy, { keepAlive: true });
+          this.proxied.set(proxy, agent);
+        }
+        return agent;
+      }
+    }
+    return { http: new EnvProxyAgent(false, direct.http), https: new EnvProxyAgent(true, direct.https) };
+  })());
+}
+
+type AddRequest = (req: http.ClientRequest, options: unknown) => void;
+
+/** Stands in for a global agent: hands each request to the proxy-aware one once it is loaded. */
+class DeferredAgent extends http.Agent {
   constructor(
     private readonly secure: boolean,
-    private readonly direct: http.Agent,
+    private readonly direct: ProxyAwareAgents,
   ) {
     super({ keepAlive: true });
+    // What https.request checks a request's protocol and default port against.
+    Object.assign(this, secure ? { protocol: 'https:', defaultPort: 443 } : { protocol: 'http:', defaultPort: 80 });
   }
 
-  override connect(_req: http.ClientRequest, options: AgentConnectOpts): http.Agent | Duplex {
-    const host = options.host?.includes(':') ? `[${options.host}]` : options.host;
-    const proxy = getProxyForUrl(`${this.secure ? 'https' : 'http'}://${host}:${options.port}`);
-    if (!proxy) return this.direct;
-    let agent = this.proxied.get(proxy);
-    if (!agent) {
-      agent = this.secure ? new HttpsProxyAgent(proxy, { keepAlive: true }) : new HttpProxyAgent(proxy, { keepAlive: true });
-      this.proxied.set(proxy, agent);
-    }
-    return agent;
+  // node's ClientRequest gives every request to its agent's addRequest (internal, but what every agent library overrides).
+  addRequest(req: http.ClientRequest, options: unknown): void {
+    proxyAwareAgents(this.direct).then(
+      (agents) => ((this.secure ? agents.https : agents.http) as unknown as { addRequest: AddRequest }).addRequest(req, options),
+      (error: unknown) => req.destroy(error as Error),
+    );
   }
 }
 
-http.globalAgent = new EnvProxyAgent(false, http.globalAgent);
-https.globalAgent = new EnvProxyAgent(true, https.globalAgent);
+const direct = { http: http.globalAgent, https: https.globalAgent };
+http.globalAgent = new DeferredAgent(false, direct);
+https.globalAgent = new DeferredAgent(true, direct) as unknown as https.Agent;
