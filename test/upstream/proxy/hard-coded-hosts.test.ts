@@ -50,7 +50,7 @@ interface Target {
 const TARGETS: Record<string, Target | undefined> = {
   curl: curl
     ? {
-        argv: ['curl', '-sS', '--fail-with-body', '--max-time', '3', '--retry', '2', '--retry-all-errors', '--retry-delay', '0', '-H', 'content-type: application/json'],
+        argv: ['curl', '-sS', '--fail-with-body', '--max-time', '3', '--retry', '4', '--retry-all-errors', '--retry-delay', '0', '-H', 'content-type: application/json'],
         args: ['-X', 'POST', '-d', '{"amount":100,"customer":"alice"}', CHARGES],
         keyArgs: ['-H', 'Idempotency-Key: {{key}}'],
       }
@@ -88,11 +88,11 @@ describeEndToEnd('proxy mode: unmodified targets that hard-code an https host', 
       const { result } = await runScenarioFile(scenario(name, target!, false));
       expect(result.baselines[0]).toMatchObject({ effects: { 'bank POST /v1/charges': 1 }, upstreams: ['bank'] });
       const failedCase = faulted(result);
-      expect(failedCase.verdict).toBe('fail');
+      expect(failedCase.verdict, JSON.stringify({ outcome: failedCase.outcomeText, notes: failedCase.notes, checks: failedCase.checks, requests: failedCase.requests })).toBe('fail');
       const duplicate = failedCase.checks.find((check) => check.check === 'no-duplicate-effects');
       expect(duplicate?.status).toBe('fail');
-      // 2, or 3 when a loaded machine also makes the retry miss the target's 3 s timeout.
-      expect(duplicate?.message).toMatch(/[23] charges on bank POST \/v1\/charges \(clean run: 1\)/);
+      // 2, or more when a loaded machine also makes a retry miss the target's 3 s timeout.
+      expect(duplicate?.message).toMatch(/[2-5] charges on bank POST \/v1\/charges \(clean run: 1\)/);
     }, 60_000);
 
     it.skipIf(!target).concurrent(`${name}: sending the caller's key, it passes`, async () => {
