@@ -84,6 +84,28 @@ describe('a declared host', () => {
   });
 });
 
+describe('doors', () => {
+  it("a request through an invocation's own proxy port is attributed to that invocation (the concurrency probe's racers)", async () => {
+    const started = upstream.begin();
+    // Two invocations live at once: only the port a request came in on can say whose it is.
+    started.recorder.live.add(6);
+    started.recorder.live.add(7);
+    const door = await proxy.door(7);
+    const viaDoor = new ProxyAgent({ uri: door.url, requestTls: { ca: certificates.caPem } });
+    try {
+      await charge('proxy');
+      const response = await request(`https://${HOST}/charges`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":1}', dispatcher: viaDoor });
+      await response.body.text();
+      await settled(started.recorder);
+      expect(started.recorder.requests.map((row) => row.invocationId ?? null)).toEqual([null, 7]);
+      started.recorder.live.clear();
+    } finally {
+      await viaDoor.close();
+      door.release();
+    }
+  });
+});
+
 describe('faults through the proxy are the faults without it', () => {
   it.each([
     ['reset-after-commit', {}],
