@@ -7,17 +7,18 @@
  *   EnvHttpProxyAgent is the global dispatcher;
  * - node:http and node:https requests that use the global agents (the
  *   default: http.get, https.request, and clients built on them such as
- *   axios, got, the Stripe SDK): the global agents are proxy-aware ones that
- *   still go direct for NO_PROXY hosts (the harness's own loopback ones).
+ *   axios and got), or an agent of node's own Agent class the client made
+ *   itself (the Stripe SDK): they get proxy-aware agents that still go direct
+ *   for NO_PROXY hosts (the harness's own loopback ones).
  * Both are loaded on first use, not at start: a target that never sends a
  * request does not pay for loading undici and the agents.
  * A client that brings its own connection code (its own net/tls sockets, an
- * agent it creates itself, a bundled undici of another major) is not covered:
+ * agent of a library, agent: false, a bundled undici of another major) is not covered:
  * see the README section "Testing a tool you cannot point elsewhere".
  */
 import http from 'node:http';
 import https from 'node:https';
-import { createRequire } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { AgentConnectOpts } from 'agent-base';
 import type { Dispatcher } from 'undici';
@@ -29,7 +30,10 @@ const require = createRequire(import.meta.url);
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 let dispatcher: Dispatcher | undefined;
 let loadingUndici = false;
-Object.defineProperty(globalThis, GLOBAL_DISPATCHER, {
+const lazy = Object.getOwnPropertyDescriptor(globalThis, GLOBAL_DISPATCHER)?.configurable !== false;
+// Node 22 and 24 define the global dispatcher at start, for good (not configurable): set ours now there.
+if (!lazy) installEnvProxyDispatcher();
+if (lazy) Object.defineProperty(globalThis, GLOBAL_DISPATCHER, {
   configurable: true,
   enumerable: false,
   get: () => {
@@ -37,19 +41,23 @@ Object.defineProperty(globalThis, GLOBAL_DISPATCHER, {
     if (dispatcher || loadingUndici) return dispatcher;
     loadingUndici = true;
     try {
-      const undici = require('undici') as typeof import('undici');
-      dispatcher = new undici.EnvHttpProxyAgent();
-      // Loading undici replaced this getter with its default Agent (setGlobalDispatcher defines a plain value): ours instead.
-      undici.setGlobalDispatcher(dispatcher);
+      return installEnvProxyDispatcher();
     } finally {
       loadingUndici = false;
     }
-    return dispatcher;
   },
   set: (value: Dispatcher) => {
     dispatcher = value;
   },
 });
+
+/** undici's EnvHttpProxyAgent as the global dispatcher (setGlobalDispatcher defines a plain value: it replaces the getter). */
+function installEnvProxyDispatcher(): Dispatcher {
+  const undici = require('undici') as typeof import('undici');
+  dispatcher = new undici.EnvHttpProxyAgent();
+  undici.setGlobalDispatcher(dispatcher);
+  return dispatcher;
+}
 
 type ProxyAwareAgents = { http: http.Agent; https: http.Agent };
 let loading: Promise<ProxyAwareAgents> | undefined;
@@ -113,5 +121,32 @@ class DeferredAgent extends http.Agent {
 }
 
 const direct = { http: http.globalAgent, https: https.globalAgent };
-http.globalAgent = new DeferredAgent(false, direct);
-https.globalAgent = new DeferredAgent(true, direct) as unknown as https.Agent;
+const proxyAware = { http: new DeferredAgent(false, direct), https: new DeferredAgent(true, direct) };
+http.globalAgent = proxyAware.http;
+https.globalAgent = proxyAware.https as unknown as https.Agent;
+
+/**
+ * Many clients make their own keep-alive agent from node's Agent class (the
+ * Stripe SDK: `new https.Agent({keepAlive: true})`) and pass it per request.
+ * Such a request gets the proxy-aware agent instead (NO_PROXY hosts still go
+ * direct). Only node's own Agent classes are swapped: an agent of a library
+ * (a proxy agent, a custom pool) is the client's choice, and agent: false too.
+ */
+function swapPlainAgent(secure: boolean, args: unknown[]): unknown[] {
+  const at = typeof args[0] === 'string' || args[0] instanceof URL ? 1 : 0;
+  const options = args[at];
+  if (!options || typeof options !== 'object') return args;
+  const agent = (options as { agent?: unknown }).agent;
+  if (!agent || (agent.constructor !== http.Agent && agent.constructor !== https.Agent)) return args;
+  const copy = [...args];
+  copy[at] = { ...options, agent: secure || (agent as { protocol?: string }).protocol === 'https:' ? proxyAware.https : proxyAware.http };
+  return copy;
+}
+
+for (const [module, secure] of [[http, false], [https, true]] as const) {
+  const { request, get } = module;
+  module.request = ((...args: unknown[]) => (request as (...a: unknown[]) => http.ClientRequest)(...swapPlainAgent(secure, args))) as typeof module.request;
+  module.get = ((...args: unknown[]) => (get as (...a: unknown[]) => http.ClientRequest)(...swapPlainAgent(secure, args))) as typeof module.get;
+}
+// `import { request } from 'node:https'` reads the patched functions too.
+syncBuiltinESMExports();

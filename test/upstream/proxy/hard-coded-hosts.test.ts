@@ -1,10 +1,11 @@
 /**
  * Proxy mode end to end, with unmodified targets that hard-code
  * https://api.example-bank.test: curl, a Python requests script, a Node script
- * on global fetch and one on node:https (test/fixtures/proxy/). Each retries a
+ * on global fetch and one on node:https (test/fixtures/proxy/), and the
+ * official Stripe SDK on its default https://api.stripe.com. Each retries a
  * timed-out POST: without a key it is caught charging twice after a
  * timeout-after-commit; sending the caller's key to an upstream that
- * deduplicates, it passes. A target that calls a host no upstream declares is
+ * deduplicates (Stripe: its own retries with its automatic key), it passes. A target that calls a host no upstream declares is
  * refused, and the report (or the failed clean run) names that host.
  */
 import { execFileSync } from 'node:child_process';
@@ -41,10 +42,13 @@ const python = pythonWithRequests();
 
 interface Target {
   argv: string[];
-  /** The args that make the target send the caller's key as Idempotency-Key. */
+  /** The args that make the target send the caller's key as Idempotency-Key (or keep its own key across its retries). */
   keyArgs: string[];
   /** The operation's args without the key. */
   args: string[];
+  /** The host it hard-codes, and the upstream's extra settings for it. */
+  host?: string;
+  upstream?: Record<string, unknown>;
 }
 
 const TARGETS: Record<string, Target | undefined> = {
@@ -58,14 +62,28 @@ const TARGETS: Record<string, Target | undefined> = {
   'python requests': python ? { argv: [python, fixture('proxy', 'charge_requests.py')], args: [], keyArgs: ['--key', '{{key}}'] } : undefined,
   'node global fetch': { argv: [process.execPath, fixture('proxy', 'charge-fetch.mjs')], args: [], keyArgs: ['--key', '{{key}}'] },
   'node:https': { argv: [process.execPath, fixture('proxy', 'charge-https.mjs')], args: [], keyArgs: ['--key', '{{key}}'] },
+  // A real SDK that makes its own https.Agent: naive is an outer retry loop without a key, keyed its own retries with its automatic key.
+  'stripe SDK': {
+    argv: [process.execPath, fixture('proxy', 'stripe-charge.mjs'), '--mode'],
+    args: [],
+    keyArgs: [],
+    host: 'api.stripe.com',
+    upstream: { style: 'stripe' },
+  },
 };
+
+/** The Stripe fixture takes its mode as its only argument. */
+function argsOf(target: Target, keyed: boolean): string[] {
+  if (target.host === 'api.stripe.com') return [keyed ? 'auto-keys' : 'outer-retry'];
+  return [...(keyed ? target.keyArgs : []), ...target.args];
+}
 
 function scenario(name: string, target: Target, keyed: boolean): Record<string, unknown> {
   return {
     name: `proxy-${name.replace(/[^a-z]+/g, '-')}-${keyed ? 'keyed' : 'naive'}`,
     target: { kind: 'command', argv: target.argv, timeoutMs: 15_000, killGraceMs: 100 },
-    upstreams: { bank: { model: 'resource', host: HOST, path: '/v1/charges', honoursIdempotencyKey: true, noun: 'charge' } },
-    operations: [{ name: 'charge', args: [...(keyed ? target.keyArgs : []), ...target.args] }],
+    upstreams: { bank: { model: 'resource', host: target.host ?? HOST, path: '/v1/charges', honoursIdempotencyKey: true, noun: 'charge', ...target.upstream } },
+    operations: [{ name: 'charge', args: argsOf(target, keyed) }],
     caller: { retries: 0, key: 'same', replay: false },
     faults: ['timeout-after-commit'],
     depth: 1,
@@ -93,7 +111,7 @@ describeEndToEnd('proxy mode: unmodified targets that hard-code an https host', 
       expect(duplicate?.status).toBe('fail');
       // 2, or more when a loaded machine also makes a retry miss the target's 3 s timeout.
       expect(duplicate?.message).toMatch(/[2-5] charges on bank POST \/v1\/charges \(clean run: 1\)/);
-    }, 60_000);
+    }, 90_000);
 
     it.skipIf(!target).concurrent(`${name}: sending the caller's key, it passes`, async () => {
       const { result } = await runScenarioFile(scenario(name, target!, true));
@@ -102,7 +120,7 @@ describeEndToEnd('proxy mode: unmodified targets that hard-code an https host', 
       // The retry reached the upstream and was answered from the key: the fault did apply.
       expect(keyedCase.requests).toBeGreaterThanOrEqual(2);
       expect(keyedCase.effects).toBe(1);
-    }, 60_000);
+    }, 90_000);
   }
 
   it.concurrent('a host no upstream declares is refused, and the case notes name it', async () => {
@@ -116,7 +134,7 @@ describeEndToEnd('proxy mode: unmodified targets that hard-code an https host', 
     expect(refused[0]).toContain('CONNECT telemetry.vendor-analytics.test:443');
     // The charge itself went through: only the stranger was stopped.
     expect(result.baselines[0]).toMatchObject({ effects: { 'bank POST /v1/charges': 1 } });
-  }, 60_000);
+  }, 90_000);
 
   it.concurrent('a target whose only host is undeclared fails its clean run, and the message names the host', async () => {
     const run = runScenarioFile({
@@ -125,5 +143,5 @@ describeEndToEnd('proxy mode: unmodified targets that hard-code an https host', 
     });
     await expect(run).rejects.toBeInstanceOf(RetryproofError);
     await expect(run).rejects.toThrow(/undeclared host refused: the target tried api\.example-bank\.test/);
-  }, 60_000);
+  }, 90_000);
 });
