@@ -10,8 +10,8 @@
  *   axios and got), or an agent of node's own Agent class the client made
  *   itself (the Stripe SDK): they get proxy-aware agents that still go direct
  *   for NO_PROXY hosts (the harness's own loopback ones).
- * Both are loaded on first use, not at start: a target that never sends a
- * request does not pay for loading undici and the agents.
+ * undici (the heavy one) is loaded on the first fetch on Node 20, not at
+ * start: a target that never fetches does not pay for it.
  * A client that brings its own connection code (its own net/tls sockets, an
  * agent of a library, agent: false, a bundled undici of another major) is not covered:
  * see the README section "Testing a tool you cannot point elsewhere".
@@ -19,8 +19,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import type { Duplex } from 'node:stream';
-import type { AgentConnectOpts } from 'agent-base';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { getProxyForUrl } from 'proxy-from-env';
 import type { Dispatcher } from 'undici';
 
 const require = createRequire(import.meta.url);
@@ -59,69 +60,41 @@ function installEnvProxyDispatcher(): Dispatcher {
   return dispatcher;
 }
 
-type ProxyAwareAgents = { http: http.Agent; https: http.Agent };
-let loading: Promise<ProxyAwareAgents> | undefined;
+type AddRequest = (req: http.ClientRequest, options: { host?: string; port?: number | string }) => void;
 
-/** The proxy-aware agents (ESM-only packages: loaded with import(), once). */
-function proxyAwareAgents(direct: ProxyAwareAgents): Promise<ProxyAwareAgents> {
-  return (loading ??= (async () => {
-    const [{ Agent: AgentBase }, { HttpProxyAgent }, { HttpsProxyAgent }, { getProxyForUrl }] = await Promise.all([
-      import('agent-base'),
-      import('http-proxy-agent'),
-      import('https-proxy-agent'),
-      import('proxy-from-env'),
-    ]);
-    /** Per request: through the proxy the environment names for its URL, or by the agent node had (NO_PROXY). */
-    class EnvProxyAgent extends AgentBase {
-      private readonly proxied = new Map<string, http.Agent>();
+/**
+ * A global agent that picks, per request, the proxy the environment names for
+ * its URL, or the agent node had (NO_PROXY). The pick is made at once, in
+ * addRequest (internal to node, but what every agent library overrides):
+ * http-proxy-agent must rewrite the request line before node writes it, or a
+ * request on a kept-alive proxy connection goes out in origin form.
+ */
+class EnvProxyAgent extends http.Agent {
+  private readonly proxied = new Map<string, http.Agent>();
 
-      constructor(
-        private readonly secure: boolean,
-        private readonly fallback: http.Agent,
-      ) {
-        super({ keepAlive: true });
-      }
-
-      override connect(_req: http.ClientRequest, options: AgentConnectOpts): http.Agent | Duplex {
-        const host = options.host?.includes(':') ? `[${options.host}]` : options.host;
-        const proxy = getProxyForUrl(`${this.secure ? 'https' : 'http'}://${host}:${options.port}`);
-        if (!proxy) return this.fallback;
-        let agent = this.proxied.get(proxy);
-        if (!agent) {
-          agent = this.secure ? new HttpsProxyAgent(proxy, { keepAlive: true }) : new HttpProxyAgent(proxy, { keepAlive: true });
-          this.proxied.set(proxy, agent);
-        }
-        return agent;
-      }
-    }
-    return { http: new EnvProxyAgent(false, direct.http), https: new EnvProxyAgent(true, direct.https) };
-  })());
-}
-
-type AddRequest = (req: http.ClientRequest, options: unknown) => void;
-
-/** Stands in for a global agent: hands each request to the proxy-aware one once it is loaded. */
-class DeferredAgent extends http.Agent {
   constructor(
     private readonly secure: boolean,
-    private readonly direct: ProxyAwareAgents,
+    private readonly fallback: http.Agent,
   ) {
     super({ keepAlive: true });
-    // What https.request checks a request's protocol and default port against.
+    // What node checks a request's protocol and default port against.
     Object.assign(this, secure ? { protocol: 'https:', defaultPort: 443 } : { protocol: 'http:', defaultPort: 80 });
   }
 
-  // node's ClientRequest gives every request to its agent's addRequest (internal, but what every agent library overrides).
-  addRequest(req: http.ClientRequest, options: unknown): void {
-    proxyAwareAgents(this.direct).then(
-      (agents) => ((this.secure ? agents.https : agents.http) as unknown as { addRequest: AddRequest }).addRequest(req, options),
-      (error: unknown) => req.destroy(error as Error),
-    );
+  addRequest(req: http.ClientRequest, options: { host?: string; port?: number | string }): void {
+    const host = options.host?.includes(':') ? `[${options.host}]` : options.host;
+    const proxy = getProxyForUrl(`${this.secure ? 'https' : 'http'}://${host}:${options.port ?? (this.secure ? 443 : 80)}`);
+    let agent = proxy ? this.proxied.get(proxy) : this.fallback;
+    if (!agent) {
+      agent = this.secure ? new HttpsProxyAgent(proxy, { keepAlive: true }) : new HttpProxyAgent(proxy, { keepAlive: true });
+      this.proxied.set(proxy, agent);
+    }
+    (agent as unknown as { addRequest: AddRequest }).addRequest(req, options);
   }
 }
 
 const direct = { http: http.globalAgent, https: https.globalAgent };
-const proxyAware = { http: new DeferredAgent(false, direct), https: new DeferredAgent(true, direct) };
+const proxyAware = { http: new EnvProxyAgent(false, direct.http), https: new EnvProxyAgent(true, direct.https) };
 http.globalAgent = proxyAware.http;
 https.globalAgent = proxyAware.https as unknown as https.Agent;
 
