@@ -123,6 +123,15 @@ describeEndToEnd('proxy mode: unmodified targets that hard-code an https host', 
     }, 90_000);
   }
 
+  it.skipIf(!curl).concurrent('curl on plain http:// (HTTP_PROXY, absolute-form requests) is caught the same way', async () => {
+    const plain = { ...TARGETS.curl!, args: TARGETS.curl!.args.map((arg) => arg.replace('https://', 'http://')) };
+    const { result } = await runScenarioFile({ ...scenario('curl plain', plain, false), faults: ['timeout-after-commit', 'reset-after-commit'] });
+    for (const fault of ['timeout-after-commit', 'reset-after-commit']) {
+      const found = result.cases.find((item) => item.id === `charge/${fault}@bank#1`);
+      expect(found?.checks.find((check) => check.check === 'no-duplicate-effects')?.status, `${fault}: ${found?.outcomeText}`).toBe('fail');
+    }
+  }, 90_000);
+
   it.concurrent('a host no upstream declares is refused, and the case notes name it', async () => {
     const { result } = await runScenarioFile({
       ...scenario('telemetry', { argv: [process.execPath, fixture('proxy', 'charge-with-telemetry.mjs')], args: [], keyArgs: [] }, false),
