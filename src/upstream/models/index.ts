@@ -7,6 +7,7 @@ import { counterModel } from './counter.js';
 import { customModel } from './custom.js';
 import { deployerModel } from './deployer.js';
 import { mailerModel } from './mailer.js';
+import { loadOpenApiModel } from './openapi-load.js';
 import { resourceModel } from './resource.js';
 import { routesModel } from './routes.js';
 
@@ -26,6 +27,7 @@ export async function loadModel(spec: UpstreamSpec, origin: ModelOrigin): Promis
   if (spec.model === 'custom') {
     return withDeclaredErrorBody(await customModel(spec, { upstream: origin.upstream, dir: origin.scenario.dir, file: origin.scenario.file }), spec);
   }
+  if (spec.model === 'openapi') return withDeclaredErrorBody(await loadOpenApiModel(spec, origin), spec);
   return createModel(spec);
 }
 
@@ -51,9 +53,10 @@ export function createModel(spec: UpstreamSpec): UpstreamModel {
     case 'routes':
       return routesModel(spec.routes.map((route: RouteSpec) => ({ path: route.path, model: createModel(route) })));
     case 'custom':
+    case 'openapi':
       throw new RetryproofError(
         'SCENARIO_INVALID',
-        `a custom upstream (${spec.module}) is imported from its module by the asynchronous loadModel(), but this build starts upstreams with the synchronous createModel()`,
+        `a ${spec.model} upstream is loaded from its file by the asynchronous loadModel(), but this build starts upstreams with the synchronous createModel()`,
         { field: 'upstreams' },
         'in src/runner/upstreams.ts, build models with `await loadModel(spec, { upstream: name, scenario })`',
       );
