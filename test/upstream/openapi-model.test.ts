@@ -101,6 +101,26 @@ describe('model: openapi answers', () => {
   });
 });
 
+it('a document split over two files is dereferenced by the library', async () => {
+  const written = writeScenario('x', 'unused');
+  try {
+    writeFileSync(path.join(written.dir, 'order.yaml'), 'type: object\nproperties:\n  sku: { type: string, example: abc-1 }\n');
+    writeFileSync(
+      path.join(written.dir, 'split.yaml'),
+      "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /orders:\n    post:\n      responses:\n        '200':\n          description: ok\n          content: {application/json: {schema: {$ref: 'order.yaml'}}}\n",
+    );
+    const model = await loadOpenApiModel(
+      { model: 'openapi', document: 'split.yaml', honoursIdempotencyKey: false, operations: { 'POST /orders': { honoursIdempotencyKey: true } }, noun: 'order', ignoreFields: [] },
+      { upstream: 'shop', scenario: { dir: written.dir, file: 'scenario.yaml' } },
+    );
+    harness = await UpstreamHarness.start(model, { name: 'shop' });
+    harness.begin();
+    expect((await harness.post('/orders', {})).json).toEqual({ sku: 'abc-1' });
+  } finally {
+    written.cleanup();
+  }
+});
+
 describe('model: openapi bad input (exit 2, naming the field)', () => {
   async function failure(spec: Record<string, unknown>, dir = path.dirname(SHOP)): Promise<RetryproofError> {
     const error = await loadOpenApiModel(

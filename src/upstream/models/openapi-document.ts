@@ -33,8 +33,9 @@ export interface OpenApiDocument {
 const cache = new Map<string, Promise<OpenApiDocument>>();
 
 /**
- * Loads an OpenAPI 3 document (JSON or YAML) once: parsed and dereferenced by
- * @apidevtools/swagger-parser, its operations compiled to matchers. Throws
+ * Loads an OpenAPI 3 document (JSON or YAML) once: parsed by
+ * @apidevtools/swagger-parser (dereferenced whole only when it refers to other
+ * files), its operations compiled to matchers. Throws
  * RetryproofError (exit 2) naming `where` for a missing, unreadable or
  * non-OpenAPI-3 file.
  */
@@ -57,9 +58,13 @@ export function loadOpenApiDocument(file: string, where: ErrorWhere): Promise<Op
 async function parseDocument(file: string, where: ErrorWhere): Promise<OpenApiDocument> {
   let api: Record<string, unknown>;
   try {
-    // No validation against the OpenAPI meta-schema: it costs seconds on a large document and real ones often fail it harmlessly.
-    // Circular $refs are left as $ref (openapi-sampler resolves them against the document): a fully circular graph cannot be sampled.
-    api = (await SwaggerParser.dereference(file, { dereference: { circular: 'ignore' }, validate: { schema: false, spec: false } })) as unknown as Record<string, unknown>;
+    // Parsed only, not dereferenced: a whole-document dereference costs twice the parse on a large document
+    // (GitHub's: 1.5 s more), while an answer needs the refs of one operation, followed when it is first asked for.
+    api = (await SwaggerParser.parse(file)) as unknown as Record<string, unknown>;
+    // A document split over several files is dereferenced whole by the library: local pointers cannot reach the others.
+    if (/"\$ref":"(?!#)/.test(JSON.stringify(api.paths ?? {})) || /"\$ref":"(?!#)/.test(JSON.stringify(api.components ?? {}))) {
+      api = (await SwaggerParser.dereference(file, { dereference: { circular: 'ignore' }, validate: { schema: false, spec: false } })) as unknown as Record<string, unknown>;
+    }
   } catch (error) {
     throw new RetryproofError(
       'SCENARIO_INVALID',
@@ -80,7 +85,7 @@ async function parseDocument(file: string, where: ErrorWhere): Promise<OpenApiDo
   const operations: DocumentOperation[] = [];
   for (const [template, item] of Object.entries((api.paths ?? {}) as Record<string, Record<string, unknown>>)) {
     for (const method of METHODS) {
-      const operation = item?.[method] as Record<string, unknown> | undefined;
+      const operation = local(api, item?.[method]) as Record<string, unknown> | undefined;
       if (!operation) continue;
       operations.push(compileOperation(method.toUpperCase(), template, operation, api));
     }
@@ -93,9 +98,9 @@ async function parseDocument(file: string, where: ErrorWhere): Promise<OpenApiDo
 
 function compileOperation(method: string, template: string, operation: Record<string, unknown>, api: Record<string, unknown>): DocumentOperation {
   const pattern = new RegExp(`^${template.split('/').map((segment) => (/^\{[^}]+\}$/.test(segment) ? '[^/]+' : escapeRegExp(segment))).join('/')}/?$`);
-  const responses = (operation.responses ?? {}) as Record<string, Record<string, unknown>>;
+  const responses = (local(api, operation.responses) ?? {}) as Record<string, unknown>;
   const success = Object.keys(responses).filter((code) => /^2\d\d$/.test(code)).sort()[0];
-  const response = responses[success ?? 'default'] ?? {};
+  const response = (local(api, responses[success ?? 'default']) ?? {}) as Record<string, unknown>;
   let built: { value: unknown } | undefined;
   return {
     id: typeof operation.operationId === 'string' ? operation.operationId : `${method} ${template}`,
@@ -113,15 +118,31 @@ function compileOperation(method: string, template: string, operation: Record<st
 
 /** The JSON body a response documents: its example, the first of its examples, or one generated from its schema. */
 function documentedBody(response: Record<string, unknown>, api: Record<string, unknown>): unknown {
-  const content = (response.content ?? {}) as Record<string, Record<string, unknown>>;
+  const content = (local(api, response.content) ?? {}) as Record<string, unknown>;
   const type = Object.keys(content).find((name) => /json/i.test(name));
   if (!type) return undefined;
-  const media = content[type]!;
-  if (media.example !== undefined) return media.example;
-  const examples = Object.values((media.examples ?? {}) as Record<string, { value?: unknown }>);
+  const media = local(api, content[type]) as Record<string, unknown>;
+  if (media.example !== undefined) return local(api, media.example);
+  const examples = Object.values((local(api, media.examples) ?? {}) as Record<string, unknown>).map((example) => local(api, example) as { value?: unknown });
   if (examples[0]?.value !== undefined) return examples[0].value;
   if (!media.schema) return undefined;
-  return sample(media.schema as object, { skipReadOnly: false, skipWriteOnly: true, quiet: true }, api);
+  // openapi-sampler follows the schema's own $refs in the document it is given.
+  return sample(local(api, media.schema) as object, { skipReadOnly: false, skipWriteOnly: true, quiet: true }, api);
+}
+
+/** A node of the document with its local `$ref` (`#/components/...`) followed, as far as it leads. */
+function local(api: Record<string, unknown>, node: unknown): unknown {
+  let current = node;
+  for (let hops = 0; hops < 32; hops += 1) {
+    const ref = (current as { $ref?: unknown } | null | undefined)?.$ref;
+    if (typeof ref !== 'string' || !ref.startsWith('#/')) return current;
+    current = ref
+      .slice(2)
+      .split('/')
+      .map((part) => decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce<unknown>((at, part) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined), api);
+  }
+  return current;
 }
 
 /** Segment by segment, a literal before a parameter; otherwise the document's order. */
