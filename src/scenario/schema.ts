@@ -164,6 +164,29 @@ const openApiUpstream = z
   })
   .strict();
 
+const harUpstream = z
+  .object({
+    model: z
+      .literal('har')
+      .describe('An upstream that answers as a HAR recording did: matched by method, path, query and, where ambiguous, body; a mutating exchange recorded with a 2xx answer is an effect.'),
+    file: z
+      .string()
+      .min(1)
+      .describe("The HAR file, relative to the scenario file's folder (`retryproof replay --har FILE` gives another)."),
+    origin: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('Only the exchanges recorded with this origin, e.g. https://api.stripe.com (default: all of the file).'),
+    honoursIdempotencyKey: z
+      .boolean()
+      .default(false)
+      .describe('Whether a repeated Idempotency-Key is answered with the first answer (422 for other parameters, 409 in flight), as the recorded API does.'),
+    noun: z.string().default('effect').describe('What one effect is called in reports ("charge").'),
+    ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+    errorBody,
+  })
+  .strict();
+
 /** A route of a multi-route upstream: a built-in model's own entry, whose path is required. */
 const routePath = z.string().startsWith('/').describe('The path this route serves, e.g. /charges. Paths of one upstream must not overlap.');
 const upstreamRoute = z.discriminatedUnion('model', [
@@ -193,6 +216,7 @@ export const upstreamSchema = z.discriminatedUnion('model', [
   deployerUpstream,
   customUpstream,
   openApiUpstream,
+  harUpstream,
   routesUpstream,
 ]);
 
