@@ -110,12 +110,12 @@ function createsIn(entries: HarEntry[]) {
     .map((entry) => ({ path: new URL(entry.request.url).pathname, status: entry.response.status, id: (JSON.parse(entry.response.content.text) as { id: string }).id, lost: Boolean(entry.comment) }));
 }
 
-async function replay(scenario: string, har = HAR): Promise<{ code: number; text: string }> {
+async function replay(scenario: string, har = HAR, fault = 'timeout-after-commit'): Promise<{ code: number; text: string }> {
   const reports = mkdtempSync(path.join(os.tmpdir(), 'retryproof-har-'));
   cleanups.push(() => rmSync(reports, { recursive: true, force: true }));
   let text = '';
   const out = { write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WritableStream;
-  const code = await replayCommand(undefined, { scenario: fixture('har', scenario), har, fault: 'timeout-after-commit', reports, quiet: true }, out);
+  const code = await replayCommand(undefined, { scenario: fixture('har', scenario), har, fault, reports, quiet: true }, out);
   return { code, text };
 }
 
@@ -166,5 +166,14 @@ describeEndToEnd('an incident from its HAR (the stripe SDK, a recording proxy, r
     expect(error).toBeInstanceOf(RetryproofError);
     expect((error as RetryproofError).where.field).toBe('upstreams.stripe.file');
     expect((error as RetryproofError).message).toMatch(/broken at log\.entries\[0\]\.request\.url/);
+  });
+
+  it('a fault that does not exist, or --har for a scenario without a har upstream, is refused (exit 2)', async () => {
+    const unknown = (await replay('incident.yaml', HAR, 'timeout-after-comit').catch((caught: unknown) => caught)) as RetryproofError;
+    expect(unknown).toBeInstanceOf(RetryproofError);
+    expect(unknown.where.field).toBe('--fault');
+    const noHar = (await replay('../stripe-sdk/naive-retry.yaml').catch((caught: unknown) => caught)) as RetryproofError;
+    expect(noHar).toBeInstanceOf(RetryproofError);
+    expect(noHar.message).toMatch(/no upstream with model: har/);
   });
 });
