@@ -4,8 +4,8 @@
  * `issues/create` operation. The naive client (no key, ky's own retries after
  * a timeout) is caught opening two issues after timeout-after-commit; the
  * keyed one (the document's operation declared to honour Idempotency-Key) is
- * replayed and passes. Command target over loopback, module target in-process
- * (msw) and over loopback.
+ * replayed and passes. Command and http targets over loopback, module target
+ * in-process (msw) and over loopback.
  */
 import path from 'node:path';
 import { expect, it } from 'vitest';
@@ -18,9 +18,16 @@ const CLIENT = fixture('openapi', 'create-issue.mjs');
 const ISSUES = 'POST /repos/octo-org/hello-world/issues';
 
 type Variant = 'naive' | 'keyed';
-type Kind = 'command' | 'module-msw' | 'module-loopback';
+type Kind = 'command' | 'http' | 'module-msw' | 'module-loopback';
 
-function target(kind: Kind): Record<string, unknown> {
+function target(kind: Kind, variant: Variant): Record<string, unknown> {
+  if (kind === 'http') {
+    return {
+      kind: 'http',
+      start: { argv: [process.execPath, fixture('openapi', 'issue-api.mjs')], env: { GITHUB_URL: '{{upstreams.github.url}}', VARIANT: variant } },
+      timeoutMs: 15_000,
+    };
+  }
   if (kind === 'command') {
     return { kind: 'command', argv: [process.execPath, CLIENT], env: { GITHUB_URL: '{{upstreams.github.url}}' }, timeoutMs: 20_000, killGraceMs: 100 };
   }
@@ -31,7 +38,7 @@ function scenario(variant: Variant, kind: Kind): Record<string, unknown> {
   const command = kind === 'command';
   return {
     name: `github-issue-${variant}-${kind}`,
-    target: target(kind),
+    target: target(kind, variant),
     upstreams: {
       github: {
         model: 'openapi',
@@ -46,7 +53,8 @@ function scenario(variant: Variant, kind: Kind): Record<string, unknown> {
         name: 'open-issue',
         // The client's own timeout (1.5 s) ends a held request; a margin keeps a loaded machine from timing out healthy answers.
         ...(command ? { args: ['--variant', variant, '--title', '{{input.title}}', '--key', '{{key}}'] } : {}),
-        input: command ? { title: 'Charged twice' } : { variant, title: 'Charged twice' },
+        ...(kind === 'http' ? { request: { method: 'POST', path: '/issues', body: { title: '{{input.title}}' } } } : {}),
+        input: command || kind === 'http' ? { title: 'Charged twice' } : { variant, title: 'Charged twice' },
       },
     ],
     caller: { retries: 0, replay: false },
@@ -65,7 +73,7 @@ function faultedCase(result: ScenarioResult) {
 }
 
 describeEndToEnd('model: openapi on GitHub\'s REST API document', () => {
-  for (const kind of ['command', 'module-msw', 'module-loopback'] as const) {
+  for (const kind of ['command', 'http', 'module-msw', 'module-loopback'] as const) {
     it(`${kind}: the naive client opens two issues after timeout-after-commit`, async () => {
       const { result } = await runScenarioFile(scenario('naive', kind));
       expect(result.baselines).toEqual([expect.objectContaining({ operation: 'open-issue', effects: { [`github ${ISSUES}`]: 1 } })]);
