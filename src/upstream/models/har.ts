@@ -1,12 +1,11 @@
 import { http } from 'msw';
 import { parseIdempotencyKey } from '../idempotency-key.js';
 import type { UpstreamModel } from '../model.js';
-import { ambientContext } from './answer.js';
+import { ambientContext, respond } from './answer.js';
 import type { RecordedExchange } from './har-file.js';
 import { canonicalJson, KeyStore } from './key-store.js';
 import { decodeBody } from './request-body.js';
 import { resourceStyle } from './resource-style.js';
-import { respond } from './openapi.js';
 
 export interface HarOptions {
   exchanges: readonly RecordedExchange[];

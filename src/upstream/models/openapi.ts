@@ -1,7 +1,7 @@
-import { http, HttpResponse, type JsonBodyType } from 'msw';
+import { http } from 'msw';
 import { parseIdempotencyKey } from '../idempotency-key.js';
 import type { ModelAnswer, UpstreamModel } from '../model.js';
-import { ambientContext } from './answer.js';
+import { ambientContext, respond } from './answer.js';
 import { KeyStore } from './key-store.js';
 import type { DocumentOperation, OpenApiDocument } from './openapi-document.js';
 import { decodeBody } from './request-body.js';
@@ -96,14 +96,6 @@ export function openApiModel(options: OpenApiOptions): UpstreamModel {
 function rejected(answer: ModelAnswer): ModelAnswer {
   ambientContext.rejected();
   return answer;
-}
-
-/** An answer as a Response: no body where the document gives none (204, or no JSON content). */
-export function respond(answer: ModelAnswer): Response {
-  if (answer.json === undefined || answer.status === 204 || answer.status === 304) {
-    return new HttpResponse(null, { status: answer.status, headers: answer.headers });
-  }
-  return HttpResponse.json(answer.json as JsonBodyType, { status: answer.status, headers: answer.headers });
 }
 
 /** Each created thing gets its own id, of the documented id's type, so two effects' answers differ as a real API's would. */
