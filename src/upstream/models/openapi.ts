@@ -35,9 +35,12 @@ export function openApiModel(options: OpenApiOptions): UpstreamModel {
   const { document } = options;
   const honours = (operation: DocumentOperation): boolean => options.operations[operation.id]?.honoursIdempotencyKey ?? options.honoursIdempotencyKey;
 
+  // By method, most specific first (the document's order): a request tries only its method's templates.
+  const byMethod = new Map<string, DocumentOperation[]>();
+  for (const operation of document.operations) byMethod.set(operation.method, [...(byMethod.get(operation.method) ?? []), operation]);
   const find = (method: string, pathname: string): DocumentOperation | undefined => {
     const path = document.basePath && pathname.startsWith(`${document.basePath}/`) ? pathname.slice(document.basePath.length) : pathname;
-    return document.operations.find((operation) => operation.method === method && operation.matches(path));
+    return byMethod.get(method)?.find((operation) => operation.matches(path));
   };
 
   const mutate = (operation: DocumentOperation, pathname: string, text: string, contentType: string | null, keyHeader: string | null): ModelAnswer => {
