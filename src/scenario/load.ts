@@ -126,7 +126,7 @@ function schemaError(error: z.ZodError, file: string, raw: unknown): RetryproofE
   return new RetryproofError('SCENARIO_INVALID', `${describeIssue(issue, raw)}${more}`, { file, field }, fixFor(issue));
 }
 
-const UPSTREAM_MODELS = ['resource', 'mailer', 'counter', 'deployer', 'custom'];
+const UPSTREAM_MODELS = ['resource', 'mailer', 'counter', 'deployer', 'custom', 'openapi', 'har'];
 
 /**
  * An upstream entry with neither model nor routes is read by the schema as a
