@@ -209,15 +209,33 @@ const routesUpstream = z
   })
   .strict();
 
+/** A host name as a client puts it in a URL: letters, digits, dots and dashes (no scheme, port or path). */
+const hostName = z
+  .string()
+  .regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'a host name such as api.stripe.com (no scheme, port or path)')
+  .transform((host) => host.toLowerCase());
+
+/** Proxy mode: the hosts an upstream stands for, for targets that hard-code them (src/upstream/proxy/). */
+const hostFields = {
+  host: hostName
+    .optional()
+    .describe('The host this upstream stands for, e.g. api.stripe.com: a command target that hard-codes https://api.stripe.com is sent here through a proxy the harness runs (HTTPS_PROXY, a per-run CA). Any port.'),
+  hosts: z
+    .array(hostName)
+    .min(1)
+    .optional()
+    .describe('Several hosts this upstream stands for (with or instead of host).'),
+};
+
 export const upstreamSchema = z.discriminatedUnion('model', [
-  resourceUpstream,
-  mailerUpstream,
-  counterUpstream,
-  deployerUpstream,
-  customUpstream,
-  openApiUpstream,
-  harUpstream,
-  routesUpstream,
+  resourceUpstream.extend(hostFields),
+  mailerUpstream.extend(hostFields),
+  counterUpstream.extend(hostFields),
+  deployerUpstream.extend(hostFields),
+  customUpstream.extend(hostFields),
+  openApiUpstream.extend(hostFields),
+  harUpstream.extend(hostFields),
+  routesUpstream.extend(hostFields),
 ]);
 
 const commandTarget = z
