@@ -69,6 +69,8 @@ export function buildProgram(): Command {
     .option('--case <id>', 'the case to replay (default: the minimal explored failure, else the first failed case)')
     .option('--schedule <file>', 'a hand-written schedule (YAML/JSON) instead of a recorded case')
     .option('--scenario <file>', 'the scenario to run it against (default: the one the report names)')
+    .option('--har <file>', "a HAR recording of an incident: answers for the scenario's model: har upstreams, and (without --schedule) the case: --fault on its first mutating request")
+    .option('--fault <name>', 'with --har: the fault you suspect hit the recorded request', 'timeout-after-commit')
     .option('--reports <dir>', 'where run folders are written', 'reports')
     .option('-q, --quiet', 'print only whether it reproduced, not the checks')
     .action(async (report: string | undefined, options) => {

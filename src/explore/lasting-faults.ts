@@ -26,6 +26,8 @@ function keyed(scenario: Scenario, upstream: string, route?: string): boolean {
 function keyedModel(spec: RouteSpec | UpstreamSpec): boolean {
   if (spec.model === 'resource') return spec.honoursIdempotencyKey;
   if (spec.model === 'custom') return spec.deduplicates;
+  if (spec.model === 'har') return spec.honoursIdempotencyKey;
+  if (spec.model === 'openapi') return spec.honoursIdempotencyKey || Object.values(spec.operations).some((own) => own.honoursIdempotencyKey === true);
   return false;
 }
 

@@ -12,6 +12,7 @@ import { summarise } from '../runner/run-scenario.js';
 import { openRunSession } from '../runner/run-session.js';
 import { VERSION } from '../version.js';
 import { runReferenceCases } from './explore.js';
+import { harIncidentSchedule, withHarFile } from './har-incident.js';
 import { loadScheduleFile, validateSchedule } from './schedule-file.js';
 import type { Schedule } from '../core/schedule.js';
 
@@ -25,6 +26,10 @@ export interface ReplayOptions {
   /** The scenario, when it cannot be taken from the report. */
   scenarioFile?: string;
   reportsDir?: string;
+  /** A HAR recording for the scenario's `model: har` upstreams; without a schedule or report, its incident is the case. */
+  harFile?: string;
+  /** The fault the user suspects in the recorded incident (with harFile; default timeout-after-commit). */
+  fault?: string;
 }
 
 export interface ReplayComparison {
@@ -53,13 +58,17 @@ export async function replayCase(options: ReplayOptions): Promise<ReplayResult> 
   if (!scenarioFile) {
     throw new RetryproofError('BAD_ARGUMENT', 'a schedule needs a scenario to run against', {}, 'give --scenario FILE, or a report to replay');
   }
-  const scenario = loadScenario(scenarioFile);
+  const loaded = loadScenario(scenarioFile);
+  const scenario = options.harFile ? withHarFile(loaded, options.harFile) : loaded;
   let caseId: string;
   let schedule: Schedule;
   let recorded: CaseResult | undefined;
   if (options.scheduleFile) {
     schedule = loadScheduleFile(options.scheduleFile, scenario);
     caseId = options.caseId ?? `schedule/${path.basename(options.scheduleFile).replace(/\.(ya?ml|json)$/i, '')}`;
+  } else if (!recording && options.harFile) {
+    schedule = validateSchedule(harIncidentSchedule(scenario, options.fault), scenario, scenarioFile);
+    caseId = options.caseId ?? `har/${path.basename(options.harFile).replace(/\.har$/i, '')}`;
   } else {
     if (!recording) throw new RetryproofError('BAD_ARGUMENT', 'nothing to replay', {}, 'give a report (and --case ID) or --schedule FILE');
     recorded = pickCase(recording.report, options.caseId, recording.file);

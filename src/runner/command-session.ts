@@ -1,5 +1,6 @@
 import { RESTART_FAULTS } from '../faults/registry.js';
 import { inheritedEnv } from './inherited-env.js';
+import { proxyEnvironment, withProxyPreload } from './proxy-env.js';
 import type { InvocationVariant } from '../caller/caller.js';
 import type { InvocationRole, InvocationRow } from '../ledger/rows.js';
 import type { OperationSpec } from '../scenario/schema.js';
@@ -36,7 +37,7 @@ async function invokeCommand(
   // Racers get upstream URLs of their own, so each request is attributed to the racer that sent it.
   const doors = role === 'concurrent' && context.doors ? await context.doors(id) : undefined;
   try {
-    return await runCommand(context, { role, key, seq, variant, input, id, urls: doors?.urls ?? context.urls });
+    return await runCommand(context, { role, key, seq, variant, input, id, urls: doors?.urls ?? context.urls, proxyUrl: doors?.proxyUrl ?? context.proxy?.url });
   } finally {
     doors?.release();
   }
@@ -45,7 +46,7 @@ async function invokeCommand(
 /** Renders the argv and env of one invocation, runs it, and records it. */
 async function runCommand(
   context: CaseInvokeContext,
-  call: { role: InvocationRole; key: string; seq: number; variant: InvocationVariant; input: OperationSpec['input']; id: number; urls: ReadonlyMap<string, string> },
+  call: { role: InvocationRole; key: string; seq: number; variant: InvocationVariant; input: OperationSpec['input']; id: number; urls: ReadonlyMap<string, string>; proxyUrl: string | undefined },
 ): Promise<InvocationRow> {
   const { scenario, operation, recorder } = context;
   if (scenario.target.kind !== 'command') throw new Error(`invokeCommand called for a ${scenario.target.kind} target`);
@@ -57,7 +58,10 @@ async function runCommand(
     Object.fromEntries(Object.entries(env ?? {}).map(([name, value]) => [name, render(value)]));
   const args = [...operation.args, ...(variant.dryRun ? (operation.dryRun?.args ?? []) : [])];
   const argv = [...target.argv, ...args].map(render);
-  const env = { ...inheritedEnv(), ...renderEnv(target.env), ...renderEnv(operation.env) };
+  // Proxy mode: the proxy variables and the CA over the harness's own (a developer's proxy must not take the target outside).
+  const proxied = context.proxy && call.proxyUrl ? proxyEnvironment(call.proxyUrl, context.proxy.caFile) : {};
+  const env: Record<string, string> = { ...inheritedEnv(), ...proxied, ...renderEnv(target.env), ...renderEnv(operation.env) };
+  if (context.proxy) env.NODE_OPTIONS = withProxyPreload(env.NODE_OPTIONS);
 
   recorder.keys.add(key);
   const startedMs = recorder.now();

@@ -27,6 +27,7 @@ import type { CaseServices, RunningServices } from '../services/index.js';
 import type { CommitEvent } from '../services/pg-commit-proxy.js';
 import { readState, recordStateEffects, type StateSnapshot } from './state-effects.js';
 import type { RunningUpstreams } from './upstreams.js';
+import { describeRefusals, type Refusal } from '../upstream/proxy/refusals.js';
 
 export interface CaseEnvironment {
   scenario: Scenario;
@@ -49,7 +50,7 @@ export interface CaseEnvironment {
 
 /** A case's rows, and what its settle window saw (absent when the case was cut short). */
 /** A case as it ran: its rows, the settle window's report, late requests, and the harness's scheduling noise meanwhile (ms, see startNoiseMeter). */
-export type ExecutedCase = CaseRows & { settle?: SettleReport; late: readonly number[]; schedulingNoiseMs: number };
+export type ExecutedCase = CaseRows & { settle?: SettleReport; late: readonly number[]; schedulingNoiseMs: number; refused: readonly Refusal[] };
 
 /**
  * Runs one case: fresh upstream state and a fresh case folder, the caller's
@@ -111,6 +112,8 @@ export async function executeCase(
     if (begun) return;
     begun = true;
     upstreams.strays?.caseBegins();
+    // Refused before the case began: not this case's doing.
+    upstreams.proxy?.refusals.drain();
     for (const pipeline of upstreams.pipelines) {
       pipeline.beginCase({
         faults: schedule.faults.filter((binding) => binding.upstream === pipeline.name),
@@ -126,7 +129,7 @@ export async function executeCase(
   };
   let settle: SettleReport | undefined;
   try {
-    const context = { scenario, operation, urls: upstreams.urls, caseDir, services: services?.values, recorder, live, doors: upstreams.doors };
+    const context = { scenario, operation, urls: upstreams.urls, caseDir, services: services?.values, recorder, live, doors: upstreams.doors, proxy: upstreams.proxy };
     await playOperation(schedule.caller, {
       invoke: (role, key, seq, variant) => {
         // After an interrupt the caller must not start the retry the interrupt just caused.
@@ -148,7 +151,8 @@ export async function executeCase(
     upstreams.strays?.caseEnded(id, operation.name);
     await cleanUp();
   }
-  return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late, schedulingNoiseMs: noise.stop() });
+  const refused = begun ? (upstreams.proxy?.refusals.drain() ?? []) : [];
+  return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late, schedulingNoiseMs: noise.stop(), refused });
 }
 
 /**
@@ -236,7 +240,7 @@ export async function runCase(
     faults,
     checks,
     verdict: checks.some((check) => check.status === 'fail') ? 'fail' : 'pass',
-    notes: [...unreached, ...constructionNotes(stored, outcome, upstreams.traits), ...settleNotes(rows, stored)],
+    notes: [...unreached, ...constructionNotes(stored, outcome, upstreams.traits), ...settleNotes(rows, stored), ...[describeRefusals(rows.refused)].filter((note) => note !== undefined)],
     invocations: stored.invocations.length,
     requests: stored.requests.length,
     requestsTo: stored.requests.reduce<Record<string, number>>((counts, request) => {

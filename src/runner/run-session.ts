@@ -13,9 +13,11 @@ import { killEscapedProcesses } from '../targets/process-group.js';
 import { throwIfInterrupted } from './interrupted.js';
 import { runOnLanes } from './pool.js';
 import type { BaselineResult, CaseResult } from '../core/result.js';
-import { executeCase, runCase, type CaseEnvironment } from './run-case.js';
+import { executeCase, runCase, type CaseEnvironment, type ExecutedCase } from './run-case.js';
 import { startTargetSession } from './target-session.js';
 import { startUpstreams } from './upstreams.js';
+import { prepareProxyAuthority } from './proxy-authority.js';
+import { describeRefusals } from '../upstream/proxy/refusals.js';
 import { describeStrays } from './strays.js';
 import { stateProbes } from '../state/index.js';
 import { closePostgresProbes } from '../state/postgres-probe.js';
@@ -112,8 +114,9 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
   try {
     // One server per run for every lane; each case gets its own database.
     services = await startServices(scenario);
+    const authority = await prepareProxyAuthority(scenario, runDir);
     for (let i = 0; i < Math.max(1, options.concurrency ?? 1); i += 1) {
-      const upstreams = await startUpstreams(scenario, i + 1);
+      const upstreams = await startUpstreams(scenario, i + 1, authority);
       try {
         lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal, keySalt, probes: stateProbes(scenario.state ?? []), services });
       } catch (error) {
@@ -234,6 +237,8 @@ function baselineEvidence(invocation: CaseRows['invocations'][number], rows: Cas
   if (invocation.stdout.trim()) lines.push(`  stdout (last lines):`, ...tail(invocation.stdout));
   if (invocation.stderr.trim()) lines.push(`  stderr (last lines):`, ...tail(invocation.stderr));
   if (!invocation.stdout.trim() && !invocation.stderr.trim() && !invocation.error) lines.push('  it printed nothing');
+  const refused = describeRefusals((rows as Partial<ExecutedCase>).refused ?? []);
+  if (refused) lines.push(`  ${refused}`);
   if (rows.requests.length === 0) {
     lines.push('  upstream requests: none (is the upstream URL passed to the target, e.g. env: { API_URL: "{{upstreams.NAME.url}}" }?)');
   } else {

@@ -4,7 +4,7 @@ import type { Scenario } from '../scenario/load.js';
 import type { OperationSpec } from '../scenario/schema.js';
 import type { RunningInvocation } from '../targets/target.js';
 import type { CaseRecorder } from './recorder.js';
-import type { InvocationDoors, RunningUpstreams } from './upstreams.js';
+import type { InvocationDoors, RunningUpstreams, TargetProxy } from './upstreams.js';
 
 /** What a target needs to run one invocation inside a case. */
 export interface CaseInvokeContext {
@@ -20,6 +20,8 @@ export interface CaseInvokeContext {
   live: Map<number, RunningInvocation>;
   /** Loopback upstreams only: URLs of an invocation's own, so its requests are attributed to it. */
   doors?: InvocationDoors;
+  /** Proxy mode: the forward proxy the target's traffic is sent through. */
+  proxy?: TargetProxy;
 }
 
 /**

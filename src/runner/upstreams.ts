@@ -1,4 +1,8 @@
 import type { Scenario } from '../scenario/load.js';
+import { declaredHosts } from '../scenario/load.js';
+import { startForwardProxy, type ForwardProxy, type HostHandler } from '../upstream/proxy/forward-proxy.js';
+import { RefusalLog } from '../upstream/proxy/refusals.js';
+import type { ProxyAuthority } from './proxy-authority.js';
 import { startLoopbackServer, type LoopbackServer } from '../upstream/loopback-server.js';
 import type { UpstreamTraits } from '../upstream/model.js';
 import { loadModel } from '../upstream/models/index.js';
@@ -15,13 +19,24 @@ export interface RunningUpstreams {
   doors?: InvocationDoors;
   /** Requests that come while none of this lane's cases is running: recorded here, counted in no case. */
   strays?: StrayLog;
+  /** Proxy mode (an upstream declares a host): the forward proxy the target is sent through. */
+  proxy?: TargetProxy;
   close(): Promise<void>;
 }
 
-export type InvocationDoors = (invocationId: number) => Promise<{ urls: ReadonlyMap<string, string>; release(): void }>;
+export interface TargetProxy {
+  /** http://127.0.0.1:PORT of the forward proxy. */
+  url: string;
+  /** The run's CA certificate, for the target to trust. */
+  caFile: string;
+  /** Hosts the proxy refused (no upstream declares them), for the case's notes. */
+  refusals: RefusalLog;
+}
 
-export async function startUpstreams(scenario: Scenario, lane = 1): Promise<RunningUpstreams> {
-  const upstreams = scenario.target.kind === 'module' && scenario.target.interception === 'msw' ? await startInProcessUpstreams(scenario) : await startLoopbackUpstreams(scenario);
+export type InvocationDoors = (invocationId: number) => Promise<{ urls: ReadonlyMap<string, string>; proxyUrl?: string; release(): void }>;
+
+export async function startUpstreams(scenario: Scenario, lane = 1, authority?: ProxyAuthority): Promise<RunningUpstreams> {
+  const upstreams = scenario.target.kind === 'module' && scenario.target.interception === 'msw' ? await startInProcessUpstreams(scenario) : await startLoopbackUpstreams(scenario, authority);
   const strays = new StrayLog(`lane-${lane}`, upstreams.traits);
   for (const pipeline of upstreams.pipelines) pipeline.serveStrays(() => strays.current());
   // The target's own state (state probes) is judged like an upstream of one route per probe: "db orders".
@@ -30,11 +45,14 @@ export async function startUpstreams(scenario: Scenario, lane = 1): Promise<Runn
   return { ...upstreams, traits, strays };
 }
 
-async function startLoopbackUpstreams(scenario: Scenario): Promise<RunningUpstreams> {
+async function startLoopbackUpstreams(scenario: Scenario, authority: ProxyAuthority | undefined): Promise<RunningUpstreams> {
   const pipelines: UpstreamPipeline[] = [];
   const servers: LoopbackServer[] = [];
   const urls = new Map<string, string>();
   const traits = new Map<string, UpstreamTraits>();
+  const hosts = new Map<string, HostHandler>();
+  let forwardProxy: ForwardProxy | undefined;
+  const refusals = new RefusalLog();
   try {
     for (const [name, spec] of Object.entries(scenario.upstreams)) {
       const model = await loadModel(spec, { upstream: name, scenario });
@@ -44,6 +62,11 @@ async function startLoopbackUpstreams(scenario: Scenario): Promise<RunningUpstre
       servers.push(server);
       urls.set(name, server.url);
       traits.set(name, model.traits);
+      for (const host of declaredHosts(spec)) hosts.set(host, server.handle);
+    }
+    if (hosts.size > 0) {
+      if (!authority) throw new Error('an upstream declares a host but the run made no proxy CA');
+      forwardProxy = await startForwardProxy({ hosts, certificates: authority.certificates, refusals });
     }
   } catch (error) {
     await Promise.all(servers.map((server) => server.close()));
@@ -52,9 +75,14 @@ async function startLoopbackUpstreams(scenario: Scenario): Promise<RunningUpstre
   const doors: InvocationDoors = async (invocationId) => {
     const names = [...urls.keys()]; // in the order of `servers`
     const opened = await Promise.all(servers.map((server) => server.door(invocationId)));
+    const proxyDoor = await forwardProxy?.door(invocationId);
     return {
       urls: new Map(opened.map((door, i) => [names[i]!, door.url])),
-      release: () => opened.forEach((door) => door.release()),
+      proxyUrl: proxyDoor?.url,
+      release: () => {
+        opened.forEach((door) => door.release());
+        proxyDoor?.release();
+      },
     };
   };
   return {
@@ -62,7 +90,10 @@ async function startLoopbackUpstreams(scenario: Scenario): Promise<RunningUpstre
     urls,
     traits,
     doors,
+    proxy: forwardProxy && authority ? { url: forwardProxy.url, caFile: authority.caFile, refusals } : undefined,
     close: async () => {
+      // The proxy first: its tunnels are the clients' connections to the upstreams.
+      await forwardProxy?.close();
       await Promise.all(servers.map((server) => server.close()));
     },
   };

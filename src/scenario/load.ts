@@ -42,6 +42,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const scenario = result.data;
   checkUniqueOperations(scenario, file);
   checkRoutes(scenario, file);
+  checkHosts(scenario, file);
   checkTargetKind(scenario, file);
   checkTemplates(scenario, file);
   checkStateProbes(scenario, file);
@@ -127,7 +128,7 @@ function schemaError(error: z.ZodError, file: string, raw: unknown): RetryproofE
   return new RetryproofError('SCENARIO_INVALID', `${describeIssue(issue, raw)}${more}`, { file, field }, fixFor(issue));
 }
 
-const UPSTREAM_MODELS = ['resource', 'mailer', 'counter', 'deployer', 'custom'];
+const UPSTREAM_MODELS = ['resource', 'mailer', 'counter', 'deployer', 'custom', 'openapi', 'har'];
 
 /**
  * An upstream entry with neither model nor routes is read by the schema as a
@@ -215,6 +216,35 @@ function checkRoutes(scenario: ScenarioFile, file: string): void {
       );
     });
   }
+}
+
+/**
+ * Proxy mode serves declared hosts to command targets (the harness sets their
+ * proxy variables); a host belongs to one upstream only, or a request to it
+ * would have two places to go.
+ */
+function checkHosts(scenario: ScenarioFile, file: string): void {
+  const owner = new Map<string, string>();
+  for (const [name, upstream] of Object.entries(scenario.upstreams)) {
+    const hosts = declaredHosts(upstream);
+    if (hosts.length === 0) continue;
+    const field = `upstreams.${name}.${upstream.host ? 'host' : 'hosts'}`;
+    if (scenario.target.kind !== 'command') {
+      throw new RetryproofError('SCENARIO_INVALID', `host is only for command targets (this target is ${scenario.target.kind}): the harness hands a command its proxy in its environment`, { file, field }, `remove host and give the target {{upstreams.${name}.url}}, or test the tool as a command target`);
+    }
+    for (const host of hosts) {
+      const other = owner.get(host);
+      if (other && other !== name) {
+        throw new RetryproofError('SCENARIO_INVALID', `${host} is declared by upstream ${other} already`, { file, field }, 'declare each host on one upstream only (use routes: for several models behind one host)');
+      }
+      owner.set(host, name);
+    }
+  }
+}
+
+/** The hosts an upstream stands for in proxy mode, `host` and `hosts` together, each once. */
+export function declaredHosts(upstream: { host?: string | undefined; hosts?: string[] | undefined }): string[] {
+  return [...new Set([...(upstream.host ? [upstream.host] : []), ...(upstream.hosts ?? [])])];
 }
 
 function targetCwd(scenario: ScenarioFile): string | undefined {

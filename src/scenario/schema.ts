@@ -134,6 +134,59 @@ const customUpstream = z
   })
   .strict();
 
+const openApiUpstream = z
+  .object({
+    model: z
+      .literal('openapi')
+      .describe('An upstream built from an OpenAPI 3 document: every operation answers its documented success (example, or generated from the schema); POST/PUT/PATCH/DELETE answers are effects, GETs are not.'),
+    document: z
+      .string()
+      .min(1)
+      .describe("The OpenAPI 3 document (JSON or YAML), relative to the scenario file's folder; a path inside node_modules works, e.g. node_modules/@octokit/openapi/generated/api.github.com.json."),
+    honoursIdempotencyKey: z
+      .boolean()
+      .default(false)
+      .describe('Whether every mutating operation honours Idempotency-Key: a replay returns the first answer, other parameters under the key get 422, a key in flight 409.'),
+    operations: z
+      .record(
+        z.string(),
+        z
+          .object({
+            honoursIdempotencyKey: z.boolean().optional().describe('This operation, over the document-wide setting.'),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe('Per operationId (or "METHOD /path/template" for an operation without one), e.g. {issues/create: {honoursIdempotencyKey: true}}.'),
+    noun: z.string().default('effect').describe('What one effect is called in reports ("issue").'),
+    ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+    errorBody,
+  })
+  .strict();
+
+const harUpstream = z
+  .object({
+    model: z
+      .literal('har')
+      .describe('An upstream that answers as a HAR recording did: matched by method, path, query and, where ambiguous, body; a mutating exchange recorded with a 2xx answer is an effect.'),
+    file: z
+      .string()
+      .min(1)
+      .describe("The HAR file, relative to the scenario file's folder (`retryproof replay --har FILE` gives another)."),
+    origin: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('Only the exchanges recorded with this origin, e.g. https://api.stripe.com (default: all of the file).'),
+    honoursIdempotencyKey: z
+      .boolean()
+      .default(false)
+      .describe('Whether a repeated Idempotency-Key is answered with the first answer (422 for other parameters, 409 in flight), as the recorded API does.'),
+    noun: z.string().default('effect').describe('What one effect is called in reports ("charge").'),
+    ignoreFields: z.array(z.string()).default([]).describe('Body fields left out of effect fingerprints.'),
+    errorBody,
+  })
+  .strict();
+
 /** A route of a multi-route upstream: a built-in model's own entry, whose path is required. */
 const routePath = z.string().startsWith('/').describe('The path this route serves, e.g. /charges. Paths of one upstream must not overlap.');
 const upstreamRoute = z.discriminatedUnion('model', [
@@ -156,13 +209,33 @@ const routesUpstream = z
   })
   .strict();
 
+/** A host name as a client puts it in a URL: letters, digits, dots and dashes (no scheme, port or path). */
+const hostName = z
+  .string()
+  .regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'a host name such as api.stripe.com (no scheme, port or path)')
+  .transform((host) => host.toLowerCase());
+
+/** Proxy mode: the hosts an upstream stands for, for targets that hard-code them (src/upstream/proxy/). */
+const hostFields = {
+  host: hostName
+    .optional()
+    .describe('The host this upstream stands for, e.g. api.stripe.com: a command target that hard-codes https://api.stripe.com is sent here through a proxy the harness runs (HTTPS_PROXY, a per-run CA). Any port.'),
+  hosts: z
+    .array(hostName)
+    .min(1)
+    .optional()
+    .describe('Several hosts this upstream stands for (with or instead of host).'),
+};
+
 export const upstreamSchema = z.discriminatedUnion('model', [
-  resourceUpstream,
-  mailerUpstream,
-  counterUpstream,
-  deployerUpstream,
-  customUpstream,
-  routesUpstream,
+  resourceUpstream.extend(hostFields),
+  mailerUpstream.extend(hostFields),
+  counterUpstream.extend(hostFields),
+  deployerUpstream.extend(hostFields),
+  customUpstream.extend(hostFields),
+  openApiUpstream.extend(hostFields),
+  harUpstream.extend(hostFields),
+  routesUpstream.extend(hostFields),
 ]);
 
 const commandTarget = z

@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Delivery } from '../ledger/rows.js';
 import type { RawOutcome, UpstreamPipeline } from './pipeline.js';
+import { resetSocket } from './transport.js';
 
 export interface LoopbackServer {
   readonly url: string;
@@ -12,6 +13,12 @@ export interface LoopbackServer {
    * when the invocation is over; ports are reused, and closed with the server.
    */
   door(invocationId: number): Promise<Door>;
+  /**
+   * Serves a request another server read (the forward proxy: a request from a
+   * CONNECT tunnel, or an absolute-form plain one, its url rewritten to a path).
+   * Faults act on `req.socket`, the client's own connection.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, invocationHint: number | undefined): void;
   close(): Promise<void>;
 }
 
@@ -40,15 +47,15 @@ export async function startLoopbackServer(pipeline: UpstreamPipeline, options: L
   const lentTo = new Map<number, number>();
   const doors: Array<{ port: number; listener: net.Server }> = [];
   const free: number[] = [];
-  const server = http.createServer((req, res) => {
-    const invocationHint = lentTo.get(req.socket.localPort ?? -1);
+  const handle = (req: IncomingMessage, res: ServerResponse, invocationHint: number | undefined): void => {
     serve(pipeline, options, holds, req, res, invocationHint).catch((error: unknown) => {
       // A harness bug: answer 500 so the target sees something, and say why on stderr.
       process.stderr.write(`retryproof: upstream ${pipeline.name} failed on ${req.method} ${req.url}: ${String(error)}\n`);
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
-  });
+  };
+  const server = http.createServer((req, res) => handle(req, res, lentTo.get(req.socket.localPort ?? -1)));
   server.keepAliveTimeout = 5_000;
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -83,6 +90,7 @@ export async function startLoopbackServer(pipeline: UpstreamPipeline, options: L
         },
       };
     },
+    handle,
     async close() {
       for (const release of holds) release();
       for (const socket of sockets) socket.destroy();
@@ -201,12 +209,6 @@ function delayUnlessClientGone(req: IncomingMessage, ms: number): Promise<boolea
     }, ms);
     socket.once('close', gone);
   });
-}
-
-function resetSocket(socket: Socket): void {
-  // An RST rather than a FIN: the client sees ECONNRESET, as with a dropped connection.
-  if (typeof socket.resetAndDestroy === 'function' && !socket.destroyed) socket.resetAndDestroy();
-  else socket.destroy();
 }
 
 function responseHeaders(response: Response, length: number): Record<string, string> {

@@ -119,7 +119,7 @@ describe('routes: several routes on one upstream', () => {
   it('an upstream with neither model nor routes: the model is what is missing', () => {
     const error = loadError(write(undefined, { path: '/charges' }));
     expect(error.where.field).toBe('upstreams.api.model');
-    expect(error.message).toMatch(/^missing model; expected one of: resource, mailer, counter, deployer, custom \(or routes: \[\.\.\.\]/);
+    expect(error.message).toMatch(/^missing model; expected one of: resource, mailer, counter, deployer, custom, openapi, har \(or routes: \[\.\.\.\]/);
   });
 
   it('the CLI prints the file, the field and the fix, and exits 2', () => {

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from zoo_tool import out, order_args, call  # noqa: E402
+from zoo_tool import out, order_args, call, give_up  # noqa: E402
 
 
 def charge(amount, key):
@@ -22,10 +22,12 @@ def charge(amount, key):
 args = order_args()
 
 delay = 0.05
+statuses = []
 for attempt in range(1, 3):
     if attempt > 1:
         time.sleep(delay)
     status, headers, body = charge(args.amount, args.idempotency_key)
+    statuses.append(status)
     if status is not None and 200 <= status < 300 and isinstance(body, dict) and body.get("id"):
         replayed = headers.get("Idempotent-Replayed") == "true" and attempt == 1
         out(0, effect="noop" if replayed else "created", id=body["id"])
@@ -36,4 +38,4 @@ for attempt in range(1, 3):
     delay = 0.05 * 2 ** attempt
     if headers.get("Retry-After", "").isdigit():
         delay = max(delay, int(headers["Retry-After"]))
-out(75, effect="unknown", error=f"gave up after 2 attempts (last: {status or 'no answer'})")
+give_up(2, statuses)

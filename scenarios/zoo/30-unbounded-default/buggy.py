@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from zoo_tool import out, order_args, call, charged, replayed, exit_if_refused  # noqa: E402
+from zoo_tool import out, order_args, call, charged, replayed, exit_if_refused, give_up  # noqa: E402
 
 ATTEMPTS = float("inf")  # BUG: no bound: it retries until it succeeds
 BACKOFF_S = 0.05
@@ -32,12 +32,14 @@ def wait(headers, attempt):
 
 
 args = order_args()
+statuses = []
 for attempt in itertools.count(1):
     status, headers, body = call("POST", "/charges", {"amount": args.amount}, {"Idempotency-Key": args.idempotency_key})
+    statuses.append(status)
     if charged(status, body):
         out(0, effect="noop" if replayed(headers) and attempt == 1 else "created", id=body["id"])
     exit_if_refused(status)
     if attempt >= ATTEMPTS:
         break
     time.sleep(wait(headers, attempt))
-out(75, effect="unknown", error=f"gave up after {attempt} attempts (last: {status or 'no answer'})")
+give_up(attempt, statuses)

@@ -58,3 +58,18 @@ def exit_if_refused(status):
         out(4, effect="none", error="a request with this key is still in flight")
     if status is not None and 400 <= status < 500 and status != 429:
         out(1, effect="none", error=f"refused: HTTP {status}")
+
+
+def may_have_committed(status):
+    """Could the attempt that got this answer have charged? No answer, a 5xx
+    (it may come after the work) or a 409 (another request with the key may
+    yet commit): yes. A 429 is a refusal: nothing was done."""
+    return status is None or status >= 500 or status == 409
+
+
+def give_up(attempts, statuses):
+    """Out of attempts: `unknown` if any of them may have charged, else `none`
+    (only refusals such as 429 came back, so the tool knows nothing happened)."""
+    unsure = any(may_have_committed(status) for status in statuses)
+    last = statuses[-1] if statuses else None
+    out(75, effect="unknown" if unsure else "none", error=f"gave up after {attempts} attempts (last: {last or 'no answer'})")

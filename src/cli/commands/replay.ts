@@ -6,17 +6,21 @@ export interface ReplayCommandOptions {
   case?: string;
   schedule?: string;
   scenario?: string;
+  har?: string;
+  fault?: string;
   reports: string;
   quiet?: boolean;
 }
 
-/** `retryproof replay REPORT [--case ID]` or `retryproof replay --schedule FILE --scenario FILE`. */
+/** `retryproof replay REPORT [--case ID]`, `retryproof replay --schedule FILE --scenario FILE` or `retryproof replay --har FILE --scenario FILE [--fault NAME]`. */
 export async function replayCommand(report: string | undefined, options: ReplayCommandOptions, out: NodeJS.WritableStream): Promise<number> {
   const result = await replayCase({
     report,
     caseId: options.case,
     scheduleFile: options.schedule,
     scenarioFile: options.scenario,
+    ...(options.har !== undefined && { harFile: options.har }),
+    ...(options.fault !== undefined && { fault: options.fault }),
     reportsDir: options.reports,
   });
   const { replay } = result;

@@ -21,3 +21,11 @@ export function headerValue(headers: Readonly<Record<string, string | string[] |
   if (value === undefined) return null;
   return Array.isArray(value) ? value.join(', ') : value;
 }
+
+/** An answer as a Response: no body where there is none to give (204, 304, or no JSON). */
+export function respond(answer: ModelAnswer): Response {
+  if (answer.json === undefined || answer.status === 204 || answer.status === 304) {
+    return new HttpResponse(null, { status: answer.status, headers: answer.headers });
+  }
+  return HttpResponse.json(answer.json as JsonBodyType, { status: answer.status, headers: answer.headers });
+}

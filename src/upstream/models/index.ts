@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { RetryproofError } from '../../errors.js';
 import type { Scenario } from '../../scenario/load.js';
 import type { RouteSpec, UpstreamSpec } from '../../scenario/schema.js';
@@ -6,7 +7,10 @@ import type { UpstreamModel } from '../model.js';
 import { counterModel } from './counter.js';
 import { customModel } from './custom.js';
 import { deployerModel } from './deployer.js';
+import { harModel } from './har.js';
+import { readHarFile } from './har-file.js';
 import { mailerModel } from './mailer.js';
+import { loadOpenApiModel } from './openapi-load.js';
 import { resourceModel } from './resource.js';
 import { routesModel } from './routes.js';
 
@@ -25,6 +29,11 @@ export interface ModelOrigin {
 export async function loadModel(spec: UpstreamSpec, origin: ModelOrigin): Promise<UpstreamModel> {
   if (spec.model === 'custom') {
     return withDeclaredErrorBody(await customModel(spec, { upstream: origin.upstream, dir: origin.scenario.dir, file: origin.scenario.file }), spec);
+  }
+  if (spec.model === 'openapi') return withDeclaredErrorBody(await loadOpenApiModel(spec, origin), spec);
+  if (spec.model === 'har') {
+    const exchanges = readHarFile(path.resolve(origin.scenario.dir, spec.file), { file: origin.scenario.file, field: `upstreams.${origin.upstream}.file` });
+    return withDeclaredErrorBody(harModel({ exchanges, origin: spec.origin, honoursIdempotencyKey: spec.honoursIdempotencyKey, noun: spec.noun, ignoreFields: spec.ignoreFields }), spec);
   }
   return createModel(spec);
 }
@@ -51,9 +60,11 @@ export function createModel(spec: UpstreamSpec): UpstreamModel {
     case 'routes':
       return routesModel(spec.routes.map((route: RouteSpec) => ({ path: route.path, model: createModel(route) })));
     case 'custom':
+    case 'openapi':
+    case 'har':
       throw new RetryproofError(
         'SCENARIO_INVALID',
-        `a custom upstream (${spec.module}) is imported from its module by the asynchronous loadModel(), but this build starts upstreams with the synchronous createModel()`,
+        `a ${spec.model} upstream is loaded from its file by the asynchronous loadModel(), but this build starts upstreams with the synchronous createModel()`,
         { field: 'upstreams' },
         'in src/runner/upstreams.ts, build models with `await loadModel(spec, { upstream: name, scenario })`',
       );

@@ -1,9 +1,9 @@
 import { http } from 'msw';
-import { createHash } from 'node:crypto';
 import { parseIdempotencyKey } from '../idempotency-key.js';
 import type { FastRoutes, ModelAnswer, ModelContext, UpstreamModel } from '../model.js';
 import { ambientContext, headerValue, jsonResponse } from './answer.js';
 import { plainPath } from './plain-path.js';
+import { KeyStore } from './key-store.js';
 import { decodeBody } from './request-body.js';
 import { resourceStyle, type ResourceStyleName } from './resource-style.js';
 
@@ -15,12 +15,6 @@ export interface ResourceOptions {
   ignoreFields: string[];
   /** The shape of its answers (default plain: the harness's own). */
   style?: ResourceStyleName;
-}
-
-interface StoredKey {
-  bodyHash: string;
-  /** Absent while the first request with this key is still being served. */
-  response?: { status: number; body: unknown };
 }
 
 interface StoredRecord {
@@ -46,7 +40,7 @@ interface CreateRequest {
 export function resourceModel(options: ResourceOptions): UpstreamModel {
   const style = resourceStyle(options.style ?? 'plain', options.noun, options.path);
   const records = new Map<string, StoredRecord>();
-  const keys = new Map<string, StoredKey>();
+  const keys = new KeyStore();
   let sequence = 0;
   const collection = `*${options.path}`;
   const createRoute = `POST ${options.path}`;
@@ -61,32 +55,29 @@ export function resourceModel(options: ResourceOptions): UpstreamModel {
     const body = decoded.fields;
     const key = parseIdempotencyKey(keyHeader);
     const answer = (reply: ModelAnswer): ModelAnswer => (key === null ? reply : withHeaders(reply, style.keyHeaders(key)));
-    let inFlight: StoredKey | undefined;
+    let settle: ((response: { status: number; body: unknown }) => void) | undefined;
     if (options.honoursIdempotencyKey && key !== null) {
-      // The same parameters written another way (key order, spaces, JSON or form) are the same request.
-      const bodyHash = createHash('sha256').update(text ? canonicalJson(body) : '').digest('hex');
-      const stored = keys.get(key);
-      if (stored && stored.bodyHash !== bodyHash) {
+      const admission = keys.admit(key, body, text);
+      if (admission.kind === 'reused') {
         context.rejected();
         return answer(style.keyReused(key));
       }
-      if (stored && !stored.response) {
+      if (admission.kind === 'in-flight') {
         context.rejected();
         return answer(style.keyInFlight(key));
       }
-      if (stored?.response) {
+      if (admission.kind === 'replay') {
         context.replayed();
-        return answer({ status: stored.response.status, json: stored.response.body, headers: { 'idempotent-replayed': 'true' } });
+        return answer({ status: admission.response.status, json: admission.response.body, headers: { 'idempotent-replayed': 'true' } });
       }
-      inFlight = { bodyHash };
-      keys.set(key, inFlight);
+      settle = admission.settle;
     }
     sequence += 1;
     const id = style.id(sequence);
     const record = style.record(body, id, key);
     records.set(id, { record, key });
     context.commit({ route: createRoute, resourceId: id, body });
-    if (inFlight) inFlight.response = { status: style.createdStatus, body: record };
+    settle?.({ status: style.createdStatus, body: record });
     return answer({ status: style.createdStatus, json: record });
   };
   const list = (ref: string | null): ModelAnswer => {
@@ -153,13 +144,4 @@ export function resourceModel(options: ResourceOptions): UpstreamModel {
 
 function withHeaders(answer: ModelAnswer, headers: Record<string, string>): ModelAnswer {
   return Object.keys(headers).length === 0 ? answer : { ...answer, headers: { ...answer.headers, ...headers } };
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
