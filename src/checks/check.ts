@@ -155,8 +155,9 @@ export function describeExpected(effect: EffectRow): string {
   return `${effect.upstream} ${effect.route}${body ? ` ${body}` : ''}`;
 }
 
-/** "effect 2 (cha_2, by request 3, key rp-…-1)" */
+/** "effect 2 (cha_2, by request 3, key rp-…-1)"; a row of the target's own state: "effect 2 (found in db orders: {...})" */
 export function describeEffect(effect: EffectRow): string {
+  if (isStateEffect(effect)) return `effect ${effect.id} (found in ${effect.upstream} ${effect.route} after the case: ${effect.body.length > 80 ? `${effect.body.slice(0, 77)}...` : effect.body})`;
   const parts = [effect.resourceId, `request ${effect.requestId}`, effect.key ? `key ${effect.key}` : 'no key'].filter(Boolean);
   return `effect ${effect.id} (${parts.join(', ')})`;
 }
@@ -210,6 +211,15 @@ export function describeFaultOutcome(request: RequestRow): string {
     abandoned: 'the client gave up before the answer',
   };
   return `${request.fault} on request ${request.id}: ${did[request.outcome]}; ${reached[request.delivery]}`;
+}
+
+/**
+ * Whether an effect is a row of the target's own state (a state probe's,
+ * src/state/): it belongs to no request, since the state is read once the
+ * case is over, so no invocation is known to have made it.
+ */
+export function isStateEffect(effect: EffectRow): boolean {
+  return effect.requestId === 0;
 }
 
 /** The upstream requests attributed to an invocation, in order. */

@@ -254,7 +254,8 @@ function minimalOf(result: CaseResult, schedule: Schedule, path: string, shrinks
   return {
     caseId: result.id,
     schedule,
-    scheduleText: describeSchedule(schedule),
+    // The case's own words when it ran this schedule (they know the scenario's database services: "COMMIT #1 to db").
+    scheduleText: JSON.stringify(schedule) === JSON.stringify(result.schedule) ? result.scheduleText : describeSchedule(schedule),
     scheduleSize: scheduleSize(schedule),
     failedChecks: result.checks.filter((check) => check.status === 'fail').map((check) => check.check),
     path,

@@ -38,6 +38,8 @@ function keyedModel(spec: RouteSpec | UpstreamSpec): boolean {
  * keeps keys.
  */
 export function lastingFaults(scenario: Scenario, upstream: string, faults: readonly string[], route?: string): string[] {
+  // A database service has only its COMMIT faults, none of them an outage.
+  if (scenario.services?.[upstream]) return [];
   return faults.filter((fault) => LASTING_FAULTS.includes(fault) && (!KEYED_FAULTS.includes(fault) || keyed(scenario, upstream, route)));
 }
 

@@ -4,6 +4,9 @@ import type { CallerActions, FaultBinding, Schedule } from '../core/schedule.js'
 import { lastingFaults, lastingParams } from './lasting-faults.js';
 import { raceWindow } from './race-window.js';
 
+/** The catalog's faults a database service's COMMITs can have (see src/services/index.ts COMMIT_FAULTS). */
+const COMMIT_FAULT_NAMES = ['reset-after-commit', 'timeout-after-commit'];
+
 export interface PlannedCase {
   id: string;
   schedule: Schedule;
@@ -82,6 +85,8 @@ export function systematicCases(
         continue;
       }
       for (const site of sites) {
+        // A database service (its requests are COMMITs) has only the faults a connection can have after a commit.
+        if (scenario.services?.[site.upstream] && !COMMIT_FAULT_NAMES.includes(fault)) continue;
         for (let ordinal = 1; ordinal <= scenario.depth; ordinal += 1) add(`${fault}@${site.label}#${ordinal}`, [bind(site, ordinal, fault)]);
       }
     }
@@ -94,7 +99,8 @@ export function systematicCases(
     }
     const probe = { retries: 0, key: 'same' as const, replay: false, delayMs: 0 };
     if (scenario.probes.concurrent) {
-      const window = upstreams[0] ? [raceWindow(upstreams[0])] : [];
+      const first = upstreams.find((upstream) => !scenario.services?.[upstream]);
+      const window = first ? [raceWindow(first)] : [];
       add('probe:concurrent', window, { ...probe, concurrent: 2 });
     }
     if (scenario.probes.mismatch && mismatchInput(operation)) add('probe:key-mismatch', [], { ...caller, replay: false, mismatch: true });

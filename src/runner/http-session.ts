@@ -80,6 +80,11 @@ export async function startHttpSession(scenario: Scenario, upstreams: RunningUps
       if (api) rmSync(api.runDir, { recursive: true, force: true });
       await agent.destroy().catch(() => undefined);
     },
+    stateLocation: async () => {
+      if (!api) return { baseUrl: fixedBase! };
+      const server = await api.ensure();
+      return { baseUrl: server.baseUrl, caseDir: api.dir };
+    },
     restartBeforeNextInvocation: () => {
       if (api) restartDue = true;
     },

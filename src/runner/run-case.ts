@@ -22,6 +22,10 @@ import { CaseRecorder } from './recorder.js';
 import { settleSettings, settleWindow, type SettleReport } from './settle.js';
 import type { CaseResult, FaultApplication } from '../core/result.js';
 import type { TargetSession } from './target-session.js';
+import type { ProbeWhere, StateProbe } from '../state/index.js';
+import type { CaseServices, RunningServices } from '../services/index.js';
+import type { CommitEvent } from '../services/pg-commit-proxy.js';
+import { readState, recordStateEffects, type StateSnapshot } from './state-effects.js';
 import type { RunningUpstreams } from './upstreams.js';
 import { describeRefusals, type Refusal } from '../upstream/proxy/refusals.js';
 
@@ -38,6 +42,10 @@ export interface CaseEnvironment {
    * store outlives the run and would answer a new run's keys from an old one.
    */
   keySalt?: string;
+  /** The run's services (a PostgreSQL server): each case gets fresh databases. */
+  services?: RunningServices;
+  /** The scenario's state probes (`state:`): the target's own rows and files, read before and after each case. */
+  probes?: readonly StateProbe[];
 }
 
 /** A case's rows, and what its settle window saw (absent when the case was cut short). */
@@ -73,10 +81,28 @@ export async function executeCase(
   recorder.noteCallerData([operation, scenario.target]);
   const live = new Map<number, RunningInvocation>();
   const caseDir = mkdtempSync(path.join(os.tmpdir(), 'retryproof-case-'));
+  let services: CaseServices | undefined;
+  const cleanUp = async (): Promise<void> => {
+    rmSync(caseDir, { recursive: true, force: true });
+    await services?.end();
+  };
   try {
+    services = await env.services?.beginCase(id, { faults: schedule.faults, onCommit: (service, event) => recordCommit(recorder, service, event, schedule) });
     await env.target.beginCase?.(caseDir);
   } catch (error) {
-    rmSync(caseDir, { recursive: true, force: true });
+    await cleanUp();
+    throw error;
+  }
+  const probes = env.probes ?? [];
+  const probeWhere = async (): Promise<ProbeWhere> => {
+    const located = await env.target.stateLocation?.();
+    return { values: probeValues(located?.caseDir ?? caseDir, upstreams.urls, services?.values), baseUrl: located?.baseUrl };
+  };
+  let stateBefore: StateSnapshot = [];
+  try {
+    if (probes.length > 0) stateBefore = await readState(scenario, probes, await probeWhere());
+  } catch (error) {
+    await cleanUp();
     throw error;
   }
   const keyCase = `${id}${env.keySalt ?? ''}`;
@@ -103,7 +129,7 @@ export async function executeCase(
   };
   let settle: SettleReport | undefined;
   try {
-    const context = { scenario, operation, urls: upstreams.urls, caseDir, recorder, live, doors: upstreams.doors, proxy: upstreams.proxy };
+    const context = { scenario, operation, urls: upstreams.urls, caseDir, services: services?.values, recorder, live, doors: upstreams.doors, proxy: upstreams.proxy };
     await playOperation(schedule.caller, {
       invoke: (role, key, seq, variant) => {
         // After an interrupt the caller must not start the retry the interrupt just caused.
@@ -116,15 +142,51 @@ export async function executeCase(
     });
     recorder.beginSettling();
     if (begun) settle = await settleWindow(upstreams.pipelines, recorder, settings, env.signal);
+    // The target's own state, once it is quiet: what it added in this case are effects like an upstream's.
+    if (probes.length > 0 && settle) recordStateEffects(recorder, probes, stateBefore, await readState(scenario, probes, await probeWhere()));
   } finally {
     // Cut short (an interrupt): let held answers finish delivering, so their rows say what the client saw.
     if (!settle) await Promise.all(upstreams.pipelines.map((pipeline) => pipeline.settle()));
     for (const pipeline of upstreams.pipelines) pipeline.endCase();
     upstreams.strays?.caseEnded(id, operation.name);
-    rmSync(caseDir, { recursive: true, force: true });
+    await cleanUp();
   }
   const refused = begun ? (upstreams.proxy?.refusals.drain() ?? []) : [];
   return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late, schedulingNoiseMs: noise.stop(), refused });
+}
+
+/**
+ * A COMMIT the target's database performed, as a request to the service in the
+ * ledger (method SQL, path COMMIT): the systematic pass and the timeline see
+ * it like an upstream request, and a fault bound to the service's Nth request
+ * applies to its Nth COMMIT. Its effects are the state probe's rows.
+ */
+function recordCommit(recorder: CaseRecorder, service: string, event: CommitEvent, schedule: Schedule): void {
+  const binding = schedule.faults.find((candidate) => candidate.upstream === service && (candidate.ordinal === event.ordinal || (candidate.andAfter === true && event.ordinal >= candidate.ordinal)));
+  const row = recorder.startRequest({
+    upstream: service,
+    ordinal: event.ordinal,
+    method: 'SQL',
+    path: 'COMMIT',
+    route: 'SQL COMMIT',
+    idempotencyKey: null,
+    body: '',
+    bodyFingerprint: '',
+    fault: event.fault === 'none' ? 'none' : (binding?.fault ?? 'none'),
+    committed: true,
+    outcome: 'recorded-nothing',
+    delivery: event.delivery,
+    upstreamStatus: null,
+    clientStatus: null,
+  });
+  row.endedMs = row.startedMs;
+}
+
+/** What a state probe's templates may name: the case's folder and the upstreams' URLs. */
+function probeValues(caseDir: string, urls: ReadonlyMap<string, string>, services: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+  const values = new Map<string, string>([['case.dir', caseDir], ...services]);
+  for (const [name, url] of urls) values.set(`upstreams.${name}.url`, url);
+  return values;
 }
 
 /** Runs a faulted case and judges it. */
@@ -173,7 +235,7 @@ export async function runCase(
     kind,
     operation: schedule.operation,
     schedule,
-    scheduleText: describeSchedule(schedule),
+    scheduleText: describeSchedule(schedule, new Set(Object.keys(scenario.services ?? {}))),
     outcomeText: describeOutcome(stored, baseline, outcome, upstreams.traits),
     faults,
     checks,

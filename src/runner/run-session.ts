@@ -19,6 +19,9 @@ import { startUpstreams } from './upstreams.js';
 import { prepareProxyAuthority } from './proxy-authority.js';
 import { describeRefusals } from '../upstream/proxy/refusals.js';
 import { describeStrays } from './strays.js';
+import { stateProbes } from '../state/index.js';
+import { closePostgresProbes } from '../state/postgres-probe.js';
+import { startServices, type RunningServices } from '../services/index.js';
 
 export interface SessionOptions {
   /** Folder that receives `<scenario>/<run-id>/` (default `reports`). */
@@ -82,12 +85,16 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
   ledger.setMeta('retryproofVersion', VERSION);
 
   const lanes: CaseEnvironment[] = [];
+  let services: RunningServices | undefined;
   const keySalt = scenario.target.kind === 'http' && scenario.target.baseUrl ? `@${runId}` : '';
   const release = async (): Promise<void> => {
     for (const lane of lanes.splice(0)) {
       await lane.target.close().catch(() => undefined);
       await lane.upstreams.close().catch(() => undefined);
     }
+    await closePostgresProbes();
+    await services?.close().catch(() => undefined);
+    services = undefined;
     // Daemons a target started in a session of their own: nothing of a run outlives it.
     killEscapedProcesses();
   };
@@ -105,11 +112,13 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
   };
 
   try {
+    // One server per run for every lane; each case gets its own database.
+    services = await startServices(scenario);
     const authority = await prepareProxyAuthority(scenario, runDir);
     for (let i = 0; i < Math.max(1, options.concurrency ?? 1); i += 1) {
       const upstreams = await startUpstreams(scenario, i + 1, authority);
       try {
-        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal, keySalt });
+        lanes.push({ scenario, upstreams, target: await startTargetSession(scenario, upstreams), ledger, signal: options.signal, keySalt, probes: stateProbes(scenario.state ?? []), services });
       } catch (error) {
         await upstreams.close();
         throw error;
@@ -299,7 +308,8 @@ async function cleanBaseline(run: (attempt: number) => Promise<CaseRows>, scenar
 function repeatedWrites(rows: CaseRows): string | null {
   const counts = new Map<string, number>();
   for (const request of rows.requests) {
-    if (READ_METHODS.has(request.method.toUpperCase())) continue;
+    // A database's COMMITs (method SQL): two transactions in a clean run are how the target works, not a timeout's retry.
+    if (READ_METHODS.has(request.method.toUpperCase()) || request.method === 'SQL') continue;
     const route = `${request.method} ${request.path.split('?')[0]} to ${request.upstream}`;
     counts.set(route, (counts.get(route) ?? 0) + 1);
   }
@@ -315,7 +325,8 @@ function repeatedWrites(rows: CaseRows): string | null {
 function routesSentTo(rows: CaseRows, traits: ReadonlyMap<string, UpstreamTraits>): Map<string, Map<string, number>> {
   const routes = new Map<string, Map<string, number>>();
   for (const request of rows.requests) {
-    if (!traits.get(request.upstream)?.routes) continue;
+    // A database's COMMITs (method SQL) are one site: the Nth COMMIT, whatever the state probes' routes.
+    if (!traits.get(request.upstream)?.routes || request.method === 'SQL') continue;
     const route = `${request.method} ${request.path.split('?')[0]}`;
     const own = routes.get(request.upstream) ?? new Map<string, number>();
     own.set(route, (own.get(route) ?? 0) + 1);

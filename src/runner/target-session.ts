@@ -13,6 +13,8 @@ export interface CaseInvokeContext {
   urls: ReadonlyMap<string, string>;
   /** A fresh folder per case, for {{case.dir}}. */
   caseDir: string;
+  /** The case's own databases: `services.NAME.url` → URL. */
+  services?: ReadonlyMap<string, string>;
   recorder: CaseRecorder;
   /** Invocations running now, so a crash fault can kill them. */
   live: Map<number, RunningInvocation>;
@@ -37,6 +39,12 @@ export interface TargetSession {
    * again before the next invocation of this case (http targets with `start`).
    */
   restartBeforeNextInvocation?(): void;
+  /**
+   * http targets: where a state probe finds the API under test's state: its
+   * base URL (started again if a crash fault killed it) and the folder its
+   * {{case.dir}} rendered to (the case's with restart: per-case, else one for the run).
+   */
+  stateLocation?(): Promise<{ baseUrl: string; caseDir?: string }>;
   /** Faults this kind of target cannot experience, with the reason, for the report. */
   readonly unsupportedFaults: ReadonlyMap<string, string>;
 }

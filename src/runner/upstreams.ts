@@ -8,6 +8,7 @@ import type { UpstreamTraits } from '../upstream/model.js';
 import { loadModel } from '../upstream/models/index.js';
 import { UpstreamPipeline } from '../upstream/pipeline.js';
 import { StrayLog } from './strays.js';
+import { stateTraits } from '../state/index.js';
 
 /** A scenario's upstreams, each served on its own 127.0.0.1 port (or in-process by msw, for module targets) for the whole run. */
 export interface RunningUpstreams {
@@ -38,7 +39,10 @@ export async function startUpstreams(scenario: Scenario, lane = 1, authority?: P
   const upstreams = scenario.target.kind === 'module' && scenario.target.interception === 'msw' ? await startInProcessUpstreams(scenario) : await startLoopbackUpstreams(scenario, authority);
   const strays = new StrayLog(`lane-${lane}`, upstreams.traits);
   for (const pipeline of upstreams.pipelines) pipeline.serveStrays(() => strays.current());
-  return { ...upstreams, strays };
+  // The target's own state (state probes) is judged like an upstream of one route per probe: "db orders".
+  const state = scenario.state ?? [];
+  const traits = state.length > 0 ? new Map([...upstreams.traits, ...stateTraits(state)]) : upstreams.traits;
+  return { ...upstreams, traits, strays };
 }
 
 async function startLoopbackUpstreams(scenario: Scenario, authority: ProxyAuthority | undefined): Promise<RunningUpstreams> {

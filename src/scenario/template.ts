@@ -15,9 +15,15 @@ export function templateReferences(text: string): string[] {
 /** Why a reference cannot be resolved, or undefined when it can. */
 export function unresolvedReason(
   reference: string,
-  known: { upstreams: string[]; inputs: string[] },
+  known: { upstreams: string[]; inputs: string[]; services?: string[] },
 ): string | undefined {
   if ((PLAIN_TEMPLATE_NAMES as readonly string[]).includes(reference)) return undefined;
+  const service = /^services\.([^.]+)\.url$/.exec(reference);
+  if (service) {
+    return (known.services ?? []).includes(service[1]!)
+      ? undefined
+      : `unknown service "${service[1]}" in {{${reference}}}; declared services: ${(known.services ?? []).join(', ') || 'none (declare one under services:, e.g. db: {kind: postgres})'}`;
+  }
   const upstream = /^upstreams\.([^.]+)\.url$/.exec(reference);
   if (upstream) {
     return known.upstreams.includes(upstream[1]!)
@@ -30,7 +36,7 @@ export function unresolvedReason(
       ? undefined
       : `unknown input "${input[1]}" in {{${reference}}}; this operation's inputs: ${known.inputs.join(', ') || 'none'}`;
   }
-  return `unknown template {{${reference}}}; use {{upstreams.NAME.url}}, {{input.NAME}}, {{key}}, {{operation}} or {{case.dir}}`;
+  return `unknown template {{${reference}}}; use {{upstreams.NAME.url}}, {{services.NAME.url}}, {{input.NAME}}, {{key}}, {{operation}} or {{case.dir}}`;
 }
 
 /** Replaces every template in `text`; `values` must hold every reference (validated earlier). */

@@ -90,6 +90,7 @@ export const ZOO_SHARES = {
   waitsAndRestarts: ['21', '22'],
   falseAlarms: ['23', '24', '25', '26'],
   timingAndMessages: ['27', '28', '29', '30'],
+  targetState: ['31', '32', '33', '34'],
 } as const;
 
 async function runEntry(entry: ZooEntry, reportsDir: string): Promise<Outcome> {

@@ -1,6 +1,6 @@
 import type { CaseRows, EffectRow } from '../../ledger/rows.js';
 import { traitsForRouteKey } from '../../upstream/route-traits.js';
-import { countByRoute, describeEffect, fail, pass, plural, skip, type Check } from '../check.js';
+import { countByRoute, describeEffect, fail, isStateEffect, pass, plural, skip, type Check } from '../check.js';
 
 /**
  * Two (or more) concurrent invocations with one key (the probe:concurrent
@@ -43,7 +43,8 @@ export const concurrentCommitsOnce: Check = {
 export function racerEffects(rows: CaseRows): EffectRow[] {
   const racerIds = new Set(rows.invocations.filter((invocation) => invocation.role === 'concurrent').map((invocation) => invocation.id));
   const requestIds = new Set(rows.requests.filter((request) => request.invocationId === null || racerIds.has(request.invocationId)).map((request) => request.id));
-  return rows.effects.filter((effect) => requestIds.has(effect.requestId));
+  // The target's own state (requestId 0) is read after the racers: whatever it holds is theirs together.
+  return rows.effects.filter((effect) => requestIds.has(effect.requestId) || isStateEffect(effect));
 }
 
 /**
@@ -56,10 +57,11 @@ function bySender(rows: CaseRows, effects: readonly EffectRow[], noun: string): 
   const groups = new Map<string, EffectRow[]>();
   for (const effect of effects) {
     const sender = senderOf.get(effect.requestId);
-    const label = sender === null || sender === undefined ? 'sent while both ran (sender unknown)' : `invocation ${sender}`;
+    const label = isStateEffect(effect) ? "in the target's own state after they ran" : sender === null || sender === undefined ? 'sent while both ran (sender unknown)' : `invocation ${sender}`;
     groups.set(label, [...(groups.get(label) ?? []), effect]);
   }
   const racers = rows.invocations.filter((invocation) => invocation.role === 'concurrent');
-  for (const racer of racers) if (!groups.has(`invocation ${racer.id}`)) groups.set(`invocation ${racer.id}`, []);
+  // Rows of the target's state name no racer: saying "invocation 1: none" beside them would blame nobody truly.
+  if (!effects.every(isStateEffect)) for (const racer of racers) if (!groups.has(`invocation ${racer.id}`)) groups.set(`invocation ${racer.id}`, []);
   return [...groups].map(([label, group]) => `${label}: ${group.length === 0 ? `no ${noun}` : `${plural(group.length, noun)} (${group.map(describeEffect).join('; ')})`}`).join('; ');
 }

@@ -1,6 +1,6 @@
 import type { CaseRows, InvocationRow } from '../../ledger/rows.js';
 import { nounFor, traitsForRouteKey } from '../../upstream/route-traits.js';
-import { countByFingerprint, countByRoute, describeEffect, describeExpected, fail, operationEffects, pass, plural, requestsOf, skip, warn, type Check } from '../check.js';
+import { countByFingerprint, countByRoute, describeEffect, describeExpected, fail, isStateEffect, operationEffects, pass, plural, requestsOf, skip, warn, type Check } from '../check.js';
 import { operationAttempts, operationOutcome } from '../outcome.js';
 
 /**
@@ -52,7 +52,7 @@ export const noLostEffects: Check = {
       const missing = success && byBody.missing.length > 0 ? `; of the clean run's: ${byBody.missing.join('; ')}` : '';
       return fail(
         this.name,
-        `${operation}: ${ended} ${success ? 'but' : 'and'} left an effect its clean run never made (the retry changed the request): ${wrong.map((effect) => `${describeEffect(effect)} ${describeExpected(effect)}`).join('; ')}${missing} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)`,
+        `${operation}: ${ended} ${success ? 'but' : 'and'} left an effect its clean run never made (${wrong.every(isStateEffect) ? "a row or file of the target's own state unlike any of the clean run's" : 'the retry changed the request'}): ${wrong.map((effect) => (isStateEffect(effect) ? describeEffect(effect) : `${describeEffect(effect)} ${describeExpected(effect)}`)).join('; ')}${missing} (if a field differs from run to run by design, list it in ${wrong.every(isStateEffect) ? "the state probe's" : "the upstream's"} ignoreFields)`,
         { invocations: senders.length > 0 ? senders.sort((a, b) => a - b) : evidence.invocations, effects: wrong.map((effect) => effect.id) },
       );
     };
