@@ -233,3 +233,21 @@ describe('exit-codes on commands: the branches mutation testing left open (issue
     expect(result.message).toBe('create-order: invocation 1 (dry-run, exit 1): reported effect "would_create" but exited 1, a failure code');
   });
 });
+
+describe('exit-codes: survivors of the mutation run (issue 18)', () => {
+  it('lists several success codes, comma-separated, when a code is not declared', () => {
+    const result = evaluate({ exitCodes: { success: [0, 2], failure: [1, 3] }, invocations: [invocation(1, { exitCode: 7 })] });
+    expect(result.message).toBe('create-order: invocation 1 (attempt, exit 7): exit code 7 is not declared (success: 0, 2; failure: 1, 3)');
+  });
+
+  it('counts the commits of a missing-key request whose handler made several upstream requests', () => {
+    const probe = invocation(1, { role: 'missing-key', targetKind: 'http', exitCode: null, httpStatus: 400, effect: null });
+    const result = exitCodes.evaluate({
+      ...caseInput({ invocations: [probe], requests: [request(1, 1, { method: 'GET', route: 'GET /charges', committed: false, outcome: 'read' }), request(2, 1)], effects: [effect(1, 2)] }),
+      scenario: { ...DEFAULT_CHECK_SCENARIO, targetKind: 'http', requireKey: true },
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe('create-order: a request without its required Idempotency-Key committed 1 effect(s) upstream (IETF draft: 400)');
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2], effects: [1] });
+  });
+});
