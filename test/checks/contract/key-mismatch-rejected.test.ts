@@ -218,3 +218,22 @@ describe('key-mismatch-rejected: the branches mutation testing left open (issue 
     expect(result.message).toContain('answered 500 (body "Internal Server Error") instead of 422');
   });
 });
+
+describe('key-mismatch-rejected: survivors of the mutation run (issue 18)', () => {
+  it('judges, and passes, a refusal whose request was only slowed', () => {
+    const result = evaluate({ ...probe, invocations: [inv(1), mismatch(2)], requests: [req(1, 1), refused(2, 2, 422, { fault: 'slow', upstreamStatus: 422, outcome: 'rejected' })], effects: [eff(1, 1)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe(`create-order: the same key ${KEY} with a different payload was refused (exit 3)`);
+  });
+
+  it('names every faulted request of a mismatch it does not judge', () => {
+    const unavailable = { fault: '503-before-commit', committed: false, outcome: 'not-run' as const, clientStatus: 503 };
+    const result = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: 1 })], requests: [req(1, 1), req(2, 2, unavailable), req(3, 2, unavailable)], effects: [eff(1, 1)] });
+    expectStatus(result, 'skip');
+    expect(result.message).toBe(
+      'create-order: the mismatch invocation 2 (mismatch, exit 1) was stopped by a fault of the schedule, not judged: ' +
+        '503-before-commit on request 2: payments did not run it, nothing committed; the client got 503; ' +
+        '503-before-commit on request 3: payments did not run it, nothing committed; the client got 503',
+    );
+  });
+});
