@@ -158,3 +158,22 @@ describe('outcome-honesty: the branches mutation testing left open (issue 18)', 
     expectStatus(result, 'skip');
   });
 });
+
+describe('outcome-honesty: survivors of the mutation run (issue 18)', () => {
+  const racer = (id: number) => inv(id, { role: 'concurrent', exitCode: 4, effect: 'none', startedMs: 0, durationMs: 500 });
+
+  it('lists every effect the failing racers committed together', () => {
+    const result = evaluate({ invocations: [racer(1), racer(2)], requests: [req(1, null, { startedMs: 100 }), req(2, null, { startedMs: 200 })], effects: [eff(1, 1), eff(2, 2)] });
+    expectStatus(result, 'warn');
+    expect(result.message).toBe(
+      `create-order: invocations running together all reported failure, but one of them committed effect 1 (cha_1, request 1, key ${KEY}); effect 2 (cha_2, request 2, key ${KEY}) (report "unknown" when the outcome cannot be known)`,
+    );
+  });
+
+  it('puts in the evidence the racers that were running when the committing request was sent, not those of another request', () => {
+    // Racer 1 looked up alone first (attributed to it, no effect); the charge came while both ran.
+    const result = evaluate({ invocations: [racer(1), racer(2)], requests: [req(1, 1, { method: 'GET', committed: false, outcome: 'read', startedMs: 5 }), req(2, null, { startedMs: 100 })], effects: [eff(1, 2)] });
+    expectStatus(result, 'warn');
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [2], effects: [1] });
+  });
+});
