@@ -245,3 +245,16 @@ describe('effect-field on a command dry run: the branches mutation testing left 
     expect(noCode.message).toBe('create-order: the dry run invocation 1 (dry-run, exit null): it exited null, not a success code');
   });
 });
+
+describe('effect-field: survivors of the mutation run (issue 18)', () => {
+  it('does not judge a command that a signal it was not sent by the harness ended: it had no chance to answer', () => {
+    const result = evaluate({ invocations: [invocation(1, { exitCode: null, signal: 'SIGSEGV', effect: null, stdoutJson: null, stdout: '' }), invocation(2)] });
+    expect(result.status).toBe('pass');
+  });
+
+  it('judges a case with requests and no dry run like any other', () => {
+    const result = effectField.evaluate(input({ invocations: [inv(1)], requests: [req(1, 1)], effects: [eff(1, 1)] }));
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: every invocation reported its effect');
+  });
+});
