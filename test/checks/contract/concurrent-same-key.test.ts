@@ -320,3 +320,20 @@ describe('concurrent-same-key: the branches a loser\'s answer can take (mutation
     expectStatus(noop, 'pass');
   });
 });
+
+describe('concurrent-same-key: survivors of the mutation run (issue 18)', () => {
+  const window = [{ upstream: 'payments', ordinal: 1, fault: 'slow', params: { delayBeforeCommitMs: 150, delayMs: 0 } }];
+  const http = (id: number, status: number, body: unknown) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500 });
+  const evaluateRace = (invocations: ReturnType<typeof inv>[]) =>
+    concurrentSameKey.evaluate(input({ faults: window, invocations, requests: [req(1, null)], effects: [eff(1, 1)] }));
+
+  it('fails an http loser that answers just outside 2xx, and names every bad loser', () => {
+    const result = evaluateRace([http(1, 201, { id: 'ord_1' }), http(2, 300, { id: 'ord_1' }), http(3, 199, { id: 'ord_1' })]);
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      `create-order: concurrent invocations 1, 2, 3 with key ${KEY}: invocation 2 (concurrent, HTTP 300) answered 300 (a loser reports noop, the same result, or 409); ` +
+        'invocation 3 (concurrent, HTTP 199) answered 199 (a loser reports noop, the same result, or 409)',
+    );
+    expect(result.evidence).toEqual({ invocations: [1, 2, 3] });
+  });
+});
