@@ -255,3 +255,85 @@ describe('concurrent-same-key messages (issue 13, class 9)', () => {
     expect(result.message).toContain('the bodies differ at .order.id: "ord_2" vs "ord_1" (the winner\'s)');
   });
 });
+
+describe('concurrent-same-key: the branches a loser\'s answer can take (mutation testing, issue 18)', () => {
+  const window = [{ upstream: 'payments', ordinal: 1, fault: 'slow', params: { delayBeforeCommitMs: 150, delayMs: 0 } }];
+  const racer = (id: number, overrides: Parameters<typeof inv>[1] = {}) =>
+    inv(id, { role: 'concurrent', startedMs: 0, durationMs: 500, stdoutJson: { effect: 'created', id: 'cha_1' }, ...overrides });
+  const evaluateRace = (invocations: ReturnType<typeof inv>[]) =>
+    concurrentSameKey.evaluate(input({ faults: window, invocations, requests: [req(1, null)], effects: [eff(1, 1)] }));
+
+  it('compares whole results when neither racer prints an id', () => {
+    const same = evaluateRace([racer(1, { stdoutJson: { effect: 'created', amount: 100 } }), racer(2, { stdoutJson: { amount: 100, effect: 'created' } })]);
+    expectStatus(same, 'pass');
+    const other = evaluateRace([racer(1, { stdoutJson: { effect: 'created', amount: 100 } }), racer(2, { stdoutJson: { effect: 'created', amount: 200 } })]);
+    expectStatus(other, 'fail');
+    expect(other.message).toBe(
+      `create-order: concurrent invocations 1, 2 with key ${KEY}: invocation 2 (concurrent, exit 0) reported {"effect":"created","amount":200}, not the winner's result {"effect":"created","amount":100}: they differ at .amount: 200 vs 100 (the winner's)`,
+    );
+    expect(other.evidence).toEqual({ invocations: [1, 2] });
+  });
+
+  it('fails a loser that names no resource when the winner names one, and the other way round', () => {
+    const mute = evaluateRace([racer(1), racer(2, { stdoutJson: { effect: 'created' } })]);
+    expectStatus(mute, 'fail');
+    expect(mute.message).toContain('invocation 2 (concurrent, exit 0) reported created undefined, but the winner (invocation 1) reported "cha_1": two different results for one key');
+    const named = evaluateRace([racer(1, { stdoutJson: { effect: 'created' } }), racer(2)]);
+    expectStatus(named, 'fail');
+    expect(named.message).toContain('reported created "cha_1", but the winner (invocation 1) reported undefined');
+  });
+
+  it('passes a noop loser when either side names no resource', () => {
+    const noop = (id: number, stdoutJson: unknown) => racer(id, { effect: 'noop', stdoutJson });
+    expectStatus(evaluateRace([racer(1), noop(2, { effect: 'noop' })]), 'pass');
+    expectStatus(evaluateRace([racer(1, { stdoutJson: { effect: 'created' } }), noop(2, { effect: 'noop', id: 'cha_1' })]), 'pass');
+    expectStatus(evaluateRace([racer(1), noop(2, { effect: 'noop', id: 'cha_1' })]), 'pass');
+  });
+
+  it('picks as winner the first racer that succeeded with an effect other than noop', () => {
+    const result = evaluateRace([racer(1, { effect: 'noop', stdoutJson: { effect: 'noop', id: 'cha_1' } }), racer(2), racer(3, { effect: 'noop', stdoutJson: { effect: 'noop', id: 'cha_1' } })]);
+    expectStatus(result, 'pass');
+    expect(result.message).toBe(`create-order: concurrent invocations 1, 2, 3 with key ${KEY} answered consistently (invocation 2 won)`);
+    const allNoop = evaluateRace([racer(1, { effect: 'noop', stdoutJson: { effect: 'noop', id: 'cha_1' } }), racer(2, { effect: 'noop', stdoutJson: { effect: 'noop', id: 'cha_1' } })]);
+    expect(allNoop.message).toContain('(invocation 1 won)');
+  });
+
+  it('says when a conflict printed no effect, and when a racer gave no exit code', () => {
+    const silent = evaluateRace([racer(1), racer(2, { exitCode: 4, effect: null, stdoutJson: null })]);
+    expectStatus(silent, 'fail');
+    expect(silent.message).toContain('invocation 2 (concurrent, exit 4) exited 4 with effect (none printed) (a conflict reports effect "none"; a loser can know the key is in flight)');
+    const noCode = evaluateRace([racer(1), racer(2, { exitCode: null, effect: null, stdoutJson: null })]);
+    expectStatus(noCode, 'fail');
+    expect(noCode.message).toContain('invocation 2 (concurrent, exit null) gave no exit code (a loser reports noop, the same result, or a conflict)');
+    const signalled = evaluateRace([racer(1), racer(2, { exitCode: null, signal: 'SIGTERM', effect: null, stdoutJson: null })]);
+    expect(signalled.message).toContain('invocation 2 (concurrent, ended by SIGTERM) gave no answer');
+  });
+
+  it('fails an http loser with another status, and says the bodies differ only when the status is the same', () => {
+    const http = (id: number, status: number, body: unknown) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500 });
+    const result = evaluateRace([http(1, 201, { id: 'ord_1' }), http(2, 200, { id: 'ord_1' })]);
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      `create-order: concurrent invocations 1, 2 with key ${KEY}: invocation 2 (concurrent, HTTP 200) answered 200 {"id":"ord_1"}, not the winner's 201 {"id":"ord_1"} (nor noop, nor 409)`,
+    );
+    const noop = evaluateRace([http(1, 201, { id: 'ord_1', effect: 'created' }), http(2, 200, { effect: 'noop' })]);
+    expectStatus(noop, 'pass');
+  });
+});
+
+describe('concurrent-same-key: survivors of the mutation run (issue 18)', () => {
+  const window = [{ upstream: 'payments', ordinal: 1, fault: 'slow', params: { delayBeforeCommitMs: 150, delayMs: 0 } }];
+  const http = (id: number, status: number, body: unknown) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500 });
+  const evaluateRace = (invocations: ReturnType<typeof inv>[]) =>
+    concurrentSameKey.evaluate(input({ faults: window, invocations, requests: [req(1, null)], effects: [eff(1, 1)] }));
+
+  it('fails an http loser that answers just outside 2xx, and names every bad loser', () => {
+    const result = evaluateRace([http(1, 201, { id: 'ord_1' }), http(2, 300, { id: 'ord_1' }), http(3, 199, { id: 'ord_1' })]);
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      `create-order: concurrent invocations 1, 2, 3 with key ${KEY}: invocation 2 (concurrent, HTTP 300) answered 300 (a loser reports noop, the same result, or 409); ` +
+        'invocation 3 (concurrent, HTTP 199) answered 199 (a loser reports noop, the same result, or 409)',
+    );
+    expect(result.evidence).toEqual({ invocations: [1, 2, 3] });
+  });
+});

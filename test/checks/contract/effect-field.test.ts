@@ -143,3 +143,118 @@ describe('effect-field on a dry run (its wording moved here from dry-run-no-effe
     expect(refusedRun.message).toContain('it answered 400, not a 2xx');
   });
 });
+
+describe('effect-field on http targets (mutation testing, issue 18)', () => {
+  const evaluateHttp = (spec: Spec) => effectField.evaluate(input(spec));
+
+  it('is skipped for an API none of whose answered responses carries "effect", and counts those responses', () => {
+    const one = evaluateHttp({ invocations: [httpInv(1, 201, { id: 'ord_1' })] });
+    expectStatus(one, 'skip');
+    expect(one.message).toBe('create-order: http target whose responses carry no "effect" field (1 response); its status codes say what happened');
+    // A killed invocation and one without response are not counted, even when a body was recorded.
+    const two = evaluateHttp({
+      invocations: [
+        httpInv(1, 201, { id: 'ord_1' }),
+        httpInv(2, 200, { id: 'ord_1' }, { role: 'replay' }),
+        killedInv(3, { targetKind: 'http', httpStatus: 201, stdoutJson: { effect: 'created' } }),
+        httpInv(4, null, { effect: 'created' }, { effect: null }),
+        httpInv(5, undefined as unknown as null, { effect: 'created' }, { effect: null }),
+      ],
+    });
+    expectStatus(two, 'skip');
+    expect(two.message).toContain('(2 responses)');
+    expect(evaluateHttp({ invocations: [] , scenario: { targetKind: 'http' } }).message).toContain('(0 responses)');
+  });
+
+  it('holds every response of an API that puts "effect" in some, whatever its status, and says how each one fails', () => {
+    const result = evaluateHttp({
+      invocations: [
+        httpInv(1, 503, null, { stdout: 'Service Unavailable' }),
+        httpInv(2, 201, { id: 'ord_1', effect: 'created' }),
+        httpInv(3, 200, { id: 'ord_1' }, { role: 'replay' }),
+        httpInv(4, 200, { effect: 'replayed' }, { role: 'replay' }),
+        httpInv(5, null, null, { error: 'ECONNRESET' }),
+      ],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      'create-order: invocation 1 (attempt, HTTP 503) answered with no JSON object (body: "Service Unavailable"), though other responses carry "effect"; ' +
+        'invocation 3 (replay, HTTP 200) answered JSON without an "effect" field, though other responses carry one; ' +
+        `invocation 4 (replay, HTTP 200) reported effect "replayed", ${VOCABULARY}`,
+    );
+    expect(result.evidence).toEqual({ invocations: [1, 3, 4] });
+  });
+
+  it('opts an API in by any "effect" member, even one that is not a string', () => {
+    const result = evaluateHttp({ invocations: [httpInv(1, 201, { effect: 42 }), httpInv(2, 200, { id: 'ord_1' }, { role: 'replay' })] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('invocation 1 (attempt, HTTP 201) answered JSON without an "effect" field');
+    expect(result.message).toContain('invocation 2 (replay, HTTP 200) answered JSON without an "effect" field');
+  });
+
+  it('reads the target kind from the scenario when the rows do not say it', () => {
+    const untyped = httpInv(1, 201, { id: 'ord_1' }, { targetKind: undefined });
+    expectStatus(evaluateHttp({ invocations: [untyped], scenario: { targetKind: 'http' } }), 'skip');
+    // As a command, the same rows print JSON without "effect".
+    expectStatus(evaluateHttp({ invocations: [inv(1, { effect: null, stdoutJson: { id: 'ord_1' } })], scenario: { targetKind: 'command' } }), 'fail');
+  });
+
+  it('judges an http dry run by its status: no response, or outside 2xx, fails', () => {
+    const evaluateDry = (spec: Spec) => effectField.evaluate(input({ caller: { retries: 0, replay: false, dryRun: true }, ...spec }));
+    const dry = (status: number | null) => httpInv(1, status, { effect: 'would_create' }, { role: 'dry-run' });
+    expectStatus(evaluateDry({ invocations: [dry(200)] }), 'pass');
+    expectStatus(evaluateDry({ invocations: [dry(299)] }), 'pass');
+    const redirect = evaluateDry({ invocations: [dry(300)] });
+    expectStatus(redirect, 'fail');
+    expect(redirect.message).toBe('create-order: the dry run invocation 1 (dry-run, HTTP 300): it answered 300, not a 2xx');
+    expect(redirect.evidence).toEqual({ invocations: [1] });
+    expect(evaluateDry({ invocations: [dry(199)] }).message).toContain('it answered 199, not a 2xx');
+    const silent = evaluateDry({ invocations: [httpInv(2, 200, { effect: 'created' }), httpInv(1, null, null, { role: 'dry-run' })] });
+    expectStatus(silent, 'fail');
+    expect(silent.message).toBe('create-order: the dry run invocation 1 (dry-run, no response): it reported no effect field (expected would_* or noop); it answered nothing, not a 2xx');
+  });
+});
+
+describe('effect-field on a command dry run: the branches mutation testing left open (issue 18)', () => {
+  const evaluateDry = (spec: Spec) => effectField.evaluate(input({ caller: { retries: 0, replay: false, dryRun: true }, ...spec }));
+  const dry = (overrides: Parameters<typeof inv>[1] = {}) => inv(1, { role: 'dry-run', effect: 'would_create', ...overrides });
+
+  it('names a dry run once, when its output already failed the vocabulary', () => {
+    const result = evaluateDry({ invocations: [dry({ effect: 'created_maybe', exitCode: 1 })] });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(`create-order: invocation 1 (dry-run, exit 1) reported effect "created_maybe", ${VOCABULARY}`);
+    expect(result.evidence).toEqual({ invocations: [1] });
+  });
+
+  it('judges a dry run that was only slowed, and one whose faulted request belonged to another invocation', () => {
+    const slowed = lookup(1, 1, { fault: 'slow' });
+    const failedDry = dry({ exitCode: 1, effect: 'none' });
+    expectStatus(evaluateDry({ invocations: [failedDry], requests: [slowed] }), 'fail');
+    const elsewhere = lookup(2, 2, { fault: '503-before-commit', upstreamStatus: null, clientStatus: 503, outcome: 'not-run' });
+    const result = evaluateDry({ invocations: [failedDry, inv(2, { exitCode: 1, effect: 'none' })], requests: [elsewhere] });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe('create-order: the dry run invocation 1 (dry-run, exit 1): it reported effect "none" (expected would_* or noop); it exited 1, not a success code');
+  });
+
+  it('says a killed dry run gave no answer and a dry run without exit code did not succeed', () => {
+    const killedRun = evaluateDry({ invocations: [killedInv(1, { role: 'dry-run' })] });
+    expect(killedRun.message).toBe('create-order: the dry run invocation 1 (dry-run, killed (timeout)): it reported no effect field (expected would_* or noop); it gave no answer');
+    const signalled = evaluateDry({ invocations: [dry({ exitCode: null, signal: 'SIGTERM' })] });
+    expect(signalled.message).toBe('create-order: the dry run invocation 1 (dry-run, ended by SIGTERM): it gave no answer');
+    const noCode = evaluateDry({ invocations: [dry({ exitCode: null })] });
+    expect(noCode.message).toBe('create-order: the dry run invocation 1 (dry-run, exit null): it exited null, not a success code');
+  });
+});
+
+describe('effect-field: survivors of the mutation run (issue 18)', () => {
+  it('does not judge a command that a signal it was not sent by the harness ended: it had no chance to answer', () => {
+    const result = evaluate({ invocations: [invocation(1, { exitCode: null, signal: 'SIGSEGV', effect: null, stdoutJson: null, stdout: '' }), invocation(2)] });
+    expect(result.status).toBe('pass');
+  });
+
+  it('judges a case with requests and no dry run like any other', () => {
+    const result = effectField.evaluate(input({ invocations: [inv(1)], requests: [req(1, 1)], effects: [eff(1, 1)] }));
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: every invocation reported its effect');
+  });
+});

@@ -163,3 +163,91 @@ describe('exit-codes for http targets: the missing-key probe', () => {
     expect(lying.message).toContain('reported effect "created" with status 500');
   });
 });
+
+describe('exit-codes for http targets: statuses against the effect each response reports (mutation testing, issue 18)', () => {
+  const http = (id: number, status: number | null, effect: string | null, overrides: Parameters<typeof invocation>[1] = {}) =>
+    invocation(id, { targetKind: 'http', exitCode: null, httpStatus: status, effect, stdoutJson: effect === null ? { id: 'ord_1' } : { effect }, ...overrides });
+  const evaluateHttp = (spec: Parameters<typeof caseInput>[0], requireKey = false) =>
+    exitCodes.evaluate({ ...caseInput(spec), scenario: { ...DEFAULT_CHECK_SCENARIO, targetKind: 'http', requireKey } });
+
+  it('is skipped when no answered response carries "effect"', () => {
+    const result = evaluateHttp({
+      invocations: [http(1, 201, null), killed(2, { targetKind: 'http', httpStatus: 201, effect: 'created' }), http(3, null, 'created'), http(4, undefined as unknown as null, 'created')],
+    });
+    expect(result.status).toBe('skip');
+    expect(result.message).toBe('create-order: http target whose responses carry no "effect" to hold their status to');
+  });
+
+  it('passes 2xx for success effects and error statuses for none or unknown, at the edges of 2xx', () => {
+    const result = evaluateHttp({
+      invocations: [http(1, 200, 'created'), http(2, 299, 'noop'), http(3, 300, 'none'), http(4, 199, 'unknown'), http(5, 503, 'unknown'), http(6, 201, 'weird')],
+    });
+    expect(result.status).toBe('pass');
+    expect(result.message).toBe('create-order: every status agrees with the effect its response reports (2xx for success, an error status for none or unknown)');
+  });
+
+  it('fails a success effect outside 2xx and a failure effect inside it, naming each invocation', () => {
+    const result = evaluateHttp({
+      invocations: [http(1, 300, 'created'), http(2, 200, 'none'), http(3, 199, 'would_create'), http(4, 299, 'unknown'), http(5, 201, 'created')],
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe(
+      'create-order: invocation 1 (attempt, HTTP 300): reported effect "created" with status 300, not a 2xx; ' +
+        'invocation 2 (attempt, HTTP 200): reported effect "none" with status 200, a success status; ' +
+        'invocation 3 (attempt, HTTP 199): reported effect "would_create" with status 199, not a 2xx; ' +
+        'invocation 4 (attempt, HTTP 299): reported effect "unknown" with status 299, a success status',
+    );
+    expect(result.evidence).toEqual({ invocations: [1, 2, 3, 4] });
+  });
+
+  it('reads the target kind from the rows when the scenario does not give it', () => {
+    const result = exitCodes.evaluate(caseInput({ invocations: [http(1, 500, 'created')] }));
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain('reported effect "created" with status 500, not a 2xx');
+  });
+
+  it('says what a missing-key request got when it got no response, and judges only the missing-key invocation\'s requests', () => {
+    const probe = invocation(2, { role: 'missing-key', targetKind: 'http', exitCode: null, httpStatus: null, effect: null, error: 'ECONNRESET' });
+    const result = evaluateHttp({ invocations: [http(1, 201, 'created'), probe], requests: [request(1, 1), request(2, 2, { committed: false, outcome: 'not-run' })], effects: [effect(1, 1)] }, true);
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe('create-order: a request without its required Idempotency-Key answered nothing (ECONNRESET) instead of 400 (IETF draft: 400)');
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2], effects: [] });
+    const silent = evaluateHttp({ invocations: [{ ...probe, error: undefined }] }, true);
+    expect(silent.message).toContain('answered nothing (no response) instead of 400');
+    const committed = evaluateHttp({ invocations: [{ ...probe, httpStatus: 400 }], requests: [request(2, 2)], effects: [effect(1, 2), effect(2, 2)] }, true);
+    expect(committed.status).toBe('fail');
+    expect(committed.message).toBe('create-order: a request without its required Idempotency-Key committed 2 effect(s) upstream (IETF draft: 400)');
+    expect(committed.message).not.toContain(' and ');
+  });
+});
+
+describe('exit-codes on commands: the branches mutation testing left open (issue 18)', () => {
+  it('judges a code with no effect printed by its declaration only, and skips an invocation without exit code', () => {
+    const result = evaluate({ invocations: [invocation(1, { effect: null, exitCode: 1, stdoutJson: null }), invocation(2, { effect: null, exitCode: 0, stdoutJson: null }), invocation(3, { exitCode: null, signal: 'SIGTERM' })] });
+    expect(result.status).toBe('pass');
+  });
+
+  it('holds would_* to a success code, as any success effect', () => {
+    const result = evaluate({ invocations: [invocation(1, { role: 'dry-run', effect: 'would_create', exitCode: 1 })] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe('create-order: invocation 1 (dry-run, exit 1): reported effect "would_create" but exited 1, a failure code');
+  });
+});
+
+describe('exit-codes: survivors of the mutation run (issue 18)', () => {
+  it('lists several success codes, comma-separated, when a code is not declared', () => {
+    const result = evaluate({ exitCodes: { success: [0, 2], failure: [1, 3] }, invocations: [invocation(1, { exitCode: 7 })] });
+    expect(result.message).toBe('create-order: invocation 1 (attempt, exit 7): exit code 7 is not declared (success: 0, 2; failure: 1, 3)');
+  });
+
+  it('counts the commits of a missing-key request whose handler made several upstream requests', () => {
+    const probe = invocation(1, { role: 'missing-key', targetKind: 'http', exitCode: null, httpStatus: 400, effect: null });
+    const result = exitCodes.evaluate({
+      ...caseInput({ invocations: [probe], requests: [request(1, 1, { method: 'GET', route: 'GET /charges', committed: false, outcome: 'read' }), request(2, 1)], effects: [effect(1, 2)] }),
+      scenario: { ...DEFAULT_CHECK_SCENARIO, targetKind: 'http', requireKey: true },
+    });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe('create-order: a request without its required Idempotency-Key committed 1 effect(s) upstream (IETF draft: 400)');
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2], effects: [1] });
+  });
+});

@@ -144,3 +144,96 @@ describeEndToEnd('key-mismatch-rejected end to end', () => {
     expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
   });
 });
+
+describe('key-mismatch-rejected: the branches mutation testing left open (issue 18)', () => {
+  const faulted = { fault: '503-before-commit', committed: false, outcome: 'not-run' as const, clientStatus: 503 };
+
+  it('says exactly why a mismatch was never sent', () => {
+    const result = evaluate({ ...probe, invocations: [inv(1, { exitCode: 75, effect: 'unknown' })] });
+    expect(result.message).toBe('create-order: the mismatch was never sent (it follows a success, and no attempt succeeded)');
+  });
+
+  it('judges a mismatch whose request was only slowed', () => {
+    const result = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: 0, effect: 'created' })], requests: [req(1, 1), req(2, 2, { fault: 'slow' })], effects: [eff(1, 1)] });
+    expectStatus(result, 'fail');
+    expect(result.evidence).toEqual({ invocations: [2], requests: [2] });
+  });
+
+  it('judges a faulted command mismatch that claims success, and skips one that failed or gave no exit code', () => {
+    const claimed = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: 0, effect: 'created' })], requests: [req(1, 1), req(2, 2, faulted)], effects: [eff(1, 1)] });
+    expectStatus(claimed, 'fail');
+    expect(claimed.message).toContain('invocation 2 (mismatch, exit 0) exited with a success code and reported effect "created" instead of refusing');
+    const stopped = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: 1 })], requests: [req(1, 1), req(2, 2, faulted)], effects: [eff(1, 1)] });
+    expectStatus(stopped, 'skip');
+    expect(stopped.message).toBe(
+      'create-order: the mismatch invocation 2 (mismatch, exit 1) was stopped by a fault of the schedule, not judged: 503-before-commit on request 2: payments did not run it, nothing committed; the client got 503',
+    );
+    const noCode = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: null })], requests: [req(1, 1), req(2, 2, faulted)], effects: [eff(1, 1)] });
+    expectStatus(noCode, 'skip');
+    const signalled = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: 0, signal: 'SIGTERM' })], requests: [req(1, 1), req(2, 2, faulted)], effects: [eff(1, 1)] });
+    expectStatus(signalled, 'skip');
+  });
+
+  it('judges a faulted http mismatch that answered a 2xx, at the edges of 2xx', () => {
+    const first = httpInv(1, 201, { id: 'ord_1' });
+    const answered = (status: number | null) =>
+      evaluate({ ...probe, invocations: [first, httpInv(2, status, { id: 'ord_2' }, { role: 'mismatch' })], requests: [req(1, 1), req(2, 2, faulted)], effects: [eff(1, 1)] });
+    expectStatus(answered(200), 'fail');
+    expectStatus(answered(299), 'fail');
+    expectStatus(answered(300), 'skip');
+    expectStatus(answered(199), 'skip');
+    expectStatus(answered(null), 'skip');
+    const killedHttp = evaluate({
+      ...probe,
+      invocations: [first, httpInv(2, 201, { id: 'ord_2' }, { role: 'mismatch', killed: true, killReason: 'crash' })],
+      requests: [req(1, 1), req(2, 2, faulted)],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(killedHttp, 'skip');
+  });
+
+  it('fails a mismatch ended by a signal, or without exit code, and one that succeeded without saying an effect', () => {
+    const signalled = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: null, signal: 'SIGTERM' })] });
+    expectStatus(signalled, 'fail');
+    expect(signalled.message).toContain('invocation 2 (mismatch, ended by SIGTERM) gave no answer instead of refusing');
+    const noCode = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: null })] });
+    expectStatus(noCode, 'fail');
+    expect(noCode.message).toBe(`create-order: the same key ${KEY} with a different payload was not refused: invocation 2 (mismatch, exit null) gave no exit code instead of refusing`);
+    const silent = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: 0, effect: null, stdoutJson: null })] });
+    expect(silent.message).toBe(`create-order: the same key ${KEY} with a different payload was not refused: invocation 2 (mismatch, exit 0) exited with a success code instead of refusing`);
+  });
+
+  it('reads the target kind from the scenario when the mismatch row does not say it', () => {
+    const untyped = httpInv(2, 200, { id: 'ord_1' }, { role: 'mismatch', targetKind: undefined });
+    const result = evaluate({ ...probe, scenario: { targetKind: 'http' }, invocations: [untyped] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('answered 200 (body {"id":"ord_1"}) instead of 422');
+    const asCommand = evaluate({ ...probe, scenario: { targetKind: 'command' }, invocations: [{ ...untyped, exitCode: 3 }] });
+    expectStatus(asCommand, 'pass');
+    expect(asCommand.message).toContain('(exit 3)');
+  });
+
+  it('quotes an http body that is not JSON', () => {
+    const result = evaluate({ ...probe, invocations: [httpInv(1, 201, { id: 'ord_1' }), httpInv(2, 500, null, { role: 'mismatch', stdout: 'Internal Server Error' })] });
+    expect(result.message).toContain('answered 500 (body "Internal Server Error") instead of 422');
+  });
+});
+
+describe('key-mismatch-rejected: survivors of the mutation run (issue 18)', () => {
+  it('judges, and passes, a refusal whose request was only slowed', () => {
+    const result = evaluate({ ...probe, invocations: [inv(1), mismatch(2)], requests: [req(1, 1), refused(2, 2, 422, { fault: 'slow', upstreamStatus: 422, outcome: 'rejected' })], effects: [eff(1, 1)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe(`create-order: the same key ${KEY} with a different payload was refused (exit 3)`);
+  });
+
+  it('names every faulted request of a mismatch it does not judge', () => {
+    const unavailable = { fault: '503-before-commit', committed: false, outcome: 'not-run' as const, clientStatus: 503 };
+    const result = evaluate({ ...probe, invocations: [inv(1), mismatch(2, { exitCode: 1 })], requests: [req(1, 1), req(2, 2, unavailable), req(3, 2, unavailable)], effects: [eff(1, 1)] });
+    expectStatus(result, 'skip');
+    expect(result.message).toBe(
+      'create-order: the mismatch invocation 2 (mismatch, exit 1) was stopped by a fault of the schedule, not judged: ' +
+        '503-before-commit on request 2: payments did not run it, nothing committed; the client got 503; ' +
+        '503-before-commit on request 3: payments did not run it, nothing committed; the client got 503',
+    );
+  });
+});

@@ -95,3 +95,85 @@ describeEndToEnd('outcome-honesty end to end', () => {
     expect(run.result.failedChecks, problems(run.result).join('\n')).toEqual([]);
   });
 });
+
+describe('outcome-honesty: the branches mutation testing left open (issue 18)', () => {
+  it('names every lying invocation with its effects, and counts the failures', () => {
+    const result = evaluate({
+      invocations: [lied(1), inv(2, { exitCode: 3, effect: null, stdoutJson: null }), inv(3, { effect: 'noop' })],
+      requests: [req(1, 1), req(2, 1), req(3, 2)],
+      effects: [eff(1, 1), eff(2, 2), eff(3, 3)],
+    });
+    expectStatus(result, 'warn');
+    expect(result.message).toBe(
+      `create-order: invocation 1 (attempt, exit 1) reported failure (effect "none", exit 1) but committed effect 1 (cha_1, request 1, key ${KEY}); effect 2 (cha_2, request 2, key ${KEY}); ` +
+        `invocation 2 (attempt, exit 3) reported failure (exit 3) but committed effect 3 (cha_3, request 3, key ${KEY}) (report "unknown" when the outcome cannot be known)`,
+    );
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [1, 2, 3], effects: [1, 2, 3] });
+    const honest = evaluate({ invocations: [lied(1), lied(2)], requests: [refused(1, 1, 400), refused(2, 2, 400)] });
+    expect(honest.message).toBe('create-order: 2 invocations reported failure (1, 2) and none of them committed');
+  });
+
+  it('passes over an effect whose request is not in the log, or was sent while no invocation ran', () => {
+    const orphan = evaluate({ invocations: [lied(1)], requests: [], effects: [eff(1, 7)] });
+    expectStatus(orphan, 'pass');
+    const between = evaluate({ invocations: [lied(1)], requests: [req(1, null, { startedMs: 5000 })], effects: [eff(1, 1)] });
+    expectStatus(between, 'pass');
+  });
+
+  it('reports a shared effect beside an attributed lie, with every racer in the evidence', () => {
+    const racer = (id: number) => inv(id, { role: 'concurrent', exitCode: 4, effect: 'none', startedMs: 0, durationMs: 500 });
+    const result = evaluate({
+      invocations: [racer(1), racer(2)],
+      requests: [req(1, null, { startedMs: 100 }), req(2, 2, { startedMs: 200 })],
+      effects: [eff(1, 2), eff(2, 1)],
+    });
+    expectStatus(result, 'warn');
+    expect(result.message).toBe(
+      `create-order: invocation 2 (concurrent, exit 4) reported failure (effect "none", exit 4) but committed effect 1 (cha_1, request 2, key ${KEY}); ` +
+        `invocations running together all reported failure, but one of them committed effect 2 (cha_2, request 1, key ${KEY}) (report "unknown" when the outcome cannot be known)`,
+    );
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [2, 1], effects: [1, 2] });
+  });
+
+  it('reads an http failure by its status at the edges of 2xx, and a signal as no answer', () => {
+    const at = (status: number) => evaluate({ invocations: [httpInv(1, status, { error: 'x' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(at(300), 'warn');
+    expectStatus(at(199), 'warn');
+    expectStatus(at(200), 'skip');
+    expectStatus(at(299), 'skip');
+    expect(at(300).message).toContain('invocation 1 (attempt, HTTP 300) reported failure (HTTP 300) but committed');
+    const noStatus = evaluate({ invocations: [httpInv(1, undefined as unknown as null, null, { effect: null })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(noStatus, 'skip');
+    const signalled = evaluate({ invocations: [inv(1, { exitCode: null, signal: 'SIGTERM', effect: 'none' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(signalled, 'skip');
+    const noCode = evaluate({ invocations: [inv(1, { exitCode: null, effect: null, stdoutJson: null })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(noCode, 'skip');
+    const httpNone = evaluate({ invocations: [httpInv(1, 200, { effect: 'none' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(httpNone, 'warn');
+    expect(httpNone.message).toContain('reported failure (effect "none", HTTP 200)');
+  });
+
+  it('honours a custom success contract', () => {
+    const result = evaluate({ exitCodes: { success: [0, 3], failure: [1] }, invocations: [inv(1, { exitCode: 3, effect: 'created' })], requests: [req(1, 1)], effects: [eff(1, 1)] });
+    expectStatus(result, 'skip');
+  });
+});
+
+describe('outcome-honesty: survivors of the mutation run (issue 18)', () => {
+  const racer = (id: number) => inv(id, { role: 'concurrent', exitCode: 4, effect: 'none', startedMs: 0, durationMs: 500 });
+
+  it('lists every effect the failing racers committed together', () => {
+    const result = evaluate({ invocations: [racer(1), racer(2)], requests: [req(1, null, { startedMs: 100 }), req(2, null, { startedMs: 200 })], effects: [eff(1, 1), eff(2, 2)] });
+    expectStatus(result, 'warn');
+    expect(result.message).toBe(
+      `create-order: invocations running together all reported failure, but one of them committed effect 1 (cha_1, request 1, key ${KEY}); effect 2 (cha_2, request 2, key ${KEY}) (report "unknown" when the outcome cannot be known)`,
+    );
+  });
+
+  it('puts in the evidence the racers that were running when the committing request was sent, not those of another request', () => {
+    // Racer 1 looked up alone first (attributed to it, no effect); the charge came while both ran.
+    const result = evaluate({ invocations: [racer(1), racer(2)], requests: [req(1, 1, { method: 'GET', committed: false, outcome: 'read', startedMs: 5 }), req(2, null, { startedMs: 100 })], effects: [eff(1, 2)] });
+    expectStatus(result, 'warn');
+    expect(result.evidence).toEqual({ invocations: [1, 2], requests: [2], effects: [1] });
+  });
+});
