@@ -1,7 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Delivery } from '../ledger/rows.js';
 import type { RawOutcome, UpstreamPipeline } from './pipeline.js';
+import { DoorPool, type Door } from './doors.js';
 import { resetSocket } from './transport.js';
 
 export interface LoopbackServer {
@@ -22,10 +23,7 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-export interface Door {
-  readonly url: string;
-  release(): void;
-}
+export type { Door } from './doors.js';
 
 export interface LoopbackOptions {
   /** A held connection is dropped after this long even if the client never gives up. */
@@ -43,10 +41,6 @@ export interface LoopbackOptions {
 export async function startLoopbackServer(pipeline: UpstreamPipeline, options: LoopbackOptions): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
   const holds = new Set<() => void>();
-  /** Door port -> the invocation it is lent to (absent: free). */
-  const lentTo = new Map<number, number>();
-  const doors: Array<{ port: number; listener: net.Server }> = [];
-  const free: number[] = [];
   const handle = (req: IncomingMessage, res: ServerResponse, invocationHint: number | undefined): void => {
     serve(pipeline, options, holds, req, res, invocationHint).catch((error: unknown) => {
       // A harness bug: answer 500 so the target sees something, and say why on stderr.
@@ -55,7 +49,9 @@ export async function startLoopbackServer(pipeline: UpstreamPipeline, options: L
       else res.destroy();
     });
   };
-  const server = http.createServer((req, res) => handle(req, res, lentTo.get(req.socket.localPort ?? -1)));
+  const server = http.createServer((req, res) => handle(req, res, doors.invocationOf(req.socket.localPort)));
+  // Another listening socket per racer, whose connections the one http server serves.
+  const doors = new DoorPool((socket) => server.emit('connection', socket));
   server.keepAliveTimeout = 5_000;
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -69,34 +65,14 @@ export async function startLoopbackServer(pipeline: UpstreamPipeline, options: L
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    async door(invocationId) {
-      let doorPort = free.pop();
-      if (doorPort === undefined) {
-        // Another listening socket, whose connections the one http server serves.
-        const listener = net.createServer((socket) => server.emit('connection', socket));
-        await new Promise<void>((resolve, reject) => {
-          listener.once('error', reject);
-          listener.listen(0, '127.0.0.1', () => resolve());
-        });
-        doorPort = (listener.address() as AddressInfo).port;
-        doors.push({ port: doorPort, listener });
-      }
-      const lent = doorPort;
-      lentTo.set(lent, invocationId);
-      return {
-        url: `http://127.0.0.1:${lent}`,
-        release() {
-          if (lentTo.delete(lent)) free.push(lent);
-        },
-      };
-    },
+    door: (invocationId) => doors.lend(invocationId),
     handle,
     async close() {
       for (const release of holds) release();
       for (const socket of sockets) socket.destroy();
       await Promise.all([
         new Promise<void>((resolve) => server.close(() => resolve())),
-        ...doors.map(({ listener }) => new Promise<void>((resolve) => listener.close(() => resolve()))),
+        doors.close(),
       ]);
     },
   };

@@ -1,7 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Door } from '../loopback-server.js';
+import { DoorPool } from '../doors.js';
 import { setTransport } from '../transport.js';
 import type { ProxyCertificates } from './certificates.js';
 import { refusalMessage, type RefusalLog } from './refusals.js';
@@ -39,9 +40,6 @@ const TLS_HANDSHAKE = 0x16;
  */
 export async function startForwardProxy(options: ForwardProxyOptions): Promise<ForwardProxy> {
   const sockets = new Set<Socket>();
-  const lentTo = new Map<number, number>();
-  const doors: Array<{ port: number; listener: net.Server }> = [];
-  const free: number[] = [];
   /** A tunnel's decrypted (or plain) socket -> the host it was opened to and the invocation it was opened for. */
   const tunnels = new WeakMap<Socket, { host: string; invocationHint: number | undefined }>();
   const secureContext = tls.createSecureContext({ cert: options.certificates.certPem, key: options.certificates.keyPem });
@@ -76,10 +74,12 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
     }
     // The upstream reads a request line's path, as a server is sent one.
     req.url = `${target.pathname}${target.search}`;
-    handler(req, res, lentTo.get(req.socket.localPort ?? -1));
+    handler(req, res, doors.invocationOf(req.socket.localPort));
   });
   outer.keepAliveTimeout = 5_000;
   outer.on('connection', track);
+  // A port of the proxy's own per racer: its tunnels say which invocation opened them.
+  const doors = new DoorPool((socket) => outer.emit('connection', socket));
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     // A client that drops the tunnel must not take the harness down with an unhandled ECONNRESET.
     socket.on('error', () => socket.destroy());
@@ -90,7 +90,7 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       return;
     }
-    const invocationHint = lentTo.get(socket.localPort ?? -1);
+    const invocationHint = doors.invocationOf(socket.localPort);
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) socket.unshift(head);
     // Which it carries, TLS or plain HTTP, the client's first byte says.
@@ -119,32 +119,13 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
   const { port } = outer.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    async door(invocationId) {
-      let doorPort = free.pop();
-      if (doorPort === undefined) {
-        const listener = net.createServer((socket) => outer.emit('connection', socket));
-        await new Promise<void>((resolve, reject) => {
-          listener.once('error', reject);
-          listener.listen(0, '127.0.0.1', () => resolve());
-        });
-        doorPort = (listener.address() as AddressInfo).port;
-        doors.push({ port: doorPort, listener });
-      }
-      const lent = doorPort;
-      lentTo.set(lent, invocationId);
-      return {
-        url: `http://127.0.0.1:${lent}`,
-        release() {
-          if (lentTo.delete(lent)) free.push(lent);
-        },
-      };
-    },
+    door: (invocationId) => doors.lend(invocationId),
     async close() {
       for (const socket of sockets) socket.destroy();
       await Promise.all([
         new Promise<void>((resolve) => outer.close(() => resolve())),
         new Promise<void>((resolve) => inner.close(() => resolve())),
-        ...doors.map(({ listener }) => new Promise<void>((resolve) => listener.close(() => resolve()))),
+        doors.close(),
       ]);
     },
   };
