@@ -250,7 +250,7 @@ describe('no-lost-effects on hand-written rows', () => {
       const result = evaluate(rows);
       expect(result.status).toBe('fail');
       expect(result.message).toBe(
-        'create-order: ended with an unknown outcome and left an effect its clean run never made (the retry changed the request): effect 1 (cha_1, request 2, key rp-0123456789ab-1) payments POST /charges {"amount":200} (if a body field differs from run to run by design, list it in the upstream\'s ignoreFields)',
+        'create-order: ended with an unknown outcome and left an effect its clean run never made (the retry changed the request): effect 1 (cha_1, request 2, key rp-0123456789ab-1) payments POST /charges {"amount":200} (if a field differs from run to run by design, list it in the upstream\'s ignoreFields)',
       );
       expect(result.evidence).toEqual({ invocations: [2], effects: [1] });
       // Reported here alone: one charge is no duplicate, and "unknown" is an honest answer.
@@ -326,7 +326,7 @@ describe('no-lost-effects: the words of each verdict (issue 18, mutation testing
     expect(result.message).toBe(
       `create-order: reported success but left an effect its clean run never made (the retry changed the request): effect 1 (cha_1, request 1, key ${KEY}) payments POST /charges {"amount":1}; ` +
         `effect 2 (cha_2, request 2, key ${KEY}) payments POST /charges {"amount":1}; effect 3 (cha_3, request 3, key ${KEY}) payments POST /charges {"amount":1}; ` +
-        "of the clean run's: 0 of 1 charge like payments POST /charges {\"amount\":100} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)",
+        "of the clean run's: 0 of 1 charge like payments POST /charges {\"amount\":100} (if a field differs from run to run by design, list it in the upstream's ignoreFields)",
     );
     expect(result.evidence).toEqual({ invocations: [1, 2], effects: [1, 2, 3] });
     // Sent while several ran: no sender to name, so the evidence names the last attempt.
@@ -335,7 +335,7 @@ describe('no-lost-effects: the words of each verdict (issue 18, mutation testing
     // After a failure, leaving none of the clean run's effects is fine: only the wrong one is named.
     const afterFailure = evaluate({ invocations: [failed(1)], requests: [request(1, 1)], effects: [other(1, 1)] });
     expect(afterFailure.message).toBe(
-      `create-order: ended in failure and left an effect its clean run never made (the retry changed the request): effect 1 (cha_1, request 1, key ${KEY}) payments POST /charges {"amount":1} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)`,
+      `create-order: ended in failure and left an effect its clean run never made (the retry changed the request): effect 1 (cha_1, request 1, key ${KEY}) payments POST /charges {"amount":1} (if a field differs from run to run by design, list it in the upstream's ignoreFields)`,
     );
   });
 
@@ -401,10 +401,10 @@ describe('no-lost-effects: the words of each verdict (issue 18, mutation testing
     const other = (id: number, requestId: number) => effect(id, requestId, { body: '{"amount":1}', fingerprint: 'payments POST /charges amount-1' });
     const beside = evaluate({ invocations: [invocation(1)], requests: [request(1, 1), request(2, 1)], effects: [effect(1, 1), other(2, 2)] });
     expect(beside.message).toBe(
-      `create-order: reported success but left an effect its clean run never made (the retry changed the request): effect 2 (cha_2, request 2, key ${KEY}) payments POST /charges {"amount":1} (if a body field differs from run to run by design, list it in the upstream's ignoreFields)`,
+      `create-order: reported success but left an effect its clean run never made (the retry changed the request): effect 2 (cha_2, request 2, key ${KEY}) payments POST /charges {"amount":1} (if a field differs from run to run by design, list it in the upstream's ignoreFields)`,
     );
     const instead = evaluate({ baseline: baselineOf([effect(1, 1), fee(2, 2)]), invocations: [invocation(1)], requests: [request(1, 1), request(2, 1)], effects: [other(1, 1), other(2, 2)] });
-    expect(instead.message).toContain("; of the clean run's: 0 of 1 charge like payments POST /charges {\"amount\":100}; 0 of 1 charge like payments POST /charges {\"amount\":5} (if a body");
+    expect(instead.message).toContain("; of the clean run's: 0 of 1 charge like payments POST /charges {\"amount\":100}; 0 of 1 charge like payments POST /charges {\"amount\":5} (if a field");
   });
 
   it('takes racers for running beside each other whether or not the recorder could tell which one committed (bug found by mutation testing, issue 18)', () => {
