@@ -27,6 +27,8 @@ import type { CaseServices, RunningServices } from '../services/index.js';
 import type { CommitEvent } from '../services/pg-commit-proxy.js';
 import { readState, recordStateEffects, type StateSnapshot } from './state-effects.js';
 import type { RunningUpstreams } from './upstreams.js';
+import type { LaneTurn } from './overlap.js';
+import type { UpstreamSession } from '../upstream/pipeline.js';
 import { describeRefusals, type Refusal } from '../upstream/proxy/refusals.js';
 
 export interface CaseEnvironment {
@@ -48,9 +50,15 @@ export interface CaseEnvironment {
   probes?: readonly StateProbe[];
 }
 
-/** A case's rows, and what its settle window saw (absent when the case was cut short). */
 /** A case as it ran: its rows, the settle window's report, late requests, and the harness's scheduling noise meanwhile (ms, see startNoiseMeter). */
-export type ExecutedCase = CaseRows & { settle?: SettleReport; late: readonly number[]; schedulingNoiseMs: number; refused: readonly Refusal[] };
+export type ExecutedCase = CaseRows & {
+  settle?: SettleReport;
+  late: readonly number[];
+  schedulingNoiseMs: number;
+  refused: readonly Refusal[];
+  /** Set when this case's settle window overlapped another case and a request could be either's (see overlap.ts): these rows are no verdict's. */
+  overlapConflict?: string;
+};
 
 /**
  * Runs one case: fresh upstream state and a fresh case folder, the caller's
@@ -69,6 +77,25 @@ export async function executeCase(
   id: string,
   kind: CaseRecord['kind'],
   schedule: Schedule,
+  turn?: LaneTurn,
+): Promise<ExecutedCase> {
+  // A lane whose cases overlap: wait for the lane (and, when this case runs on its own, for every open window to close).
+  const unlock = turn ? await turn.overlap.acquire() : () => undefined;
+  try {
+    if (turn && (turn.alone || !turn.overlap.active)) await turn.overlap.quiet();
+    return await executeOnLane(env, id, kind, schedule, turn, unlock);
+  } finally {
+    unlock();
+  }
+}
+
+async function executeOnLane(
+  env: CaseEnvironment,
+  id: string,
+  kind: CaseRecord['kind'],
+  schedule: Schedule,
+  turn: LaneTurn | undefined,
+  unlock: () => void,
 ): Promise<ExecutedCase> {
   const { scenario, upstreams } = env;
   const operation = scenario.operations.find((op) => op.name === schedule.operation);
@@ -107,6 +134,9 @@ export async function executeCase(
   }
   const keyCase = `${id}${env.keySalt ?? ''}`;
   const ownDigest = callerKeyDigest(scenario.name, keyCase);
+  /** Why this case's requests could not all be told from the next (or the previous) case's: it runs again on its own. */
+  let conflict: string | undefined;
+  const sessions: UpstreamSession[] = [];
   let begun = false;
   const begin = (): void => {
     if (begun) return;
@@ -115,18 +145,26 @@ export async function executeCase(
     // Refused before the case began: not this case's doing.
     upstreams.proxy?.refusals.drain();
     for (const pipeline of upstreams.pipelines) {
-      pipeline.beginCase({
+      const session: UpstreamSession = {
         faults: schedule.faults.filter((binding) => binding.upstream === pipeline.name),
         recorder,
         crashTarget: () => live.forEach((invocation) => invocation.crash()),
         restartTarget: () => env.target.restartBeforeNextInvocation?.(),
         ownsKey: (key) => {
           const digest = digestOfCallerKey(key);
-          return digest === undefined || digest === ownDigest;
+          return digest === undefined ? undefined : digest === ownDigest;
         },
-      });
+        overlapConflict: (why) => {
+          conflict ??= why;
+          turn?.overlap.disable();
+        },
+      };
+      sessions.push(session);
+      pipeline.beginCase(session);
     }
   };
+  const inFlight = (): number => upstreams.pipelines.reduce((sum, pipeline, i) => sum + (sessions[i] ? pipeline.inFlight(sessions[i]) : 0), 0);
+  let closeWindow: (() => void) | undefined;
   let settle: SettleReport | undefined;
   try {
     const context = { scenario, operation, urls: upstreams.urls, caseDir, services: services?.values, recorder, live, doors: upstreams.doors, proxy: upstreams.proxy };
@@ -141,18 +179,31 @@ export async function executeCase(
       outcomeOf: (invocation) => invocationOutcome(invocation, scenario.exitCodes),
     });
     recorder.beginSettling();
-    if (begun) settle = await settleWindow(upstreams.pipelines, recorder, settings, env.signal);
+    if (begun && turn && !turn.alone && turn.overlap.active && conflict === undefined) {
+      // At most maxSettling cases settle while the next runs: with that many open, the oldest must close first.
+      await turn.overlap.room();
+      if (turn.overlap.active && conflict === undefined) {
+        closeWindow = turn.overlap.handOver();
+        for (const pipeline of upstreams.pipelines) pipeline.handOver();
+        unlock();
+        turn.release();
+      }
+    }
+    if (begun) settle = await settleWindow(inFlight, recorder, settings, env.signal);
     // The target's own state, once it is quiet: what it added in this case are effects like an upstream's.
     if (probes.length > 0 && settle) recordStateEffects(recorder, probes, stateBefore, await readState(scenario, probes, await probeWhere()));
   } finally {
     // Cut short (an interrupt): let held answers finish delivering, so their rows say what the client saw.
-    if (!settle) await Promise.all(upstreams.pipelines.map((pipeline) => pipeline.settle()));
-    for (const pipeline of upstreams.pipelines) pipeline.endCase();
+    if (!settle) await Promise.all(upstreams.pipelines.map((pipeline, i) => (sessions[i] ? pipeline.settle(undefined, sessions[i]) : undefined)));
+    upstreams.pipelines.forEach((pipeline, i) => {
+      if (sessions[i]) pipeline.endCase(sessions[i]);
+    });
     upstreams.strays?.caseEnded(id, operation.name);
+    closeWindow?.();
     await cleanUp();
   }
   const refused = begun ? (upstreams.proxy?.refusals.drain() ?? []) : [];
-  return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late, schedulingNoiseMs: noise.stop(), refused });
+  return Object.assign(recorder.finish(upstreams.traits), { settle, late: recorder.late, schedulingNoiseMs: noise.stop(), refused, overlapConflict: conflict });
 }
 
 /**
@@ -196,9 +247,17 @@ export async function runCase(
   kind: CaseResult['kind'],
   schedule: Schedule,
   baseline: Baseline,
+  turn?: LaneTurn,
 ): Promise<CaseResult> {
   const started = performance.now();
-  const rows = await executeCase(env, id, kind, schedule);
+  let rows = await executeCase(env, id, kind, schedule, turn);
+  let overlapNote: string | undefined;
+  if (rows.overlapConflict !== undefined && turn) {
+    // Its requests could not all be told from a neighbour's: run it again on its own, with keys of its own.
+    overlapNote = `run again on its own: its settle window overlapped another case's, and ${rows.overlapConflict} came that could have been either case's (the first run's rows were set aside; this lane no longer overlaps cases)`;
+    throwIfInterrupted(env.signal);
+    rows = await executeCase({ ...env, keySalt: `${env.keySalt ?? ''}#alone` }, id, kind, schedule, { ...turn, alone: true });
+  }
   // A case whose target was killed by an interrupt, not by a fault, is dropped unjudged.
   throwIfInterrupted(env.signal);
   const { scenario, upstreams, ledger } = env;
@@ -221,7 +280,7 @@ export async function runCase(
     return judge(fromLedger, scenario.checks, rows.schedulingNoiseMs);
   });
   checks = await confirmTimingFailures(id, checks, async (confirmId, names) => {
-    const again = await executeCase(env, confirmId, kind, schedule);
+    const again = await executeCase(env, confirmId, kind, schedule, turn && { ...turn, alone: true });
     throwIfInterrupted(env.signal);
     return ledger.recordCase({ id: confirmId, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, again, (fromLedger) => judge(fromLedger, names, again.schedulingNoiseMs));
   }, (check) => ledger.amendCheck(id, check.check, check.status, check.message), rows.schedulingNoiseMs);
@@ -240,7 +299,7 @@ export async function runCase(
     faults,
     checks,
     verdict: checks.some((check) => check.status === 'fail') ? 'fail' : 'pass',
-    notes: [...unreached, ...constructionNotes(stored, outcome, upstreams.traits), ...settleNotes(rows, stored), ...[describeRefusals(rows.refused)].filter((note) => note !== undefined)],
+    notes: [...(overlapNote ? [overlapNote] : []), ...unreached, ...constructionNotes(stored, outcome, upstreams.traits), ...settleNotes(rows, stored), ...[describeRefusals(rows.refused)].filter((note) => note !== undefined)],
     invocations: stored.invocations.length,
     requests: stored.requests.length,
     requestsTo: stored.requests.reduce<Record<string, number>>((counts, request) => {

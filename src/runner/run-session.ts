@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { killEscapedProcesses } from '../targets/process-group.js';
 import { throwIfInterrupted } from './interrupted.js';
 import { runOnLanes } from './pool.js';
+import { LaneOverlap, settlingCapacity } from './overlap.js';
 import type { BaselineResult, CaseResult } from '../core/result.js';
 import { executeCase, runCase, type CaseEnvironment, type ExecutedCase } from './run-case.js';
 import { startTargetSession } from './target-session.js';
@@ -57,6 +58,8 @@ export interface RunSession {
   ): Promise<Array<CaseResult | undefined>>;
   /** Whether the run was interrupted (its report is then marked incomplete). */
   interrupted(): boolean;
+  /** Lanes whose cases may overlap their settle windows, how many cases handed over, and on how many lanes a conflict stopped it (see overlap.ts). */
+  settleOverlap(): { lanes: number; handedOver: number; stopped: number };
   /** Runs one case on the first lane. */
   runOne(planned: PlannedCase, kind: CaseResult['kind']): Promise<CaseResult>;
   finish(): Promise<void>;
@@ -164,8 +167,12 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
         else (current ?? last)?.notes.push(describeStrays(batch, 'before'));
       }
     };
-    const run = async (lane: CaseEnvironment, planned: PlannedCase, kind: CaseResult['kind']): Promise<CaseResult> => {
-      const result = await runCase(lane, planned.id, kind, planned.schedule, baselines.get(planned.schedule.operation)!);
+    // Lanes of an http API that lives from case to case: each case's settle window stays open while the next runs.
+    const overlaps = new Map(lanes.filter((lane) => settlingCapacity(scenario, lane.upstreams) > 0).map((lane) => [lane, new LaneOverlap(settlingCapacity(scenario, lane.upstreams))]));
+    const run = async (lane: CaseEnvironment, planned: PlannedCase, kind: CaseResult['kind'], release?: () => void): Promise<CaseResult> => {
+      const overlap = overlaps.get(lane);
+      const turn = overlap && release ? { overlap, release } : undefined;
+      const result = await runCase(lane, planned.id, kind, planned.schedule, baselines.get(planned.schedule.operation)!, turn);
       recordStrays(lane, false, result);
       lastOn.set(lane, result);
       return result;
@@ -185,8 +192,8 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
         runOnLanes(
           lanes,
           planned,
-          async (lane, item) => {
-            const result = await run(lane, item, kind);
+          async (lane, item, _index, release) => {
+            const result = await run(lane, item, kind, release);
             opts.onCase?.(result);
             return result;
           },
@@ -194,6 +201,10 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
           options.signal,
         ),
       runOne: (planned, kind) => run(first, planned, kind),
+      settleOverlap: () => {
+        const all = [...overlaps.values()];
+        return { lanes: all.length, handedOver: all.reduce((sum, overlap) => sum + overlap.handedOver, 0), stopped: all.filter((overlap) => !overlap.active).length };
+      },
       interrupted: () => options.signal?.aborted ?? false,
       finish: async () => {
         await release();

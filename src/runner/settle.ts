@@ -1,5 +1,4 @@
 import type { Scenario } from '../scenario/load.js';
-import type { UpstreamPipeline } from '../upstream/pipeline.js';
 import type { CaseRecorder } from './recorder.js';
 
 /**
@@ -42,20 +41,20 @@ export function settleSettings(scenario: Pick<Scenario, 'target'> & { settle?: {
  * Keeps a case's upstreams open until the target has gone quiet: no request
  * of the case in flight, and none started or answered (and no answer of the
  * target) for `quietMs`; or until `maxMs` has passed. Measured on what the
- * upstreams and the caller see, not slept: a target that is quiet already
+ * upstreams and the caller see (`inFlightNow`: the case's requests not yet
+ * answered), not slept: a target that is quiet already
  * costs `quietMs` less the time since its last answer, and with `quietMs` 0
  * and nothing in flight no timer at all.
  */
 export async function settleWindow(
-  pipelines: readonly UpstreamPipeline[],
+  inFlightNow: () => number,
   recorder: CaseRecorder,
   settings: SettleSettings,
   signal?: AbortSignal,
 ): Promise<SettleReport> {
   const started = performance.now();
   for (;;) {
-    let inFlight = 0;
-    for (const pipeline of pipelines) inFlight += pipeline.inFlight();
+    const inFlight = inFlightNow();
     const quietFor = recorder.quietFor();
     const waitedMs = performance.now() - started;
     if (inFlight === 0 && quietFor >= settings.quietMs) return { ...settings, waitedMs, quiet: true, inFlight };

@@ -10,6 +10,14 @@ import { UpstreamPipeline } from '../upstream/pipeline.js';
 import { StrayLog } from './strays.js';
 import { stateTraits } from '../state/index.js';
 
+/**
+ * How many cases of an http API may be settling while the next one runs. A
+ * case's window lasts the quiet time (100 ms) after its last request, and an
+ * http case's invocations take ~30 ms: with three open, the next case seldom
+ * waits for a window to close.
+ */
+const SETTLING_CASES = 3;
+
 /** A scenario's upstreams, each served on its own 127.0.0.1 port (or in-process by msw, for module targets) for the whole run. */
 export interface RunningUpstreams {
   pipelines: UpstreamPipeline[];
@@ -56,7 +64,11 @@ async function startLoopbackUpstreams(scenario: Scenario, authority: ProxyAuthor
   try {
     for (const [name, spec] of Object.entries(scenario.upstreams)) {
       const model = await loadModel(spec, { upstream: name, scenario });
-      const pipeline = new UpstreamPipeline(name, model);
+      // An http API's cases can settle while the next runs (runner/overlap.ts), each with its own upstream state:
+      // a built-in model is built once more per settling case. A custom model's state lives in the user's module, which exists once.
+      const spares = [];
+      if (scenario.target.kind === 'http' && spec.model !== 'custom') for (let i = 0; i < SETTLING_CASES; i += 1) spares.push(await loadModel(spec, { upstream: name, scenario }));
+      const pipeline = new UpstreamPipeline(name, model, spares);
       const server = await startLoopbackServer(pipeline, { holdLimitMs: scenario.holdLimitMs });
       pipelines.push(pipeline);
       servers.push(server);

@@ -10,10 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { CaseRecorder } from '../../src/runner/recorder.js';
 import { DEFAULT_QUIET_MS, settleSettings, settleWindow } from '../../src/runner/settle.js';
 import type { InvocationRow, RequestRow } from '../../src/ledger/rows.js';
-import type { UpstreamPipeline } from '../../src/upstream/pipeline.js';
-
-/** A pipeline that reports `n()` requests in flight: the window reads nothing else of it. */
-const pipeline = (n: () => number): UpstreamPipeline => ({ inFlight: n }) as unknown as UpstreamPipeline;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function request(recorder: CaseRecorder): RequestRow {
@@ -45,7 +41,7 @@ describe('settleWindow', () => {
   it('closes at once for quietMs 0 with nothing in flight (a command target: no timer at all)', async () => {
     const recorder = new CaseRecorder('c', 'op');
     await invocation(recorder);
-    const report = await settleWindow([pipeline(() => 0)], recorder, { quietMs: 0, maxMs: 2_000 });
+    const report = await settleWindow(() => 0, recorder, { quietMs: 0, maxMs: 2_000 });
     expect(report).toMatchObject({ quiet: true, inFlight: 0 });
     expect(report.waitedMs).toBeLessThan(5);
   });
@@ -55,7 +51,7 @@ describe('settleWindow', () => {
     await invocation(recorder);
     await sleep(200);
     const quietAlready = recorder.quietFor(); // 200 ms, or more on a loaded machine
-    const report = await settleWindow([pipeline(() => 0)], recorder, { quietMs: 250, maxMs: 2_000 });
+    const report = await settleWindow(() => 0, recorder, { quietMs: 250, maxMs: 2_000 });
     expect(report.quiet).toBe(true);
     expect(recorder.quietFor()).toBeGreaterThanOrEqual(250);
     // What was left of the quiet time, plus a busy machine's timer slack: never the whole 250 ms again.
@@ -70,7 +66,7 @@ describe('settleWindow', () => {
       inFlight = 0;
       recorder.touch(); // the delivery
     }, 150);
-    const report = await settleWindow([pipeline(() => inFlight)], recorder, { quietMs: 20, maxMs: 2_000 });
+    const report = await settleWindow(() => inFlight, recorder, { quietMs: 20, maxMs: 2_000 });
     expect(report.quiet).toBe(true);
     expect(report.waitedMs).toBeGreaterThanOrEqual(165);
   });
@@ -80,7 +76,7 @@ describe('settleWindow', () => {
     await invocation(recorder);
     recorder.beginSettling();
     const late = setTimeout(() => request(recorder), 40);
-    const once = await settleWindow([pipeline(() => 0)], recorder, { quietMs: 60, maxMs: 2_000 });
+    const once = await settleWindow(() => 0, recorder, { quietMs: 60, maxMs: 2_000 });
     clearTimeout(late);
     expect(once.quiet).toBe(true);
     expect(once.waitedMs).toBeGreaterThanOrEqual(95);
@@ -88,7 +84,7 @@ describe('settleWindow', () => {
 
     const chatty = setInterval(() => request(recorder), 10);
     try {
-      const capped = await settleWindow([pipeline(() => 0)], recorder, { quietMs: 150, maxMs: 200 });
+      const capped = await settleWindow(() => 0, recorder, { quietMs: 150, maxMs: 200 });
       expect(capped.quiet).toBe(false);
       expect(capped.waitedMs).toBeGreaterThanOrEqual(200);
       expect(capped.waitedMs).toBeLessThan(400);
