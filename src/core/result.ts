@@ -76,6 +76,11 @@ export interface ScenarioResult {
   safety: SafetyVerdict;
   /** What the target says: its conformance level (0-3), the contract checks that failed, and whether they gate. */
   contract: ContractVerdict;
+  /**
+   * An http API whose cases' settle windows overlapped the next case (runner/overlap.ts): its lanes, how many
+   * cases handed over, and on how many lanes a conflict stopped it. Absent when no lane could overlap.
+   */
+  settleOverlap?: { lanes: number; handedOver: number; stopped: number };
 }
 
 export type ContractRule = 'auto' | 'required' | 'none';

@@ -92,7 +92,7 @@ export interface LaneTurn {
   overlap: LaneOverlap;
   /** The lane may begin its next case (this case's invocations are over). */
   release(): void;
-  /** Run wholly on its own: no case settling meanwhile, and no hand-over (a rerun, a timing confirmation). */
+  /** Run wholly on its own: no case settling meanwhile, and no hand-over (a rerun, a timing confirmation, the missing-key probe). */
   alone?: boolean;
 }
 

@@ -76,7 +76,7 @@ function reachable(planned: PlannedCase, reach: ReadonlyMap<string, Record<strin
 /** Tallies check results over the cases and gives the run's two verdicts (see judgeRun). */
 export function summarise(
   scenario: Scenario,
-  session: Pick<RunSession, 'runId' | 'runDir' | 'startedAt' | 'baselineResults' | 'unsupportedFaults' | 'interrupted'>,
+  session: Pick<RunSession, 'runId' | 'runDir' | 'startedAt' | 'baselineResults' | 'unsupportedFaults' | 'interrupted'> & Partial<Pick<RunSession, 'settleOverlap'>>,
   cases: CaseResult[],
   /** The reference cases the contract level is graded on, when they are not among `cases` (replay). */
   reference: readonly CaseResult[] = cases,
@@ -120,6 +120,7 @@ export function summarise(
     heldExpected: verdicts.heldExpected,
     safety: verdicts.safety,
     contract: verdicts.contract,
+    ...(session.settleOverlap && session.settleOverlap().lanes > 0 ? { settleOverlap: session.settleOverlap() } : {}),
   };
 }
 

@@ -171,7 +171,8 @@ export async function openRunSession(scenario: Scenario, options: SessionOptions
     const overlaps = new Map(lanes.filter((lane) => settlingCapacity(scenario, lane.upstreams) > 0).map((lane) => [lane, new LaneOverlap(settlingCapacity(scenario, lane.upstreams))]));
     const run = async (lane: CaseEnvironment, planned: PlannedCase, kind: CaseResult['kind'], release?: () => void): Promise<CaseResult> => {
       const overlap = overlaps.get(lane);
-      const turn = overlap && release ? { overlap, release } : undefined;
+      // A request without the caller's key (the missing-key probe) has nothing to tell it from a neighbour's by: it runs alone.
+      const turn = overlap && release ? { overlap, release, alone: planned.schedule.caller.omitKey === true } : undefined;
       const result = await runCase(lane, planned.id, kind, planned.schedule, baselines.get(planned.schedule.operation)!, turn);
       recordStrays(lane, false, result);
       lastOn.set(lane, result);

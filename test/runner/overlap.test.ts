@@ -87,6 +87,30 @@ describe('settle windows overlapping the next case', () => {
     }
   }, 60_000);
 
+  it('a real middleware (express-idempotency 1.0.6) sending the key on: the same verdicts as a fresh process per case, with windows overlapping', async () => {
+    const real = (restart: 'never' | 'per-case') => {
+      const spec = YAML.parse(readFileSync(path.resolve(__dirname, '../../scenarios/real/express-idempotency-default.yaml'), 'utf8'));
+      spec.name = `overlap-express-${restart}`;
+      spec.target.start.argv[1] = path.resolve(__dirname, '../../scenarios/real/servers/express-idempotency.cjs');
+      spec.target.start.restart = restart;
+      spec.target.start.env.FORWARD_KEY = '1';
+      spec.target.requireKey = true;
+      spec.upstreams.payments.honoursIdempotencyKey = true;
+      const file = path.join(dir, `${spec.name}.yaml`);
+      writeFileSync(file, YAML.stringify(spec));
+      return loadScenario(file);
+    };
+    const verdicts = (cases: readonly CaseResult[]) => cases.map((result) => `${result.id}: ${result.checks.map((check) => `${check.check} ${check.status}`).join(', ')}`);
+    const overlapping = await runScenario(real('never'), { reportsDir: dir });
+    const overlapped = overlapping.cases;
+    expect(overlapping.settleOverlap?.handedOver).toBeGreaterThan(3);
+    expect(overlapping.settleOverlap?.stopped).toBe(0);
+    const fresh = await runScenario(real('per-case'), { reportsDir: dir });
+    expect(verdicts(overlapped).sort()).toEqual(verdicts(fresh.cases).sort());
+    // What this API gets wrong is the contract, not safety: a mismatched payload answered 417, a missing key accepted.
+    expect(failed(overlapped).sort()).toEqual(['create-order/probe:key-mismatch: key-mismatch-rejected', 'create-order/probe:missing-key: exit-codes']);
+  }, 240_000);
+
   it('does not overlap an API started afresh for every case (its late work dies with it)', async () => {
     const perCase = scenario('overlap-per-case', { FORWARD_KEY: '1' });
     (perCase.target as { start: { restart: string } }).start.restart = 'per-case';

@@ -1,7 +1,8 @@
 // An orders API on express with express-idempotency, set up as its README says:
 // the middleware on POST routes, and the handler returns early on a hit.
 // POST /orders charges PAYMENTS_URL (which does not deduplicate; the key is not
-// forwarded) and answers 201 with the charge, or 502 when payments failed.
+// forwarded, unless FORWARD_KEY=1 sends the caller's Idempotency-Key on) and
+// answers 201 with the charge, or 502 when payments failed.
 //   --mode default         the in-memory adapter and the default response validator (2xx kept)
 //   --mode persist-errors  a responseValidator that keeps every answer (documented option)
 const express = require('express');
@@ -21,7 +22,7 @@ app.post('/orders', async (req, res) => {
   try {
     const response = await fetch(`${process.env.PAYMENTS_URL}/charges`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(process.env.FORWARD_KEY === '1' ? { 'idempotency-key': req.get('idempotency-key') } : {}) },
       body: JSON.stringify({ amount: req.body.amount, currency: req.body.currency }),
       signal: AbortSignal.timeout(1000),
     });
