@@ -6,6 +6,7 @@ import { callerKey, callerKeyDigest, digestOfCallerKey } from '../caller/keys.js
 import { checkScenarioOf, type Baseline, type CheckResult } from '../checks/check.js';
 import type { CheckName } from '../core/check-names.js';
 import { confirmTimingFailures } from './confirm-timing.js';
+import { confirmReplayFailure } from './quiet-replay.js';
 import { startNoiseMeter } from './scheduling-noise.js';
 import { invocationOutcome, operationOutcome } from '../checks/outcome.js';
 import { CHECKS } from '../checks/registry.js';
@@ -51,6 +52,11 @@ export interface CaseEnvironment {
 }
 
 /** A case as it ran: its rows, the settle window's report, late requests, and the harness's scheduling noise meanwhile (ms, see startNoiseMeter). */
+export interface ExecuteOptions {
+  /** Send the replay only once the target has gone quiet (see quiet-replay.ts). */
+  quietReplay?: boolean;
+}
+
 export type ExecutedCase = CaseRows & {
   settle?: SettleReport;
   late: readonly number[];
@@ -78,12 +84,13 @@ export async function executeCase(
   kind: CaseRecord['kind'],
   schedule: Schedule,
   turn?: LaneTurn,
+  options: ExecuteOptions = {},
 ): Promise<ExecutedCase> {
   // A lane whose cases overlap: wait for the lane (and, when this case runs on its own, for every open window to close).
   const unlock = turn ? await turn.overlap.acquire() : () => undefined;
   try {
     if (turn && (turn.alone || !turn.overlap.active)) await turn.overlap.quiet();
-    return await executeOnLane(env, id, kind, schedule, turn, unlock);
+    return await executeOnLane(env, id, kind, schedule, turn, unlock, options);
   } finally {
     unlock();
   }
@@ -96,6 +103,7 @@ async function executeOnLane(
   schedule: Schedule,
   turn: LaneTurn | undefined,
   unlock: () => void,
+  options: ExecuteOptions,
 ): Promise<ExecutedCase> {
   const { scenario, upstreams } = env;
   const operation = scenario.operations.find((op) => op.name === schedule.operation);
@@ -169,10 +177,12 @@ async function executeOnLane(
   try {
     const context = { scenario, operation, urls: upstreams.urls, caseDir, services: services?.values, recorder, live, doors: upstreams.doors, proxy: upstreams.proxy };
     await playOperation(schedule.caller, {
-      invoke: (role, key, seq, variant) => {
+      invoke: async (role, key, seq, variant) => {
         // After an interrupt the caller must not start the retry the interrupt just caused.
         throwIfInterrupted(env.signal);
         begin();
+        // The replay after the target has gone quiet, so the earlier invocation's late work cannot fall into it (quiet-replay.ts).
+        if (options.quietReplay && role === 'replay') await settleWindow(inFlight, recorder, settings, env.signal);
         return env.target.invoke(context, kind === 'baseline' ? 'baseline' : role, key, seq, variant ?? {});
       },
       keyFor: (n) => callerKey(scenario.name, keyCase, n),
@@ -284,6 +294,13 @@ export async function runCase(
     throwIfInterrupted(env.signal);
     return ledger.recordCase({ id: confirmId, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, again, (fromLedger) => judge(fromLedger, names, again.schedulingNoiseMs));
   }, (check) => ledger.amendCheck(id, check.check, check.status, check.message), rows.schedulingNoiseMs);
+  if (scenario.target.kind === 'http' && settleSettings(scenario).quietMs > 0) {
+    checks = await confirmReplayFailure(id, checks, async (confirmId) => {
+      const again = await executeCase(env, confirmId, kind, schedule, turn && { ...turn, alone: true }, { quietReplay: true });
+      throwIfInterrupted(env.signal);
+      return ledger.recordCase({ id: confirmId, operation: schedule.operation, kind, scheduleJson: JSON.stringify(schedule) }, again, (fromLedger) => judge(fromLedger, ['replay-commits-nothing'], again.schedulingNoiseMs));
+    }, (check) => ledger.amendCheck(id, check.check, check.status, check.message));
+  }
   const outcome = operationOutcome(stored.invocations, scenario.exitCodes);
   const faults = faultApplications(schedule, stored);
   const unreached = faults
