@@ -298,7 +298,8 @@ describe('retryproof run: interrupted', () => {
     const child = spawn(process.execPath, [CLI, 'run', file, '--reports', reports], { cwd: dir, env: cliEnv(), stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
-      const pids = await waitFor(() => readJsonIfPresent<PidFile>(pidfile), 10_000, 'the target to start');
+      // The CLI loads and starts its upstreams first: at a load average of 12-15 that took more than 10 s.
+      const pids = await waitFor(() => readJsonIfPresent<PidFile>(pidfile), 30_000, 'the target to start');
       expect(liveInGroup(pids.pid).length).toBeGreaterThanOrEqual(3);
       child.kill(signal);
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
@@ -312,5 +313,5 @@ describe('retryproof run: interrupted', () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       killPids(liveWithEnv(TOKEN_VAR, token).map((proc) => proc.pid));
     }
-  });
+  }, 60_000);
 });
