@@ -115,12 +115,13 @@ function faultsOf(rows: CaseRows, racer: InvocationRow): string[] {
 function excusedBy(faults: readonly string[], racer: InvocationRow, exitCodes: ExitCodeContract, outageDecided: boolean): boolean {
   const outcome = invocationOutcome(racer, exitCodes);
   if (outcome === 'success') return false;
-  if (outageDecided && (outcome === 'failure' || outcome === 'unknown') && !racer.killed) return true;
+  // From here the outcome is a failure or `unknown`.
+  if (outageDecided && !racer.killed) return true;
   // Killed by the harness's timeout while faults stood in its way (an outage it was still retrying through):
   // it never had the chance to answer. Whether it retried sensibly is retry-policy's business.
   if (racer.killed && racer.killReason === 'timeout') return true;
   if (faults.some((fault) => ANSWER_LOST.test(fault))) return true;
-  if (faults.some((fault) => UNSURE.test(fault))) return outcome === 'failure' || outcome === 'unknown';
+  if (faults.some((fault) => UNSURE.test(fault))) return true;
   // A definite refusal (429, a 4xx): the racer knows nothing happened, so it says so with a failure.
   return outcome === 'failure';
 }

@@ -87,6 +87,7 @@ describe('concurrent-same-key on hand-built rows', () => {
     const result = evaluate({ faults: window, invocations: [loser(1), loser(2)] });
     expectStatus(result, 'fail');
     expect(result.message).toContain('none of them succeeded (invocation 1 (concurrent, exit 4); invocation 2 (concurrent, exit 4)), though no request of theirs was faulted');
+    expect(result.evidence).toEqual({ invocations: [1, 2] });
   });
 
   it('does not blame racers that failed under a real fault', () => {
@@ -335,5 +336,94 @@ describe('concurrent-same-key: survivors of the mutation run (issue 18)', () => 
         'invocation 3 (concurrent, HTTP 199) answered 199 (a loser reports noop, the same result, or 409)',
     );
     expect(result.evidence).toEqual({ invocations: [1, 2, 3] });
+  });
+});
+
+describe('concurrent-same-key: which faults excuse which answer (mutation testing, issue 18)', () => {
+  const unknown = (id: number, overrides: Parameters<typeof inv>[1] = {}) => loser(id, { exitCode: 75, effect: 'unknown', stdoutJson: { effect: 'unknown' }, ...overrides });
+  const faulted = (fault: string, extra: Partial<Parameters<typeof req>[2]> = {}) => ({ fault, committed: false, outcome: 'not-run' as const, clientStatus: fault.startsWith('429') ? 429 : 503, ...extra });
+
+  it('judges a racer by the kind its own invocation row names, before the scenario\'s', () => {
+    const http = (id: number, status: number, body: unknown) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500 });
+    const result = concurrentSameKey.evaluate(
+      input({ faults: window, invocations: [http(1, 201, { id: 'ord_1' }), http(2, 409, { error: 'in flight' })], requests: [req(1, null)], effects: [eff(1, 1)], scenario: { targetKind: 'command' } }),
+    );
+    expectStatus(result, 'pass');
+  });
+
+  it('with a winner, an outage is no excuse: a racer refused by a 429 that says "unknown" is blamed, even when the winner met faults too', () => {
+    const result = evaluate({
+      invocations: [racer(1), unknown(2)],
+      requests: [req(1, 1, faulted('503-before-commit')), req(2, 1), req(3, 2, faulted('429-retry-after'))],
+      effects: [eff(1, 2)],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('invocation 2 (concurrent, exit 75) exited 75 with effect "unknown"');
+  });
+
+  it('with no winner, the outage excuses only when every racer met faults: one refused by a 429 saying "unknown" beside an unfaulted one is blamed', () => {
+    const result = evaluate({ invocations: [unknown(1), loser(2)], requests: [req(1, 1, faulted('429-retry-after')), req(2, 2, { committed: false, outcome: 'rejected', clientStatus: 409 })] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('invocation 1 (concurrent, exit 75) exited 75 with effect "unknown"');
+    expect(result.message).not.toContain('invocation 2');
+  });
+
+  it('counts only the faults on the racer\'s own requests (and unattributed ones), not the other racer\'s', () => {
+    const result = evaluate({
+      invocations: [racer(1), unknown(2)],
+      requests: [req(1, 1, { fault: 'reset-after-commit', delivery: 'reset' }), req(2, 1, { committed: false, outcome: 'replayed' }), req(3, 2, { committed: false, outcome: 'replayed' })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('invocation 2 (concurrent, exit 75)');
+  });
+
+  it('excuses "unknown" from a racer whose own request it gave up on itself (abandoned, no fault)', () => {
+    const result = evaluate({ faults: window, invocations: [racer(1), unknown(2)], requests: [req(1, 1), req(2, 2, { committed: false, outcome: 'replayed', delivery: 'abandoned' })], effects: [eff(1, 1)] });
+    expectStatus(result, 'pass');
+  });
+
+  it('never excuses a racer that succeeded: after a lost answer it must still report the winner\'s result', () => {
+    const result = evaluate({
+      invocations: [racer(1), racer(2, { stdoutJson: { effect: 'created', id: 'cha_2' } })],
+      requests: [req(1, 1), req(2, 2, { fault: 'reset-after-commit', delivery: 'reset' })],
+      effects: [eff(1, 1), eff(2, 2)],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('reported created "cha_2", but the winner (invocation 1) reported "cha_1"');
+  });
+
+  it('is excused by any one fault that lost an answer or left it unsure, among definite refusals', () => {
+    for (const second of ['reset-before-commit', '503-before-commit']) {
+      const result = evaluate({
+        invocations: [racer(1), unknown(2)],
+        requests: [req(1, 1), req(2, 2, faulted('429-retry-after')), req(3, 2, faulted(second, second.startsWith('reset') ? { delivery: 'reset', clientStatus: null } : {}))],
+        effects: [eff(1, 1)],
+      });
+      expectStatus(result, 'pass');
+    }
+  });
+
+  it('after a definite refusal, excuses a failure whatever effect it printed, but not "unknown"', () => {
+    const refusedTwice = (second: ReturnType<typeof inv>) =>
+      evaluate({ invocations: [racer(1), second], requests: [req(1, 1), req(2, 2, faulted('429-retry-after'))], effects: [eff(1, 1)] });
+    expectStatus(refusedTwice(loser(2, { exitCode: 1, effect: null, stdoutJson: { error: 'rate limited' } })), 'pass');
+    expectStatus(refusedTwice(unknown(2)), 'fail');
+  });
+
+  it('reads an HTTP loser\'s effect from its body when the row has none: a noop body is a good loser\'s', () => {
+    const http = (id: number, status: number, body: unknown, overrides = {}) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500, ...overrides });
+    const result = evaluate({ faults: window, invocations: [http(1, 201, { effect: 'created', id: 'ord_1' }), http(2, 200, { effect: 'noop', id: 'ord_1', replayed: true }, { effect: null })], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expectStatus(result, 'pass');
+    const noEffect = evaluate({ faults: window, invocations: [http(1, 201, { effect: 'created', id: 'ord_1' }), http(2, 200, { id: 'ord_1', replayed: true }, { effect: null })], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expectStatus(noEffect, 'fail');
+  });
+
+  it('says an HTTP racer whose row has no status at all got no response', () => {
+    const http = (id: number, status: number | null, body: unknown, overrides = {}) => httpInv(id, status, body, { role: 'concurrent', startedMs: 0, durationMs: 500, ...overrides });
+    const result = evaluate({ faults: window, invocations: [http(1, 201, { id: 'ord_1' }), http(2, null, null, { httpStatus: undefined })], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expectStatus(result, 'fail');
+    expect(result.message).toContain('invocation 2');
+    expect(result.message).toContain('got no response');
   });
 });
