@@ -14,12 +14,13 @@ import type { RunningUpstreams } from './upstreams.js';
  * carries (every case has its own keys, see caller/keys.ts), served by that
  * case's own upstream state (a model instance of its own, see UpstreamPipeline).
  *
- * A request that could be either case's (no caller's key; or a fault bound to
- * a late request, which could crash the API under the next case) is a
- * conflict: the lane stops overlapping for the rest of the run, and both cases
- * are run again, one after the other, with fresh keys. So a verdict never
- * rests on a guess; a target that sends upstream requests without the
- * caller's key pays one pair of cases run twice, then settles as before.
+ * A request that could belong to more than one open case (no caller's key),
+ * or a crash or restart fault while several cases are open (it would stop the
+ * API under all of them), is a conflict: the lane stops overlapping for the
+ * rest of the run, and every open case is run again on its own, one after the
+ * other, with fresh keys. So a verdict never rests on a guess; a target that
+ * sends upstream requests without the caller's key pays one pair of cases run
+ * twice, then settles as before.
  *
  * A lane has the running case and at most `maxSettling` settling ones (one
  * model instance each); a case that finds that many still open waits for the

@@ -29,9 +29,9 @@ export interface UpstreamSession {
    */
   ownsKey?(key: string): boolean | undefined;
   /**
-   * This case's settle window overlapped the next case (or the previous one's overlapped
-   * this), and a request came that could be either's: no caller's key, or a fault on a late
-   * request. Both cases are run again, one after the other (see runner/overlap.ts).
+   * This case was open beside another (a settle window overlapping the next case), and a
+   * request came that could be either's (no caller's key), or a crash or restart fault that
+   * would stop the API under both. Every open case runs again on its own (runner/overlap.ts).
    */
   overlapConflict?(why: string): void;
 }
@@ -148,7 +148,7 @@ export class UpstreamPipeline {
    * The running case's invocations are over; its settle window stays open
    * while the next case may begin. Until it closes (`endCase(session)`), a
    * request carrying one of its caller's keys is its own; a request that could
-   * be either case's is a conflict (UpstreamSession.overlapConflict).
+   * be another open case's is a conflict (UpstreamSession.overlapConflict).
    */
   handOver(): void {
     if (!this.running) return;
