@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { RetryproofError } from '../errors.js';
 import { renderTemplate, templateReferences } from '../scenario/template.js';
 import { BoundedOutput } from './bounded-output.js';
+import { describeHolder, portHolder, portTakenFrom, type PortHolder } from './port-holder.js';
+import { liveProcesses, processInfo } from './linux-proc.js';
 import { signalGroup, trackGroup, untrackGroup } from './process-group.js';
 
 /** `target.start` of an http target, as the scenario schema gives it. */
@@ -30,6 +32,8 @@ export interface HttpServerOptions {
   maxOutputBytes?: number;
   /** What `{{case.dir}}` renders to in start.argv and start.env (a folder the API may keep state in). */
   caseDir?: string;
+  /** Picks the port for each start (default freePort); tests hand out a taken one. */
+  choosePort?: () => Promise<number>;
 }
 
 /** Time a stopping API gets between SIGTERM and SIGKILL. */
@@ -44,6 +48,14 @@ const PROBE_TIMEOUT_MS = 1_000;
 const GROUP_GONE_MS = 1_000;
 /** After the API exits, how long to wait for the rest of its output in the pipes. */
 const PIPE_DRAIN_MS = 200;
+/** Starts of the API on a fresh port when another program took the one picked for it. */
+const PORT_ATTEMPTS = 3;
+/**
+ * How long a listener outside the API's process group that started after the
+ * API is watched before it is believed to serve for the API (a container
+ * runtime's port proxy does): an API that lost its port to it exits sooner.
+ */
+const OTHER_HOLDER_GRACE_MS = 3_000;
 /** Lines of the API's output quoted in an error message. */
 const TAIL_LINES = 12;
 /** Bytes of the end of its output kept, for the last lines of an API that wrote more than the head holds. */
@@ -58,6 +70,8 @@ export interface ServerExit {
 export interface RunningServer {
   readonly pid: number;
   readonly port: number;
+  /** When its main process started (clock ticks since boot, Linux), to tell it from programs started before it. */
+  readonly startTicks: number | undefined;
   /** http://127.0.0.1:PORT */
   readonly baseUrl: string;
   /** The argv it was started with (templates rendered). */
@@ -76,8 +90,18 @@ export interface RunningServer {
   outputTail(): string;
 }
 
-/** A free TCP port on 127.0.0.1: listen on port 0, read the port, close. */
-export function freePort(): Promise<number> {
+/** Ports handed to APIs of this process that have not exited: never handed out twice, even before the API binds. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1 that no running API of this process was given: listen on port 0, read the port, close. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; ; attempt += 1) {
+    const port = await probePort();
+    if (!handedOut.has(port) || attempt >= 20) return port;
+  }
+}
+
+function probePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -99,7 +123,23 @@ export function freePort(): Promise<number> {
  * of its stderr.
  */
 export async function startHttpServer(start: HttpStartSpec, options: HttpServerOptions): Promise<RunningServer> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnPort(start, options, await (options.choosePort ?? freePort)());
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw error instanceof PortTaken ? error.failure : error;
+    }
+  }
+}
+
+/** The API exited before it was ready while another program held its port: start it again on another. */
+class PortTaken extends Error {
+  constructor(readonly failure: RetryproofError) {
+    super(failure.message);
+  }
+}
+
+async function startOnPort(start: HttpStartSpec, options: HttpServerOptions, port: number): Promise<RunningServer> {
   const values = new Map<string, string>([['port', String(port)]]);
   if (options.caseDir) values.set('case.dir', options.caseDir);
   for (const [name, url] of options.urls) values.set(`upstreams.${name}.url`, url);
@@ -119,7 +159,15 @@ export async function startHttpServer(start: HttpStartSpec, options: HttpServerO
   const argv = start.argv.map((arg, i) => render(arg, `target.start.argv[${i}]`));
   const env: Record<string, string> = { ...options.baseEnv, PORT: String(port) };
   for (const [name, value] of Object.entries(start.env)) env[name] = render(value, `target.start.env.${name}`);
-  const server = await spawnServer(argv, env, port, options);
+  handedOut.add(port);
+  let server: RunningServer;
+  try {
+    server = await spawnServer(argv, env, port, options);
+  } catch (error) {
+    handedOut.delete(port);
+    throw error;
+  }
+  void server.exited.then(() => handedOut.delete(port));
   try {
     await waitUntilReady(server, start.ready, options.file);
   } catch (error) {
@@ -156,6 +204,7 @@ async function spawnServer(argv: string[], env: Record<string, string>, port: nu
   }
   const pid = child.pid!;
   trackGroup(pid);
+  const startTicks = processInfo(pid)?.startTicks;
   let exit: ServerExit | undefined;
   let killed = false;
   const pipesClosed = Promise.all([child.stdout, child.stderr].map((stream) => (stream.closed ? undefined : new Promise((resolve) => stream.once('close', resolve)))));
@@ -192,6 +241,7 @@ async function spawnServer(argv: string[], env: Record<string, string>, port: nu
   return {
     pid,
     port,
+    startTicks,
     baseUrl: `http://127.0.0.1:${port}`,
     argv,
     running: () => exit === undefined,
@@ -206,7 +256,11 @@ async function spawnServer(argv: string[], env: Record<string, string>, port: nu
   };
 }
 
-/** Polls `ready.path` until any status below 500; throws if the API exits first or the time runs out. */
+/**
+ * Polls `ready.path` until any status below 500 from the API itself; throws
+ * if the API exits first or the time runs out (PortTaken if it exited while
+ * another program held its port).
+ */
 async function waitUntilReady(server: RunningServer, ready: HttpStartSpec['ready'], file: string | undefined): Promise<void> {
   const url = `${server.baseUrl}${ready.path}`;
   const deadline = performance.now() + ready.timeoutMs;
@@ -214,6 +268,7 @@ async function waitUntilReady(server: RunningServer, ready: HttpStartSpec['ready
   let exit: ServerExit | undefined;
   void server.exited.then((value) => (exit = value));
   let last = 'no answer yet';
+  let otherSince: number | undefined;
   try {
     for (;;) {
       if (exit) break;
@@ -222,8 +277,11 @@ async function waitUntilReady(server: RunningServer, ready: HttpStartSpec['ready
       try {
         const response = await request(url, { dispatcher: agent, signal: AbortSignal.timeout(probeMs) });
         await response.body.dump();
-        if (response.statusCode < 500) return;
-        last = `it answered ${response.statusCode}`;
+        if (response.statusCode < 500) {
+          const holder = portHolder(server.port, server);
+          if (answeredByApi(holder, (otherSince ??= performance.now()))) return;
+          if (holder.kind === 'other') last = `port ${server.port} answered, but ${describeHolder(holder.holder)} holds it, not the API's process group`;
+        } else last = `it answered ${response.statusCode}`;
       } catch (error) {
         // A probe cut short by the deadline says less than the one before it.
         if (probeMs === PROBE_TIMEOUT_MS || last === 'no answer yet') last = describeProbeError(error, probeMs);
@@ -238,12 +296,16 @@ async function waitUntilReady(server: RunningServer, ready: HttpStartSpec['ready
   const quoted = output ? `; its output ends:\n${indent(output)}` : ' (it printed nothing)';
   if (exit) {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    throw new RetryproofError(
+    const taken = portTakenFrom(server.port, server);
+    const failure = new RetryproofError(
       'TARGET_SPAWN_FAILED',
-      `the API (${server.argv.join(' ')}) ${how} before it was ready${quoted}`,
+      `the API (${server.argv.join(' ')}) ${how} before it was ready${taken ? `, and another program holds port ${server.port}: it was taken between the harness's pick and the API's start, ${PORT_ATTEMPTS} times in a row` : ''}${quoted}`,
       { file, field: 'target.start' },
-      'run target.start.argv by hand to see why it stops; it must keep running and listen on 127.0.0.1 at {{port}} (also in env PORT)',
+      taken
+        ? 'another program on this machine keeps taking fresh ports; run retryproof where fewer programs open ports at once'
+        : 'run target.start.argv by hand to see why it stops; it must keep running and listen on 127.0.0.1 at {{port}} (also in env PORT)',
     );
+    throw taken ? new PortTaken(failure) : failure;
   }
   throw new RetryproofError(
     'TARGET_SPAWN_FAILED',
@@ -251,6 +313,20 @@ async function waitUntilReady(server: RunningServer, ready: HttpStartSpec['ready
     { file, field: 'target.start' },
     'make the API listen on 127.0.0.1 at {{port}} (also in env PORT), or point target.start.ready.path at a route that answers, or raise target.start.ready.timeoutMs',
   );
+}
+
+/**
+ * Whether an answer on the API's port came from the API. A program that was
+ * running before the API started cannot be the API's. One that started after
+ * it may be what the API started (a container runtime's port proxy, a daemon
+ * in a session of its own), or another program that took the port first: it
+ * is believed once the API has lived beside it for OTHER_HOLDER_GRACE_MS
+ * without exiting (an API that lost its port exits at once).
+ */
+function answeredByApi(holder: PortHolder, otherSince: number): boolean {
+  if (holder.kind !== 'other') return true;
+  if (holder.before) return false;
+  return performance.now() - otherSince >= OTHER_HOLDER_GRACE_MS;
 }
 
 function describeProbeError(error: unknown, probeMs: number): string {
@@ -276,20 +352,7 @@ async function groupGone(pgid: number): Promise<void> {
  * (which counts zombies too).
  */
 function groupAlive(pgid: number): boolean {
-  if (existsSync('/proc/self/stat')) {
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(group) === pgid && state !== 'Z' && state !== 'X') return true;
-    }
-    return false;
-  }
+  if (existsSync('/proc/self/stat')) return liveProcesses().some((info) => info.pgid === pgid);
   try {
     process.kill(-pgid, 0);
     return true;

@@ -7,7 +7,9 @@
  * harness's own books.
  */
 import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -125,6 +127,82 @@ describe('freePort', () => {
     const port = await freePort();
     expect(port).toBeGreaterThan(0);
     expect(await accepts(port)).toBe(false);
+  });
+});
+
+/** An HTTP server of this test process (so running before any API it starts) that answers every request as "foreign". */
+async function foreignServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"who":"foreign"}'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('a port another program took between the pick and the API\'s bind', () => {
+  it('is not taken for the API: the API, which lost it, is started again on a fresh port', async () => {
+    const foreign = await foreignServer();
+    const picks: number[] = [];
+    const choosePort = async () => {
+      const port = picks.length === 0 ? foreign.port : await freePort();
+      picks.push(port);
+      return port;
+    };
+    try {
+      // The API binds 300 ms after it starts, so the other program answers the first readiness probes.
+      const { server } = await start({ MODE: 'ok', DELAY_MS: '300' }, {}, [], { choosePort });
+      expect(picks).toHaveLength(2);
+      expect(server.port).toBe(picks[1]);
+      expect(server.port).not.toBe(foreign.port);
+      expect(await get(server, '/whoami')).toMatchObject({ path: '/whoami', port: String(server.port) });
+    } finally {
+      await foreign.close();
+    }
+  });
+
+  it('fails with the reason when every pick is taken', async () => {
+    const foreign = await foreignServer();
+    let picks = 0;
+    const choosePort = async () => {
+      picks += 1;
+      return foreign.port;
+    };
+    try {
+      const { start: startSpec } = spec({ MODE: 'ok', DELAY_MS: '100' });
+      const error = await startHttpServer(startSpec, options({ choosePort })).then(
+        (server) => {
+          started.push(server);
+          return undefined;
+        },
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(RetryproofError);
+      expect((error as RetryproofError).message).toContain(`another program holds port ${foreign.port}`);
+      expect((error as RetryproofError).message).toMatch(/exited with code 1 before it was ready/);
+      expect(picks).toBe(3);
+    } finally {
+      await foreign.close();
+    }
+  });
+
+  it('is believed once the API has lived beside it for the grace, when it started after the API (a container runtime\'s port proxy)', async () => {
+    const port = await freePort();
+    // The API listens elsewhere (port 0); a process started after it serves its port, as docker-proxy would.
+    let proxy: ReturnType<typeof spawn> | undefined;
+    const choosePort = async () => {
+      setTimeout(() => {
+        proxy = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => s.end('{"who":"proxy"}')).listen(${port}, '127.0.0.1')`], { stdio: 'ignore' });
+      }, 300);
+      return port;
+    };
+    try {
+      const began = performance.now();
+      const { server } = await start({ MODE: 'deaf' }, { timeoutMs: 30_000 }, [], { choosePort });
+      expect(server.port).toBe(port);
+      expect(performance.now() - began).toBeGreaterThanOrEqual(3000);
+      expect(await get(server)).toEqual({ who: 'proxy' });
+    } finally {
+      proxy?.kill('SIGKILL');
+    }
   });
 });
 
