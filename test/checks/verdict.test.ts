@@ -34,6 +34,26 @@ describe('judgeRun: safe to retry apart from the contract', () => {
     expect(claimed.verdict).toBe('fail');
   });
 
+  it('the contract verdict lists only the contract checks that failed; safety lists the rest', () => {
+    const verdicts = judge({ failedChecks: ['no-duplicate-effects', 'effect-field', 'retry-policy'] });
+    expect(verdicts.contract.failedChecks).toEqual(['effect-field']);
+    expect(verdicts.safety.failedChecks).toEqual(['no-duplicate-effects', 'retry-policy']);
+  });
+
+  it('contract: none never gates, even when the clean run claims the contract, and says so', () => {
+    const verdicts = judge({ rule: 'none', claim: 'the clean run of create-order reported "effect": "created"', failedChecks: ['effect-field'] });
+    expect(verdicts.contract.gated).toBe(false);
+    expect(verdicts.contract.why).toBe('contract: none in the scenario');
+    expect(verdicts.verdict).toBe('pass');
+    expect(verdicts.unexpected).toEqual([]);
+  });
+
+  it('auto without a claim says the contract is graded, not gated', () => {
+    expect(judge({ rule: 'auto', claim: null }).contract.why).toBe(
+      'auto: the clean run claims no contract (no "effect" field), so the contract is graded, not gated',
+    );
+  });
+
   it('is unsafe on any effects or retry-behaviour failure, whatever the contract', () => {
     for (const check of ['no-duplicate-effects', 'replay-commits-nothing', 'retry-policy', 'key-stable-across-retries'] as const) {
       const verdicts = judge({ rule: 'none', failedChecks: [check] });
