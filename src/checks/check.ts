@@ -203,7 +203,8 @@ export function describeFaultOutcome(request: RequestRow): string {
     unmatched: `${upstream} has no route for it${status}, nothing committed`,
   };
   const reached: Record<RequestRow['delivery'], string> = {
-    response: request.clientStatus === null ? 'the client got an answer' : `the client got ${request.clientStatus}`,
+    // No status recorded: the request was still in flight when the case's upstreams closed.
+    response: request.clientStatus === null ? 'no answer reached the client' : `the client got ${request.clientStatus}`,
     held: 'the answer was held until the client gave up',
     reset: 'the connection was reset before any answer',
     truncated: `the answer${request.clientStatus === null ? '' : ` (${request.clientStatus})`} was cut off`,

@@ -4,8 +4,10 @@
  * cases unpinned: how a truncated body, a missing field or an unanswered request reads.
  */
 import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import {
   candidateInvocations,
+  checkScenarioOf,
   DEFAULT_CHECK_SCENARIO,
   describeEffect,
   describeExpected,
@@ -22,6 +24,7 @@ import {
   scenarioFacts,
   shortJson,
 } from '../../src/checks/check.js';
+import { parseScenario } from '../../src/scenario/load.js';
 import { caseInput, effect, invocation, killed, printed, request } from './rows.js';
 import { httpInv } from '../fixtures/check-targets-2/rows.js';
 
@@ -55,6 +58,16 @@ describe('describeEffect and describeExpected', () => {
   it('names an effect by id, resource, request and key, and says when it had no key or resource id', () => {
     expect(describeEffect(effect(2, 3))).toBe('effect 2 (cha_2, request 3, key rp-0123456789ab-1)');
     expect(describeEffect(effect(2, 3, { resourceId: null, key: null }))).toBe('effect 2 (request 3, no key)');
+  });
+
+  it("names a row of the target's own state by where it was found, its body cut to 77 characters and \"...\" past 80", () => {
+    const stateRow = (body: string) => effect(4, 0, { upstream: 'db', route: 'orders', key: null, resourceId: null, body, fingerprint: `db orders ${body}` });
+    expect(describeEffect(stateRow('{"id":1,"total":100}'))).toBe('effect 4 (found in db orders after the case: {"id":1,"total":100})');
+    const eighty = `{"note":"${'x'.repeat(69)}"}`;
+    expect(eighty).toHaveLength(80);
+    expect(describeEffect(stateRow(eighty))).toBe(`effect 4 (found in db orders after the case: ${eighty})`);
+    const long = `{"note":"${'y'.repeat(70)}"}`;
+    expect(describeEffect(stateRow(long))).toBe(`effect 4 (found in db orders after the case: ${long.slice(0, 77)}...)`);
   });
 
   it('quotes a clean-run effect body of up to 60 characters whole, a longer one cut to 57 and "..."', () => {
@@ -91,6 +104,8 @@ describe('sameJson and firstDifference', () => {
     expect(sameJson(null, {})).toBe(false);
     expect(sameJson({}, null)).toBe(false);
     expect(sameJson('1', 1)).toBe(false);
+    expect(sameJson({}, true)).toBe(false);
+    expect(sameJson(0, {})).toBe(false);
     expect(sameJson({ a: undefined }, { b: undefined })).toBe(false);
   });
 
@@ -102,6 +117,11 @@ describe('sameJson and firstDifference', () => {
     expect(firstDifference({ items: [1, 2] }, { items: [1, 3] })).toBe('at .items[1]: 2 vs 3');
     expect(firstDifference('created', 'noop')).toBe('at the top: "created" vs "noop"');
     expect(firstDifference([1], { 0: 1 })).toBe('at the top: [1] vs {"0":1}');
+    expect(firstDifference([{ id: 'ord_1' }], { id: 'ord_1' })).toBe('at the top: [{"id":"ord_1"}] vs {"id":"ord_1"}');
+    expect(firstDifference({ id: 'ord_1' }, 'ord_1')).toBe('at the top: {"id":"ord_1"} vs "ord_1"');
+    expect(firstDifference('ord_1', { id: 'ord_1' })).toBe('at the top: "ord_1" vs {"id":"ord_1"}');
+    expect(firstDifference(null, { id: 'ord_1' })).toBe('at the top: null vs {"id":"ord_1"}');
+    expect(firstDifference({ id: 'ord_1' }, null)).toBe('at the top: {"id":"ord_1"} vs null');
     expect(firstDifference({ a: 'x'.repeat(100) }, { a: 'y' })).toBe(`at .a: "${'x'.repeat(58)}… vs "y"`);
   });
 });
@@ -119,6 +139,7 @@ describe('what an invocation answered', () => {
     expect(resultId(printed(1, '{"effect":"noop"}'))).toBeUndefined();
     expect(resultId(printed(1, '[{"id":"ord_1"}]'))).toBeUndefined();
     expect(resultId(printed(1, 'ord_1'))).toBeUndefined();
+    expect(resultId(printed(1, ''))).toBeUndefined();
   });
 
   it('finds a response header whatever its case, and none on an invocation without headers', () => {
@@ -169,5 +190,46 @@ describe('scenario facts of a hand-built input', () => {
 
   it('says "1 charge", "0 charges", "2 charges"', () => {
     expect([plural(1, 'charge'), plural(0, 'charge'), plural(2, 'charge')]).toEqual(['1 charge', '0 charges', '2 charges']);
+  });
+});
+
+describe('checkScenarioOf (the scenario facts the runner passes to every check)', () => {
+  const scenario = (fields: Record<string, unknown>) =>
+    parseScenario(YAML.stringify({ upstreams: { payments: { model: 'resource', path: '/charges' } }, ...fields }), 'facts.yaml');
+
+  it("takes an http target's requireKey and replayedHeader, the retry policy and strictness, and withholds no key", () => {
+    const http = scenario({
+      target: { kind: 'http', baseUrl: 'http://127.0.0.1:8080', requireKey: true, replayedHeader: true },
+      operations: [{ name: 'create-order', request: { method: 'POST', path: '/orders' } }],
+      retryPolicy: { maxAttempts: 3, retryAfterToleranceMs: 250 },
+      strictOutcomeHonesty: true,
+    });
+    expect(checkScenarioOf(http)).toEqual({
+      targetKind: 'http',
+      retryPolicy: { maxAttempts: 3, retryAfterToleranceMs: 250 },
+      strictOutcomeHonesty: true,
+      requireKey: true,
+      replayedHeader: true,
+      keyWithheldFrom: [],
+    });
+  });
+
+  it('gives a command target neither requireKey nor replayedHeader, and the default retry policy', () => {
+    const command = scenario({ target: { kind: 'command', argv: ['tool', '--key', '{{key}}'] }, operations: [{ name: 'create-order', args: ['create'] }] });
+    expect(checkScenarioOf(command)).toEqual({
+      targetKind: 'command',
+      retryPolicy: { maxAttempts: 10, retryAfterToleranceMs: 100 },
+      strictOutcomeHonesty: false,
+      requireKey: false,
+      replayedHeader: false,
+      keyWithheldFrom: [],
+    });
+  });
+
+  it("withholds the key from no operation when the command's own argv or env carries {{key}}", () => {
+    const operations = [{ name: 'create-order', args: ['create'] }, { name: 'refund', args: ['refund'] }];
+    expect(checkScenarioOf(scenario({ target: { kind: 'command', argv: ['tool', '--key={{key}}'] }, operations })).keyWithheldFrom).toEqual([]);
+    expect(checkScenarioOf(scenario({ target: { kind: 'command', argv: ['tool'], env: { IDEMPOTENCY_KEY: '{{ key }}' } }, operations })).keyWithheldFrom).toEqual([]);
+    expect(checkScenarioOf(scenario({ target: { kind: 'command', argv: ['tool'] }, operations })).keyWithheldFrom).toEqual(['create-order', 'refund']);
   });
 });
