@@ -30,6 +30,14 @@ const ISO_TIME_ANYWHERE = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]
 /** Epoch seconds or milliseconds inside text: counted as a time only when it is the time of the run. */
 const EPOCH_ANYWHERE = /(?<!\d)(\d{13}|\d{10})(?!\d)/g;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+/**
+ * A date written with its year, in a time-named field: 2027/03/01, 03/01/2027,
+ * or a month's name beside a four-digit year (an HTTP date, "March 1, 2027").
+ * Date.parse alone reads "slot 3" or "Gate 4" as days of 2001.
+ */
+const NUMERIC_DATE = /^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b/;
+const MONTH_NAME = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/i;
+const YEAR = /\b\d{4}\b/;
 const TIME_FIELD = /^(timestamp|ts|time|date|created(_at|At)?|updated(_at|At)?|sent(_at|At)?|now)$/;
 /** A time this close to the fingerprint's own clock is the time of the run, not a value the caller chose. */
 export const TIME_OF_RUN_MS = 15 * 60_000;
@@ -85,8 +93,8 @@ function normalise(value: unknown, options: Context, timeField: boolean): unknow
   if (typeof value === 'string') {
     if (UUID.test(value)) return options.caller.has(value.toLowerCase()) ? value.toLowerCase() : '<uuid>';
     if (ISO_TIME.test(value)) return timeOf(Date.parse(value.replace(' ', 'T')), value.slice(0, 10), options);
-    // In a time-named field, any date format (an HTTP date...); a word (monday) stays as it is.
-    if (timeField && /\d/.test(value)) {
+    // In a time-named field, other date formats (an HTTP date...); other text ("monday", "slot 3") stays as it is.
+    if (timeField && looksLikeDate(value)) {
       const parsed = Date.parse(value);
       if (Number.isFinite(parsed)) return timeOf(parsed, new Date(parsed).toISOString().slice(0, 10), options);
     }
@@ -98,6 +106,10 @@ function normalise(value: unknown, options: Context, timeField: boolean): unknow
     if (ms !== undefined) return timeOf(ms, new Date(ms).toISOString().slice(0, 10), options);
   }
   return value;
+}
+
+function looksLikeDate(text: string): boolean {
+  return NUMERIC_DATE.test(text) || (MONTH_NAME.test(text) && YEAR.test(text));
 }
 
 /** The time of the run is left out; any other time counts by its day. */

@@ -105,10 +105,58 @@ describe('conformanceLevel', () => {
     expect(level.reasons[0]).toBe('create-order: a replay with the same key committed again, so the key is no idempotency mechanism (the replay committed effect 2)');
   });
 
+  it('names every operation that takes a key and every one that does not', () => {
+    const level = conformanceLevel({ scenario: scenario([op('create-order'), op('refund'), noKey('send-email'), noKey('notify')]), cases: ['create-order', 'refund', 'send-email', 'notify'].map((name) => okCase(name)) });
+    expect(level.level).toBe(1);
+    expect(level.reasons[0]).toBe('create-order, refund accept an idempotency key; send-email, notify do not');
+  });
+
+  it('gives only the reason a replay committed again when no other operation takes a key', () => {
+    const level = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order', result('replay-commits-nothing', 'fail', 'the replay committed effect 2'))] });
+    expect(level).toEqual({ level: 0, reasons: ['create-order: a replay with the same key committed again, so the key is no idempotency mechanism (the replay committed effect 2)'] });
+  });
+
+  it('names every key check that failed for an operation', () => {
+    const level = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order', result('key-mismatch-rejected', 'fail'), result('concurrent-same-key', 'fail'))] });
+    expect(level.reasons).toContain('create-order accepts a key, but key-mismatch-rejected, concurrent-same-key failed for it: the key does not yet make it retry-safe');
+  });
+
+  it('does not take a skipped effect-field as shown, and names every operation without effect', () => {
+    const skipped = (name: string): ConformanceCase => ({ id: `${name}/none`, operation: name, checks: [result('effect-field', 'skip'), result('dry-run-no-effects', 'pass')] });
+    const level = conformanceLevel({ scenario: scenario([op('create-order'), op('send-email')]), cases: [skipped('create-order'), skipped('send-email')] });
+    expect(level.level).toBe(1);
+    expect(level.reasons).toContain('not every response reports "effect": create-order (no case showed its effect field); send-email (no case showed its effect field)');
+  });
+
+  it('names every mutating operation without a dry run', () => {
+    const level = conformanceLevel({ scenario: scenario([op('create-order'), op('send-email')]), cases: [okCase('create-order'), okCase('send-email')] });
+    expect(level.level).toBe(2);
+    expect(level.reasons.at(-1)).toBe('not every mutating operation has a working dry run: create-order (declares no dryRun); send-email (declares no dryRun)');
+  });
+
+  it('is 3 without a note when every dry run was exercised, and names every one that was not', () => {
+    const verified = conformanceLevel({ scenario: scenario([op('create-order', { dryRun: dry })]), cases: [okCase('create-order')] });
+    expect(verified).toEqual({
+      level: 3,
+      reasons: [
+        'every mutating operation accepts an idempotency key (create-order)',
+        'every response of create-order reports "effect"',
+        'every mutating operation has a dry run (create-order)',
+      ],
+    });
+    const unexercised = (name: string): ConformanceCase => ({ id: `${name}/none`, operation: name, checks: [result('effect-field', 'pass')] });
+    const level = conformanceLevel({ scenario: scenario([op('create-order', { dryRun: dry }), op('send-email', { dryRun: dry })]), cases: [unexercised('create-order'), unexercised('send-email')] });
+    expect(level.level).toBe(3);
+    expect(level.reasons.at(-1)).toBe('the dry run of create-order, send-email is declared but was not exercised (probes.dryRun off, or dry-run-no-effects not run)');
+  });
+
   it('grades on the reference cases only (the fault-free case and the probes), so run, explore and replay agree', () => {
     const faulted = { id: 'create-order/timeout-after-commit@payments#1', operation: 'create-order', checks: [result('effect-field', 'fail')] };
     const level = conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order'), faulted, { ...faulted, id: 'explore/7' }] });
     expect(level.level).toBe(2);
+    // Only an id that ends in /none or /probe:<name>: a faulted case on a route whose path begins with "none" is no reference case.
+    const onRoute = { ...faulted, id: 'create-order/timeout-after-commit@catalog GET /nonexistent#1' };
+    expect(conformanceLevel({ scenario: scenario([op('create-order')]), cases: [okCase('create-order'), onRoute] }).level).toBe(2);
   });
 
   it('does not grade a scenario without mutating operations', () => {
@@ -134,6 +182,11 @@ describe('conformanceLevel', () => {
     it('is 1 when replays commit nothing but an answer is off the draft, 2 when every answer follows it', () => {
       expect(conformanceLevel({ scenario: http(), cases: [okCase('create-order', replayed('pass'), result('key-mismatch-rejected', 'fail', '400 instead of 422'))] }).level).toBe(1);
       expect(conformanceLevel({ scenario: http(), cases: [okCase('create-order', replayed('pass'), result('key-mismatch-rejected', 'pass'))] }).level).toBe(2);
+    });
+    it('is 1 when any answer is off the draft: the replay, a reused key with another payload, a key in flight, the status', () => {
+      for (const check of ['replay-is-noop', 'key-mismatch-rejected', 'concurrent-same-key', 'exit-codes'] as const) {
+        expect(conformanceLevel({ scenario: http(), cases: [okCase('create-order', replayed('pass'), result(check, 'fail'))] }).level, check).toBe(1);
+      }
     });
     it('is 3 when the scenario also declares requireKey and replayedHeader and they hold', () => {
       const level = conformanceLevel({ scenario: http({ requireKey: true, replayedHeader: true }), cases: [okCase('create-order', replayed('pass'), result('replay-is-noop', 'pass'))] });

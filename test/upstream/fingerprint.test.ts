@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CaseRecorder } from '../../src/runner/recorder.js';
-import { fingerprint, normaliseBody, type FingerprintOptions } from '../../src/upstream/fingerprint.js';
+import { fingerprint, idLikeValuesIn, normaliseBody, TIME_OF_RUN_MS, type FingerprintOptions } from '../../src/upstream/fingerprint.js';
 import type { UpstreamTraits } from '../../src/upstream/model.js';
 
 const plain: FingerprintOptions = { keys: [], ignoreFields: [] };
@@ -16,6 +16,11 @@ function print(body: unknown, options: FingerprintOptions = plain, route = 'POST
 
 /** A moment `minutes` from now, as an ISO string: what a target stamps with its clock. */
 const fromNow = (minutes: number): string => new Date(Date.now() + minutes * 60_000).toISOString();
+
+/** A fixed clock for the tests that need the time of the run to the millisecond. */
+const NOW = Date.parse('2026-03-10T12:00:00.000Z');
+const atNow: FingerprintOptions = { keys: [], ignoreFields: [], nowMs: NOW };
+const normalised = (body: unknown, options: FingerprintOptions = atNow): string => normaliseBody(JSON.stringify(body), options);
 
 describe('left out of the fingerprint', () => {
   it('uuids the caller did not give (any case, nested, in arrays)', () => {
@@ -69,6 +74,35 @@ describe('left out of the fingerprint', () => {
   it('a key that contains another is replaced whole', () => {
     const options = { keys: ['k1', 'k1-long'], ignoreFields: [] };
     expect(normaliseBody(JSON.stringify({ reference: 'k1-long' }), options)).toBe(JSON.stringify({ reference: '<key>' }));
+  });
+
+  it('a time within 15 minutes of the run, to the millisecond, whole or inside text', () => {
+    const edge = NOW + TIME_OF_RUN_MS;
+    expect(normalised({ at: new Date(edge).toISOString(), ref: `order-${edge}` })).toBe(JSON.stringify({ at: '<time>', ref: 'order-<time>' }));
+    expect(normalised({ at: new Date(edge + 1).toISOString(), ref: `order-${edge + 1}` })).toBe(JSON.stringify({ at: '<day 2026-03-10>', ref: `order-${edge + 1}` }));
+  });
+
+  it('epoch seconds of now inside text, not only milliseconds', () => {
+    const seconds = Math.floor(NOW / 1000);
+    expect(normalised({ ref: `order-${seconds}` })).toBe(JSON.stringify({ ref: 'order-<time>' }));
+    expect(print({ ref: `order-${seconds}` }, atNow)).toBe(print({ ref: `order-${seconds + 90}` }, atNow));
+  });
+
+  it('epoch times in a list held by a time-named field', () => {
+    expect(print({ ts: [Math.floor(NOW / 1000)] }, atNow)).toBe(print({ ts: [NOW + 1_500] }, atNow));
+  });
+
+  it('a generated uuid becomes a placeholder, not nothing', () => {
+    expect(normalised({ id: '3f2a6c1e-8b4d-4e2a-9c3b-1d2e3f4a5b6c' })).toBe(JSON.stringify({ id: '<uuid>' }));
+    expect(print({ parent: '3f2a6c1e-8b4d-4e2a-9c3b-1d2e3f4a5b6c' })).not.toBe(print({ parent: '' }));
+  });
+
+  it('an empty key replaces nothing', () => {
+    expect(normalised({ note: 'abc' }, { ...atNow, keys: [''] })).toBe(JSON.stringify({ note: 'abc' }));
+  });
+
+  it('an empty body stays empty', () => {
+    expect(normaliseBody('', plain)).toBe('');
   });
 
   it('the order of fields', () => {
@@ -127,6 +161,59 @@ describe('counted in the fingerprint', () => {
     expect(print({ customer: alice, request: bob }, options)).toBe(print({ customer: alice, request: '00000000-0000-4000-8000-000000000000' }, options));
   });
 
+  it('a time far from now by its day: two times of one day are one, whole, in a time-named field or inside text', () => {
+    const day = (hour: number): string => `2031-01-07T${hour}:00:00Z`;
+    const seconds = (hour: number): number => Date.parse(day(hour)) / 1000;
+    expect(normalised({ at: day(10), date: new Date(day(10)).toUTCString(), ts: seconds(10), note: `booked for ${day(10)}` })).toBe(
+      JSON.stringify({ at: '<day 2031-01-07>', date: '<day 2031-01-07>', note: 'booked for <day 2031-01-07>', ts: '<day 2031-01-07>' }),
+    );
+    expect(print({ at: day(10), date: new Date(day(10)).toUTCString(), ts: seconds(10), note: `booked for ${day(10)}` }, atNow)).toBe(
+      print({ at: day(18), date: new Date(day(18)).toUTCString(), ts: seconds(18), note: `booked for ${day(18)}` }, atNow),
+    );
+  });
+
+  it('a number in a time-named field as an epoch only in the epoch ranges: seconds 1e9 to 1e10, milliseconds 1e12 to 1e13', () => {
+    expect(normalised({ ts: 1e9 })).toBe(JSON.stringify({ ts: '<day 2001-09-09>' }));
+    expect(normalised({ ts: 9_999_999_999 })).toBe(JSON.stringify({ ts: '<day 2286-11-20>' }));
+    expect(normalised({ ts: 1e10 })).toBe(JSON.stringify({ ts: 1e10 }));
+    expect(normalised({ ts: 1e12 })).toBe(JSON.stringify({ ts: '<day 2001-09-09>' }));
+    expect(normalised({ ts: 1e13 })).toBe(JSON.stringify({ ts: 1e13 }));
+  });
+
+  it('a number like an epoch of now outside a time-named field, and in a list', () => {
+    const seconds = Math.floor(NOW / 1000);
+    expect(print({ reference: seconds }, atNow)).not.toBe(print({ reference: seconds + 1 }, atNow));
+    expect(print([seconds], atNow)).not.toBe(print([seconds + 1], atNow));
+  });
+
+  it('text with a number in a time-named field that is no date', () => {
+    expect(print({ time: '30 min' })).not.toBe(print({ time: '45 min' }));
+    // Date.parse reads each of these as a day of 2001 ("slot 3": March 1st): a retry booking another slot would match.
+    expect(print({ time: 'morning slot 3' })).not.toBe(print({ time: 'evening slot 3' }));
+    expect(print({ date: 'plan 2' })).not.toBe(print({ date: 'tier 2' }));
+    expect(normalised({ time: 'Gate 4', date: '12', ts: '2027' })).toBe(JSON.stringify({ date: '12', time: 'Gate 4', ts: '2027' }));
+  });
+
+  it('a date written with its year in a time-named field, in other formats than ISO, counts by its day', () => {
+    // Without a zone they are local times: their day is the UTC day of that local time.
+    const localDay = (text: string): string => `<day ${new Date(Date.parse(text)).toISOString().slice(0, 10)}>`;
+    expect(normalised({ date: '2031/01/07 12:00', time: 'January 7, 2031 12:00', ts: 'Tue, 07 Jan 2031 10:00:00 GMT' })).toBe(
+      JSON.stringify({ date: localDay('2031/01/07 12:00'), time: localDay('January 7, 2031 12:00'), ts: '<day 2031-01-07>' }),
+    );
+    expect(print({ date: '2031/01/07 12:00' })).not.toBe(print({ date: '2031/01/08 12:00' }));
+  });
+
+  it('a null field, and a list against an object', () => {
+    expect(print({ amount: 100, coupon: null })).not.toBe(print({ amount: 100 }));
+    expect(print([100, 200])).not.toBe(print({ 0: 100, 1: 200 }));
+  });
+
+  it('a uuid the caller gave is kept lower-cased, whole or inside text, whatever case either side writes it in', () => {
+    const alice = '3f2a6c1e-8b4d-4e2a-9c3b-1d2e3f4a5b6c';
+    const options: FingerprintOptions = { ...atNow, callerValues: [alice] };
+    expect(normalised({ customer: alice.toUpperCase(), note: `for ${alice.toUpperCase()}` }, options)).toBe(JSON.stringify({ customer: alice, note: `for ${alice}` }));
+  });
+
   it('the upstream and the route', () => {
     expect(print({ amount: 100 }, plain, 'POST /charges')).not.toBe(print({ amount: 100 }, plain, 'POST /refunds'));
     expect(print({ amount: 100 }, plain, 'POST /charges', 'payments')).not.toBe(print({ amount: 100 }, plain, 'POST /charges', 'billing'));
@@ -134,6 +221,22 @@ describe('counted in the fingerprint', () => {
 
   it('an empty body differs from an empty object', () => {
     expect(print('')).not.toBe(print({}));
+  });
+});
+
+describe('idLikeValuesIn (what the caller gave)', () => {
+  it('finds uuids (lower-cased), ULIDs and prefixed ids in any JSON value, each once', () => {
+    const value = { customer: 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D', batch: '01HGW2N7EHJX3B5QK2M7ZQ4V9A', card: ['cus_NffrFeUfNV2Hib', 'cus_NffrFeUfNV2Hib'], amount: 100 };
+    expect(idLikeValuesIn(value)).toEqual(['a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', '01HGW2N7EHJX3B5QK2M7ZQ4V9A', 'cus_NffrFeUfNV2Hib']);
+  });
+
+  it('finds nothing where there is no id', () => {
+    expect(idLikeValuesIn('amount=100&currency=eur')).toEqual([]);
+    expect(idLikeValuesIn({ order: 'ord_1', plan: 'plan_enterprise' })).toEqual([]);
+  });
+
+  it('reads text as it is, not as JSON: an id on the next line keeps its prefix', () => {
+    expect(idLikeValuesIn('customer:\ncus_NffrFeUfNV2Hib\n01HGW2N7EHJX3B5QK2M7ZQ4V9A')).toEqual(['01HGW2N7EHJX3B5QK2M7ZQ4V9A', 'cus_NffrFeUfNV2Hib']);
   });
 });
 
