@@ -207,6 +207,8 @@ describe('counted in the fingerprint', () => {
       JSON.stringify({ date: localDay('2031/01/07 12:00'), time: localDay('January 7, 2031 12:00'), ts: '<day 2031-01-07>' }),
     );
     expect(print({ date: '2031/01/07 12:00' })).not.toBe(print({ date: '2031/01/08 12:00' }));
+    // Shaped like a date but no day of any calendar: counts as it is.
+    expect(normalised({ date: '2031/13/45', time: 'March 99, 2031' })).toBe(JSON.stringify({ date: '2031/13/45', time: 'March 99, 2031' }));
   });
 
   it('a null field, and a list against an object', () => {

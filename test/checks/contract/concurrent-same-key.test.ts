@@ -427,3 +427,25 @@ describe('concurrent-same-key: which faults excuse which answer (mutation testin
     expect(result.message).toContain('got no response');
   });
 });
+
+describe('concurrent-same-key: racers that exit with success but say "unknown" (mutation testing, issue 18)', () => {
+  it('with no winner, blames none of them as a loser, command or http: their outcome is unknown, so no one won', () => {
+    const command = evaluate({
+      faults: window,
+      invocations: [racer(1, { effect: 'unknown', stdoutJson: { effect: 'unknown' } }), racer(2, { effect: 'unknown', stdoutJson: { effect: 'unknown' } })],
+      requests: [req(1, null)],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(command, 'fail');
+    expect(command.message).toBe(
+      `create-order: concurrent invocations 1, 2 with key ${KEY}: none of them succeeded (invocation 1 (concurrent, exit 0); invocation 2 (concurrent, exit 0)), though no request of theirs was faulted`,
+    );
+    expect(command.evidence).toEqual({ invocations: [1, 2] });
+    const http = (id: number) => httpInv(id, 200, { effect: 'unknown' }, { role: 'concurrent', startedMs: 0, durationMs: 500 });
+    const api = evaluate({ faults: window, invocations: [http(1), http(2)], requests: [req(1, null)], effects: [eff(1, 1)] });
+    expectStatus(api, 'fail');
+    expect(api.message).toBe(
+      `create-order: concurrent invocations 1, 2 with key ${KEY}: none of them succeeded (invocation 1 (concurrent, HTTP 200); invocation 2 (concurrent, HTTP 200)), though no request of theirs was faulted`,
+    );
+  });
+});

@@ -258,3 +258,17 @@ describe('effect-field: survivors of the mutation run (issue 18)', () => {
     expect(result.message).toBe('create-order: every invocation reported its effect');
   });
 });
+
+describe('effect-field: an invocation the harness killed that still exited (mutation testing, issue 18)', () => {
+  it('does not judge a command that exited with a code on the SIGTERM of its timeout, nor a module call that settled in the grace period', () => {
+    const result = evaluate({
+      invocations: [
+        killed(1, { killReason: 'timeout', signal: null, exitCode: 143, stdout: 'shutting down\n' }),
+        killed(2, { killReason: 'timeout', signal: null, exitCode: 0, stdoutJson: { ok: true }, stdout: '{"ok":true}\n' }),
+        invocation(3, { effect: 'noop' }),
+      ],
+    });
+    expect(result.status).toBe('pass');
+    expect(result.message).toBe('create-order: every invocation reported its effect');
+  });
+});

@@ -230,3 +230,18 @@ describeEndToEnd('replay-is-noop end to end', () => {
     expect(skipped.checks.find((check) => check.check === 'replay-is-noop')!.status).toBe('skip');
   });
 });
+
+describe('replay-is-noop: survivors of the mutation run (issue 18)', () => {
+  it('fails a replay the harness killed at its timeout even when it then exited 0 and said noop (a command that exits on SIGTERM, a module that settles in the grace period)', () => {
+    const result = evaluate({ invocations: [invocation(1), replay(2, { killed: true, killReason: 'timeout' })], effects: [effect(1, 1)] });
+    expect(result.status).toBe('fail');
+    expect(result.message).toBe(`create-order: replay with key ${KEY}: invocation 2 (replay, killed (timeout)) did not exit with a success code`);
+    expect(result.evidence).toEqual({ invocations: [2], requests: [] });
+  });
+
+  it('passes a noop replay that names a resource when the first answer named none: there is nothing to compare it with', () => {
+    const result = evaluate({ invocations: [invocation(1), replay(2, { stdoutJson: { effect: 'noop', id: 'ord_1' } })], requests: [request(1, 1)], effects: [effect(1, 1)] });
+    expect(result.status).toBe('pass');
+    expect(result.message).toBe(`create-order: the replay with key ${KEY} reported noop`);
+  });
+});
