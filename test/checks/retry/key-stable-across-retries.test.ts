@@ -97,6 +97,18 @@ describe('key-stable-across-retries on hand-built rows', () => {
     expect(result.message).toBe('create-order: no mutating request was sent twice for one caller key, so every key sent was the only one');
   });
 
+  it('does not judge a request that may be the mismatch probe\'s: one sent while the replay and the probe (one caller key) both ran', () => {
+    // The replay ends at 2500 ms, the mismatch probe starts then: a request recorded without invocation at 2500 ms is either's.
+    const result = evaluate({
+      invocations: [inv(1), inv(2, { role: 'replay', effect: 'noop' }), inv(3, { role: 'mismatch', exitCode: 1, effect: 'none', startedMs: 2_500 })],
+      requests: [req(1, 1), req(2, 2, { committed: false, outcome: 'replayed' }), refused(3, null, 422, { startedMs: 2_500, idempotencyKey: 'derived-from-other-payload' })],
+      effects: [eff(1, 1)],
+    });
+    expectStatus(result, 'pass');
+    // Left out as a probe's might be, not for want of an invocation: the message says nothing of unattributed requests.
+    expect(result.message).toBe('create-order: every repeated mutating request kept its Idempotency-Key (1 route with repeats)');
+  });
+
   it('lists every route whose key changed', () => {
     const mail = { upstream: 'mailer', path: '/messages', route: 'POST /messages', bodyFingerprint: 'mailer POST /messages to-alice' };
     const result = evaluate({

@@ -141,6 +141,19 @@ describe('retry-policy on hand-built rows', () => {
     expectStatus(evaluate({ faults: without, requests: [at(1, 0, 503), at(2, 50, 201)], effects: [eff(1, 2)] }), 'pass');
   });
 
+  it('joins several warnings with " | ", as it joins failures, and names every request involved', () => {
+    // Both 503s said the default Retry-After 1, and the client came back 40 ms after each: two warnings, no failure.
+    const plain503: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', andAfter: true }];
+    const result = evaluate({ faults: plain503, requests: [at(1, 0, 503), at(2, 50, 503), at(3, 100, 201)], effects: [eff(1, 3)] });
+    expectStatus(result, 'warn');
+    const warning = 'a warning: the scenario does not say its upstream sends Retry-After on a 503 (faultParams: {503-before-commit: {retryAfterSeconds: 1}} makes it a failure)';
+    expect(result.message).toBe(
+      `create-order: invocation 1: ignored Retry-After: request 1 (POST /charges to payments, fault 503-before-commit, got 503) said Retry-After 1, but request 2 (POST /charges to payments, fault 503-before-commit, got 503) came 40 ms later (at least 900 ms, with retryPolicy.retryAfterToleranceMs 100); ${warning}` +
+        ` | invocation 1: ignored Retry-After: request 2 (POST /charges to payments, fault 503-before-commit, got 503) said Retry-After 1, but request 3 (POST /charges to payments, got 201) came 40 ms later (at least 900 ms, with retryPolicy.retryAfterToleranceMs 100); ${warning}`,
+    );
+    expect(result.evidence).toEqual({ invocations: [1], requests: [1, 2, 3] });
+  });
+
   it('finds a route-bound fault by its route ordinal', () => {
     const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, route: 'POST /charges', fault: '429-retry-after', params: { retryAfterSeconds: 3 } }];
     const result = evaluate({ faults, requests: [lookup(1, 1, { startedMs: 0, endedMs: 5 }), tooMany(2, 10), at(3, 1000, 201)], effects: [eff(1, 3)] });
@@ -175,6 +188,11 @@ describe('retry-policy on hand-built rows', () => {
     const unbound = evaluate({ faults: [], requests: [tooMany(1, 0), at(2, 500, 201)], effects: [eff(1, 2)] });
     expectStatus(unbound, 'fail');
     expect(unbound.message).toContain('said Retry-After 1, but request 2');
+    // Nor are another fault's parameters at that request's position its own: a 503 bound there saying 5 s leaves the 429 at its 1 s.
+    const otherFault: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '503-before-commit', params: { retryAfterSeconds: 5 } }];
+    const waited = evaluate({ faults: otherFault, requests: [tooMany(1, 0), at(2, 1_500, 201)], effects: [eff(1, 2)] });
+    expectStatus(waited, 'pass');
+    expect(waited.message).toBe('create-order: retries bounded, backing off and honouring Retry-After (1 retry chain and 1 Retry-After)');
   });
 
   it('reads no Retry-After from a fault this version does not know (a ledger written by another version)', () => {
@@ -187,6 +205,15 @@ describe('retry-policy on hand-built rows', () => {
     const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after', params: { retryAfterSeconds: 2 } }];
     const gaveUp = at(1, 0, 429, { fault: '429-retry-after', delivery: 'abandoned', clientStatus: null, endedMs: 5 });
     const result = evaluate({ faults, requests: [gaveUp, at(2, 100, 201)], effects: [eff(1, 2)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe('create-order: retries bounded, backing off and honouring Retry-After (1 retry chain)');
+  });
+
+  it('does not hold the client to a Retry-After whose answer had not reached it (the row as the recorder starts it: no status, no end)', () => {
+    const faults: FaultBinding[] = [{ upstream: 'payments', ordinal: 1, fault: '429-retry-after', params: { retryAfterSeconds: 2 } }];
+    const undelivered = at(1, 0, 429, { fault: '429-retry-after', clientStatus: null, endedMs: null });
+    expect(undelivered.delivery).toBe('response');
+    const result = evaluate({ faults, requests: [undelivered, at(2, 100, 201)], effects: [eff(1, 2)] });
     expectStatus(result, 'pass');
     expect(result.message).toBe('create-order: retries bounded, backing off and honouring Retry-After (1 retry chain)');
   });
