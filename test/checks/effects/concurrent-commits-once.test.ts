@@ -92,6 +92,22 @@ describe('concurrent-commits-once: the words of each verdict (issue 18, mutation
     );
   });
 
+  it("names rows of the target's own state as found after the racers ran, and blames no racer for them", () => {
+    const orderRow = (id: number, n: number) => eff(id, 0, { upstream: 'db', route: 'orders', key: null, resourceId: null, body: `{"order":${n}}`, fingerprint: `db orders order-${n}` });
+    const result = evaluate({
+      baseline: [eff(1, 1), orderRow(2, 1)],
+      invocations: [racer(1), racer(2)],
+      requests: [req(1, 1)],
+      effects: [eff(1, 1), orderRow(2, 1), orderRow(3, 2)],
+    });
+    expectStatus(result, 'fail');
+    expect(result.message).toBe(
+      `create-order: concurrent invocations 1, 2 with key ${KEY}: together they committed 2 effects on db orders (clean run: 1): ` +
+        "in the target's own state after they ran: 2 effects (effect 2 (found in db orders after the case: {\"order\":1}); effect 3 (found in db orders after the case: {\"order\":2}))",
+    );
+    expect(result.evidence?.effects).toEqual([2, 3]);
+  });
+
   it('names only the effects of the route with too many in the evidence', () => {
     const result = evaluate({
       baseline: [eff(1, 1), entry(2, 2)],

@@ -55,6 +55,15 @@ describe('mismatch-commits-nothing: the words of each verdict (issue 18, mutatio
     expect(result.message).toBe(`create-order: the same key ${KEY} with a different payload (invocation 2) committed effect 2 (cha_2, request 2, key ${KEY}); effect 3 (cha_3, request 3, key ${KEY})`);
     expect(result.evidence).toEqual({ invocations: [2], requests: [2, 3], effects: [2, 3] });
   });
+
+  it('names every effect of the original payload that fell into its time, one after the other', () => {
+    const result = mismatchCommitsNothing.evaluate(input({ invocations: [inv(1), mismatch(2)], requests: [req(1, 1), req(2, 2), req(3, 2)], effects: [eff(1, 1), eff(2, 2), eff(3, 3)] }));
+    expect(result).toEqual({
+      check: 'mismatch-commits-nothing',
+      status: 'pass',
+      message: `create-order: the same key ${KEY} with a different payload committed nothing (effect 2 (cha_2, request 2, key ${KEY}); effect 3 (cha_3, request 3, key ${KEY}) carried the original payload: a repeat of the first request, judged by no-duplicate-effects)`,
+    });
+  });
 });
 
 describeEndToEnd('mismatch-commits-nothing end to end', () => {

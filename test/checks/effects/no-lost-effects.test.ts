@@ -424,6 +424,75 @@ describe('no-lost-effects: the words of each verdict (issue 18, mutation testing
   });
 });
 
+describe("no-lost-effects: rows of the target's own state (mutation testing)", () => {
+  const failed = (id: number) => invocation(id, { exitCode: 1, effect: 'none' });
+  const racer = (id: number) => invocation(id, { role: 'concurrent', exitCode: 1, effect: 'none', startedMs: 0, durationMs: 500 });
+  /** An order row a state probe found in the target's database after the case: it belongs to no request (request 0). */
+  const orderRow = (id: number, total = 100) =>
+    effect(id, 0, { upstream: 'db', route: 'orders', key: null, resourceId: null, body: `{"id":1,"total":${total}}`, fingerprint: `db orders id-1 total-${total}` });
+  const other = (id: number, requestId: number) => effect(id, requestId, { body: '{"amount":1}', fingerprint: 'payments POST /charges amount-1' });
+
+  it("names a row unlike any of the clean run's as the target's own state, points at the state probe's ignoreFields, and, with no request behind it, gives the last attempt as evidence", () => {
+    const result = evaluate({
+      baseline: baselineOf([effect(1, 1), orderRow(2)]),
+      invocations: [failed(1), failed(2)],
+      requests: [request(1, 1, { committed: false, outcome: 'rejected', upstreamStatus: 402, clientStatus: 402 })],
+      effects: [orderRow(1, 1)],
+    });
+    expect(result).toEqual({
+      check: 'no-lost-effects',
+      status: 'fail',
+      message:
+        "create-order: ended in failure and left an effect its clean run never made (a row or file of the target's own state unlike any of the clean run's): " +
+        'effect 1 (found in db orders after the case: {"id":1,"total":1}) (if a field differs from run to run by design, list it in the state probe\'s ignoreFields)',
+      evidence: { invocations: [2], effects: [1] },
+    });
+  });
+
+  it('names a wrong row beside a wrong charge as a changed request, and only the charge\'s sender in the evidence', () => {
+    const result = evaluate({
+      baseline: baselineOf([effect(1, 1), orderRow(2)]),
+      invocations: [failed(1), failed(2)],
+      requests: [request(1, 2)],
+      effects: [orderRow(1, 1), other(2, 1)],
+    });
+    expect(result.message).toBe(
+      'create-order: ended in failure and left an effect its clean run never made (the retry changed the request): effect 1 (found in db orders after the case: {"id":1,"total":1}); ' +
+        `effect 2 (cha_2, request 1, key ${KEY}) payments POST /charges {"amount":1} (if a field differs from run to run by design, list it in the upstream's ignoreFields)`,
+    );
+    expect(result.evidence).toEqual({ invocations: [2], effects: [1, 2] });
+  });
+
+  it('takes a part left beside a row of the state for the work of the invocation that sent its requests: killed by a crash, never run again, it only warns', () => {
+    const result = evaluate({
+      baseline: baselineOf([effect(1, 1), email(2, 2), orderRow(3)]),
+      invocations: [killed(1)],
+      requests: [request(1, 1), request(2, 1, { upstream: 'mailer', fault: 'crash-before-commit', committed: false, outcome: 'not-run', delivery: 'crashed', upstreamStatus: null, clientStatus: null })],
+      effects: [effect(1, 1), orderRow(2)],
+    });
+    expect(result).toEqual({
+      check: 'no-lost-effects',
+      status: 'warn',
+      message:
+        'create-order: ended with an unknown outcome and left part of its effects (0 emails on mailer POST /messages (clean run: 1)), but no later invocation had the chance to finish them: invocation 1 was the last to run',
+      evidence: { invocations: [1], effects: [1, 2] },
+    });
+  });
+
+  it('takes racers for running beside each other when a charge sent while both ran lies beside a row of the state', () => {
+    const result = evaluate({
+      baseline: baselineOf([effect(1, 1), email(2, 2), orderRow(3)]),
+      invocations: [racer(1), racer(2)],
+      requests: [request(1, null, { startedMs: 10 })],
+      effects: [effect(1, 1), orderRow(2)],
+    });
+    expect(result.status).toBe('warn');
+    expect(result.message).toBe(
+      'create-order: ended in failure and left part of its effects (0 emails on mailer POST /messages (clean run: 1)), but no later invocation had the chance to finish them: invocations 1, 2 ran at once, and none ran after them',
+    );
+  });
+});
+
 describeEndToEnd('no-lost-effects end to end', () => {
   it('catches a tool that claims "created" and exits 0 after a 503 before commit (and fails only this check)', async () => {
     const result = await runCareful({ bug: 'success-without-commit', faults: ['503-before-commit'] });
