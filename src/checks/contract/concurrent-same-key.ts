@@ -46,6 +46,8 @@ const UNSURE = /^(50\d-|409-in-flight$)/;
  * let it know: after a lost answer (timeout, reset, truncation, crash; a crash
  * fault on the other racer's request kills it too) no answer or `unknown` is honest; after an injected 5xx
  * or an in-flight 409 a failure or `unknown` is; after a definite refusal (429, a 4xx) a failure is.
+ * A racer that answered `unknown` although its own request committed is no loser either: its
+ * answer did not reach it (its own timeout, on a busy machine).
  * When none of them won and every one met faults (an outage decided the race: no winner's
  * key was ever in flight for a loser to report), a failure or `unknown` is honest too;
  * how precisely each says what happened is outcome-honesty's business. When none of them
@@ -74,6 +76,7 @@ export const concurrentSameKey: Check = {
     const outageDecided = !winner && racers.every((racer) => faultsOf(rows, racer).length > 0);
     for (const racer of racers) {
       if (racer === winner) continue;
+      if (committedUnseen(rows, racer, exitCodes)) continue;
       const faults = faultsOf(rows, racer);
       if (faults.length > 0 && excusedBy(faults, racer, exitCodes, outageDecided)) continue;
       const problem = loserProblem(racer, winner, kind, exitCodes);
@@ -124,6 +127,18 @@ function excusedBy(faults: readonly string[], racer: InvocationRow, exitCodes: E
   if (faults.some((fault) => UNSURE.test(fault))) return true;
   // A definite refusal (429, a 4xx): the racer knows nothing happened, so it says so with a failure.
   return outcome === 'failure';
+}
+
+/**
+ * A racer whose own request committed is no loser: its commit is what put the key in flight
+ * for the others. If it answered `unknown`, its answer did not reach it in time (its own
+ * timeout fired as the answer was sent, on a loaded machine, too late for the ledger to see
+ * the request abandoned), and `unknown` is honest; whether it should have known better is
+ * outcome-honesty's business.
+ */
+function committedUnseen(rows: CaseRows, racer: InvocationRow, exitCodes: ExitCodeContract): boolean {
+  if (racer.killed || invocationOutcome(racer, exitCodes) !== 'unknown') return false;
+  return rows.requests.some((request) => request.invocationId === racer.id && request.committed);
 }
 
 function effectOf(invocation: InvocationRow): string | null {

@@ -449,3 +449,29 @@ describe('concurrent-same-key: racers that exit with success but say "unknown" (
     );
   });
 });
+
+describe('concurrent-same-key: a racer whose own request committed (zoo 01\'s twin, explored at load 12)', () => {
+  const unknown = (id: number, overrides: Parameters<typeof inv>[1] = {}) =>
+    loser(id, { exitCode: 75, effect: 'unknown', stdoutJson: { effect: 'unknown', error: 'no answer: the charge may or may not have gone through' }, ...overrides });
+  const noop = (id: number) => loser(id, { exitCode: 0, effect: 'noop', stdoutJson: { effect: 'noop', id: 'cha_1' } });
+  const replayed = { committed: false, outcome: 'replayed' as const };
+
+  it('is no loser: its "unknown" is honest when its own timeout fired as the answer was sent', () => {
+    // Racer 1's request committed in the slow window, and its 800 ms timeout fired before it read
+    // the 201 (the ledger saw the answer sent); racer 2 got the replay and said noop.
+    const result = evaluate({ faults: window, invocations: [unknown(1), noop(2)], requests: [req(1, 1, { fault: 'slow' }), req(2, 2, replayed)], effects: [eff(1, 1)] });
+    expectStatus(result, 'pass');
+    expect(result.message).toBe(`create-order: concurrent invocations 1, 2 with key ${KEY} answered consistently (invocation 2 won)`);
+  });
+
+  it('still blames "unknown" from a racer whose own request did not commit, or was another racer\'s, and one killed without an answer', () => {
+    const notCommitted = evaluate({ faults: window, invocations: [racer(1), unknown(2)], requests: [req(1, 1), req(2, 2, replayed)], effects: [eff(1, 1)] });
+    expectStatus(notCommitted, 'fail');
+    expect(notCommitted.message).toContain('invocation 2 (concurrent, exit 75) exited 75 with effect "unknown"');
+    const othersCommit = evaluate({ faults: window, invocations: [unknown(1), noop(2)], requests: [req(1, 2), req(2, 1, replayed)], effects: [eff(1, 1)] });
+    expectStatus(othersCommit, 'fail');
+    const killedRacer = evaluate({ faults: window, invocations: [killedInv(1, { role: 'concurrent', startedMs: 0, durationMs: 500 }), noop(2)], requests: [req(1, 1), req(2, 2, replayed)], effects: [eff(1, 1)] });
+    expectStatus(killedRacer, 'fail');
+    expect(killedRacer.message).toContain('gave no answer');
+  });
+});
