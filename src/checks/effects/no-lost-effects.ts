@@ -79,11 +79,20 @@ export const noLostEffects: Check = {
     // only when an invocation of the operation ran after it and did not finish the work.
     const senderOf = new Map(rows.requests.map((request) => [request.id, request.invocationId]));
     const makers = effects.map((effect) => senderOf.get(effect.requestId)).filter((id): id is number => id !== null && id !== undefined);
-    const lastMaker = makers.length > 0 ? rows.invocations.find((invocation) => invocation.id === Math.max(...makers)) : undefined;
     const racers = operationAttempts(rows.invocations).filter((invocation) => invocation.role === 'concurrent');
+    // A row of the target's own state has no request, so no known sender: any attempt may have written it,
+    // the first one too. Only an invocation after the first can then be sure to have run after it.
+    const unknownMaker = effects.some((effect) => senderOf.get(effect.requestId) === undefined);
+    const lastMaker =
+      makers.length > 0
+        ? rows.invocations.find((invocation) => invocation.id === Math.max(...makers))
+        : unknownMaker && racers.length === 0
+          ? operationAttempts(rows.invocations)[0]
+          : undefined;
     // Concurrent duplicates run beside each other (and are never retried): none of them ran after another. An effect
-    // recorded without invocation was sent while several ran: by one of the racers, beside the others.
-    const raced = lastMaker === undefined ? racers.length > 1 && effects.some((effect) => senderOf.get(effect.requestId) === null) : lastMaker.role === 'concurrent';
+    // recorded without invocation was sent while several ran, and a row of the state was written, by one of the
+    // racers, beside the others.
+    const raced = lastMaker === undefined ? racers.length > 1 && effects.some((effect) => (senderOf.get(effect.requestId) ?? null) === null) : lastMaker.role === 'concurrent';
     const racing = (invocation: InvocationRow): boolean => invocation.role === 'concurrent' && raced;
     const later = operationAttempts(rows.invocations).filter((invocation) => (lastMaker === undefined || invocation.id > lastMaker.id) && !racing(invocation));
     const withChance = later.filter((invocation) => stoppedBy(rows, invocation) === undefined);

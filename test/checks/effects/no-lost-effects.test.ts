@@ -491,6 +491,36 @@ describe("no-lost-effects: rows of the target's own state (mutation testing)", (
       'create-order: ended in failure and left part of its effects (0 emails on mailer POST /messages (clean run: 1)), but no later invocation had the chance to finish them: invocations 1, 2 ran at once, and none ran after them',
     );
   });
+
+  // A row of the state has no request, so no known sender (found by mutation testing in the ninth session):
+  // these two were failed, as if someone had run after the part left.
+  it('takes racers that left only a row of the state for running beside each other', () => {
+    const result = evaluate({
+      baseline: baselineOf([effect(1, 1), orderRow(2)]),
+      invocations: [racer(1), racer(2)],
+      requests: [request(1, 1, { committed: false, outcome: 'rejected', upstreamStatus: 402, clientStatus: 402 })],
+      effects: [orderRow(1)],
+    });
+    expect(result.status).toBe('warn');
+    expect(result.message).toBe(
+      'create-order: ended in failure and left part of its effects (0 charges on payments POST /charges (clean run: 1)), but no later invocation had the chance to finish them: invocations 1, 2 ran at once, and none ran after them',
+    );
+  });
+
+  it('warns when the only attempt wrote its row and was killed on its charge, and fails when a retry had the chance to finish', () => {
+    const crashed = request(1, 1, { fault: 'crash-before-commit', committed: false, outcome: 'not-run', delivery: 'crashed', upstreamStatus: null, clientStatus: null });
+    const alone = evaluate({ baseline: baselineOf([effect(1, 1), orderRow(2)]), invocations: [killed(1)], requests: [crashed], effects: [orderRow(1)] });
+    expect(alone.status).toBe('warn');
+    expect(alone.message).toBe(
+      'create-order: ended with an unknown outcome and left part of its effects (0 charges on payments POST /charges (clean run: 1)), but no later invocation had the chance to finish them: invocation 1 was the last to run',
+    );
+    // The retry ran after the first attempt and exited without charging: the row's charge is lost.
+    const retried = evaluate({ baseline: baselineOf([effect(1, 1), orderRow(2)]), invocations: [killed(1), failed(2)], requests: [crashed], effects: [orderRow(1)] });
+    expect(retried.status).toBe('fail');
+    expect(retried.message).toBe(
+      'create-order: ended in failure and left part of its effects: 0 charges on payments POST /charges (clean run: 1); invocation 2 ran after it and did not finish them',
+    );
+  });
 });
 
 describeEndToEnd('no-lost-effects end to end', () => {
